@@ -1,0 +1,13 @@
+/**
+ * Environment variables read without ever prompting: a variable the process may not read
+ * is simply absent (the hardened preset grants only DEBUG and LEDGE_*).
+ */
+export function envGet(variable: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return undefined;
+  return Deno.env.get(variable);
+}
+
+export function debugRequested(): boolean {
+  const value = envGet("DEBUG");
+  return value !== undefined && value !== "" && value !== "0";
+}

@@ -1,0 +1,51 @@
+/** The command line of ../shared/spec/cli.md: dispatch to the subcommands. */
+import { VERSION } from "../version.ts";
+import { checkConfig } from "./check_config.ts";
+import { type CliOutput, terminal, UsageError } from "./output.ts";
+import { runAgent } from "./run.ts";
+import { USAGE } from "./usage.ts";
+
+type Subcommand = (argv: string[], io: CliOutput) => Promise<number>;
+
+const notYet = (name: string, issue: string): Subcommand => (_argv, io) => {
+  io.err(`ledge ${name}: not available yet in this build (${issue})`);
+  return Promise.resolve(2);
+};
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  run: runAgent,
+  ctl: notYet("ctl", "control socket"),
+  collect: notYet("collect", "collectors"),
+  "check-config": checkConfig,
+  version: (_argv, io) => {
+    io.out(
+      `ledge ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8}, ${Deno.build.target})`,
+    );
+    return Promise.resolve(0);
+  },
+  help: ([topic = ""], io) => {
+    const text = USAGE[topic];
+    if (text === undefined) throw new UsageError(`no help for '${topic}'`);
+    io.out(text);
+    return Promise.resolve(0);
+  },
+};
+
+/** Runs the command line and returns the exit code. User errors never show a stack trace. */
+export async function runCli(argv: string[], io: CliOutput = terminal): Promise<number> {
+  const [first = "help", ...rest] = argv;
+  // SocketMan's `socketman --config=PATH -b URL` starts with a flag: it means `run`.
+  const [name, args] = first.startsWith("-") && !["-h", "--help"].includes(first)
+    ? ["run", argv]
+    : [first, rest];
+  const subcommand = ["-h", "--help"].includes(name) ? SUBCOMMANDS.help : SUBCOMMANDS[name];
+  try {
+    if (!subcommand) throw new UsageError(`unknown command '${name}'`);
+    if (args.includes("--help") || args.includes("-h")) return await SUBCOMMANDS.help([name], io);
+    return await subcommand(args, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`ledge: ${error.message} (see 'ledge help${name in USAGE ? ` ${name}` : ""}')`);
+    return 2;
+  }
+}

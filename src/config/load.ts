@@ -1,0 +1,53 @@
+/** Reading a config file: JSONC text → validated config, with errors that name the place. */
+import { parse, type ParseError, printParseErrorCode } from "jsonc-parser";
+import { validateConfig, type Validation } from "./validate.ts";
+import type { Config } from "./schema.ts";
+
+export type ReadText = (path: string) => Promise<string>;
+
+function position(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length} column ${before[before.length - 1].length + 1}`;
+}
+
+/** Parses JSONC (comments, trailing commas) and validates it. */
+export function parseConfigText(text: string): Validation {
+  const problems: ParseError[] = [];
+  const raw = parse(text, problems, { allowTrailingComma: true, disallowComments: false });
+  if (problems.length > 0) {
+    const errors = problems.map((p) =>
+      `invalid JSON at ${position(text, p.offset)}: ${printParseErrorCode(p.error)}`
+    );
+    return { ok: false, errors, warnings: [] };
+  }
+  return validateConfig(raw);
+}
+
+export async function loadConfigFile(path: string, readText: ReadText): Promise<Validation> {
+  let text: string;
+  try {
+    text = await readText(path);
+  } catch (error) {
+    return { ok: false, errors: [`cannot read ${path}: ${describeFsError(error)}`], warnings: [] };
+  }
+  return parseConfigText(text);
+}
+
+export function describeFsError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
+    return "permission denied";
+  }
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The device MAC: `mac` as written, else the first line of `mac_file` (SocketMan's /etc/mac). */
+export async function resolveMac(config: Config, readText: ReadText): Promise<string | undefined> {
+  if (config.mac) return config.mac;
+  try {
+    return (await readText(config.mac_file)).trim().split("\n")[0] || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The Deno permissions each capability needs, derived from the config: printed by
+ * `check-config --print-permissions` (the hardened preset) and checked at start, where a
+ * capability whose permission is missing is disabled with one log line.
+ */
+import type { Config } from "./schema.ts";
+
+export type CapabilityName =
+  | "config"
+  | "log"
+  | "control"
+  | "mqtt"
+  | "jobs"
+  | "collect"
+  | "spool"
+  | "uplink"
+  | "health";
+
+export interface Needs {
+  read: string[];
+  write: string[];
+  net: string[];
+  run: string[];
+  sys: string[];
+  env: string[];
+}
+
+export interface CapabilityNeeds {
+  /** Everything the capability can use: what the preset grants. */
+  flags: Needs;
+  /** The part without which it cannot run at all (defaults to `flags`). */
+  gate?: Partial<Needs>;
+}
+
+export interface RunContext {
+  configPath: string;
+  controlSocket: string | null;
+  /** `-b URL` given: the config file may be written. */
+  provisioning: boolean;
+}
+
+type Loose = { [K in keyof Needs]?: (string | undefined)[] };
+
+function needs(partial: Loose): Needs {
+  const clean = (list: (string | undefined)[] = []) => list.filter((x): x is string => !!x);
+  return {
+    read: clean(partial.read),
+    write: clean(partial.write),
+    net: clean(partial.net),
+    run: clean(partial.run),
+    sys: clean(partial.sys),
+    env: clean(partial.env),
+  };
+}
+
+/** `host:port` of a URL, with the scheme's default port made explicit. */
+export function urlHostPort(url: string): string {
+  const u = new URL(url);
+  const port = u.port || (u.protocol === "https:" ? "443" : "80");
+  return `${u.hostname}:${port}`;
+}
+
+/** The host and port probed for connectivity: `health_url`, else the broker. */
+export function healthTarget(config: Config): { host: string; port: number } | undefined {
+  if (config.health_url) {
+    const host = config.health_url.includes("://")
+      ? new URL(config.health_url).hostname
+      : config.health_url.split("/")[0];
+    return { host, port: config.health_port };
+  }
+  return config.mqtt_host ? { host: config.mqtt_host, port: config.port } : undefined;
+}
+
+/** The program a command line starts (`reboot`, `/etc/init.d/network`). */
+export function programOf(command: string): string {
+  return command.trim().split(/\s+/)[0];
+}
+
+export function apiUrls(config: Config): string[] {
+  return [
+    config.stats_url,
+    config.backup_stats_url,
+    config.api_url,
+    config.backup_url,
+    config.boot_url,
+  ]
+    .filter((u): u is string => !!u);
+}
+
+export function mqttEnabled(config: Config): boolean {
+  return !config.disable_mqtt && !!config.mqtt_host;
+}
+
+export function capabilityNeeds(
+  config: Config,
+  run: RunContext,
+): Record<CapabilityName, CapabilityNeeds> {
+  const sock = run.controlSocket;
+  const health = healthTarget(config);
+  return {
+    config: {
+      flags: needs({
+        read: [run.configPath, config.mac ? undefined : config.mac_file],
+        write: run.provisioning ? [run.configPath] : [],
+      }),
+    },
+    log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
+    control: {
+      flags: needs(sock ? { read: [sock], write: [sock], net: [`unix:${sock}`] } : {}),
+    },
+    mqtt: {
+      flags: needs(
+        mqttEnabled(config)
+          ? {
+            net: [`${config.mqtt_host}:${config.port}`],
+            read: [config.cacrt, config.client_cert, config.client_key],
+          }
+          : {},
+      ),
+    },
+    jobs: {
+      flags: needs({
+        run: config.jobs.allow ?? ["/bin/sh"],
+        read: [config.state_dir],
+        write: [config.state_dir],
+      }),
+    },
+    collect: {
+      flags: needs({
+        read: [
+          "/proc",
+          "/sys/class/net",
+          config.dhcp_leases,
+          "/etc/openwrt_version",
+          "/etc/os-release",
+          "/tmp/sysinfo",
+        ],
+        sys: ["hostname", "osUptime", "loadavg", "systemMemoryInfo", "networkInterfaces"],
+        run: config.scan || config.survey ? ["ubus", "iw"] : [],
+      }),
+      gate: { read: ["/proc"] },
+    },
+    spool: {
+      flags: needs(
+        config["no-cache"] ? {} : { read: [config.cache_dir], write: [config.cache_dir] },
+      ),
+    },
+    uplink: { flags: needs({ net: apiUrls(config).map(urlHostPort) }) },
+    health: {
+      flags: needs({
+        net: health ? [`${health.host}:${health.port}`] : [],
+        run: [programOf(config.recovery_cmd), programOf(config.reboot_cmd)],
+      }),
+      gate: { net: health ? [`${health.host}:${health.port}`] : [] },
+    },
+  };
+}
+
+/** The union of every capability's flags, each list without repeats. */
+export function presetNeeds(all: Record<CapabilityName, CapabilityNeeds>): Needs {
+  const merged = needs({});
+  for (const { flags } of Object.values(all)) {
+    for (const kind of Object.keys(merged) as (keyof Needs)[]) {
+      for (const item of flags[kind]) if (!merged[kind].includes(item)) merged[kind].push(item);
+    }
+  }
+  return merged;
+}
+
+/** `deno run` flags for a set of needs, in a stable order. */
+export function permissionFlags(all: Needs, config?: Config): string[] {
+  const flags = (Object.keys(all) as (keyof Needs)[])
+    .filter((kind) => all[kind].length > 0)
+    .map((kind) => `--allow-${kind}=${all[kind].join(",")}`);
+  if (config?.insecure) {
+    const hosts = [...new Set(apiUrls(config).map((u) => new URL(u).hostname))];
+    if (hosts.length > 0) flags.push(`--unsafely-ignore-certificate-errors=${hosts.join(",")}`);
+  }
+  return flags;
+}
+
+/** The flags of `gate` (or all of `flags`) that this process has not been granted. */
+export function missingPermissions(capability: CapabilityNeeds): string[] {
+  const check = capability.gate ? needs(capability.gate) : capability.flags;
+  const missing: string[] = [];
+  const ask = (kind: keyof Needs, item: string, descriptor: Deno.PermissionDescriptor) => {
+    if (Deno.permissions.querySync(descriptor).state !== "granted") {
+      missing.push(`--allow-${kind}=${item}`);
+    }
+  };
+  for (const path of check.read) ask("read", path, { name: "read", path });
+  for (const path of check.write) ask("write", path, { name: "write", path });
+  for (const host of check.net) ask("net", host, { name: "net", host });
+  for (const command of check.run) ask("run", command, { name: "run", command });
+  for (const kind of check.sys) {
+    ask("sys", kind, { name: "sys", kind: kind as Deno.SysPermissionDescriptor["kind"] });
+  }
+  for (const variable of check.env.filter((v) => !v.includes("*"))) {
+    ask("env", variable, { name: "env", variable });
+  }
+  return missing;
+}

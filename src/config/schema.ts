@@ -1,0 +1,213 @@
+/**
+ * Every config key of ../shared/spec/config.md: its schema and, for error messages, what is
+ * allowed in the operator's words. SocketMan keys keep their names, hyphens included.
+ */
+import * as z from "zod/mini";
+
+interface Field {
+  schema: z.ZodMiniType;
+  allowed: string;
+}
+
+/** SocketMan wrote booleans as 0/1; both forms are accepted and stored as booleans. */
+const flag = z.pipe(
+  z.union([z.boolean(), z.literal(0), z.literal(1)]),
+  z.transform((v) => v === true || v === 1),
+);
+const FLAG = "true/false or 0/1";
+
+function int(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodMiniType<number> {
+  return z.int().check(z.gte(min), z.lte(max));
+}
+function intAllowed(min: number, max?: number, unit = ""): string {
+  const range = max === undefined ? `≥ ${min}` : `${min}–${max}`;
+  return `an integer ${range}${unit}`;
+}
+
+const httpUrl = z.string().check(
+  z.refine((s) => {
+    try {
+      return ["http:", "https:"].includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }),
+);
+const URL_ALLOWED = "an http:// or https:// URL";
+const text = z.string().check(z.minLength(1));
+const TEXT = "a non-empty string";
+
+function f(schema: z.ZodMiniType, allowed: string): Field {
+  return { schema, allowed };
+}
+
+export const FIELDS = {
+  // SocketMan keys
+  username: f(z.string(), "a string"),
+  password: f(z.string(), "a string"),
+  topic: f(text, TEXT),
+  key: f(text, TEXT),
+  mac: f(text, TEXT),
+  mac_file: f(text, "a file path"),
+  mqtt_host: f(text, "a host name or address"),
+  port: f(int(1, 65535), intAllowed(1, 65535)),
+  tls: f(flag, FLAG),
+  cacrt: f(text, "a PEM file path"),
+  qos: f(z.union([z.literal(0), z.literal(1), z.literal(2)]), "0, 1 or 2"),
+  api_url: f(httpUrl, URL_ALLOWED),
+  stats_url: f(httpUrl, URL_ALLOWED),
+  backup_url: f(httpUrl, URL_ALLOWED),
+  backup_stats_url: f(httpUrl, URL_ALLOWED),
+  token: f(z.string(), "a string"),
+  monitor: f(int(1), intAllowed(1, undefined, " (seconds; below 15 is raised to 15)")),
+  heartbeat: f(int(1), intAllowed(1, undefined, " (seconds)")),
+  sleep: f(int(1), intAllowed(1, undefined, " (seconds)")),
+  debug: f(flag, FLAG),
+  scan: f(flag, FLAG),
+  survey: f(flag, FLAG),
+  "no-cache": f(flag, FLAG),
+  "no-ping": f(flag, FLAG),
+  "ping-interval": f(int(1), intAllowed(1, undefined, " (seconds; below 30 is raised to 30)")),
+  rest: f(flag, FLAG),
+  reboot: f(int(0), intAllowed(0, undefined, " (seconds; 0 disables, 1–299 become 300)")),
+  health_port: f(int(1, 65535), intAllowed(1, 65535)),
+  health_url: f(text, "a host name or URL"),
+  disable_mqtt: f(flag, FLAG),
+  insecure: f(flag, FLAG),
+  boot_url: f(httpUrl, URL_ALLOWED),
+  boot_cmd: f(text, "a shell command"),
+  // ledge keys
+  control_socket: f(text, "a socket path"),
+  app: f(text, TEXT),
+  keepalive: f(int(0, 65535), intAllowed(0, 65535, " (seconds)")),
+  upload_format: f(z.enum(["multipart", "gzip"]), '"multipart" or "gzip"'),
+  control_socket_group: f(text, "a group name"),
+  client_cert: f(text, "a PEM file path"),
+  client_key: f(text, "a PEM file path"),
+  reconnect_max: f(int(1, 86400), intAllowed(1, 86400, " (seconds)")),
+  cache_dir: f(text, "a directory path"),
+  cache_max: f(int(65536), intAllowed(65536, undefined, " (bytes)")),
+  state_dir: f(text, "a directory path"),
+  dhcp_leases: f(text, "a file path"),
+  job_timeout: f(int(1, 86400), intAllowed(1, 86400, " (seconds)")),
+  job_concurrency: f(int(1, 16), intAllowed(1, 16)),
+  job_queue: f(int(1, 10000), intAllowed(1, 10000)),
+  job_output_max: f(int(1024, 16 * 1024 * 1024), intAllowed(1024, 16 * 1024 * 1024, " (bytes)")),
+  job_secret: f(z.string().check(z.minLength(16)), "a string of at least 16 characters"),
+  job_max_age: f(int(1), intAllowed(1, undefined, " (seconds)")),
+  jobs: f(
+    z.object({ allow: z.optional(z.array(text)) }),
+    'an object { "allow": [program paths] }',
+  ),
+  network_check_s: f(int(1, 3600), intAllowed(1, 3600, " (seconds)")),
+  recovery_cmd: f(text, "a shell command"),
+  reboot_cmd: f(text, "a shell command"),
+} satisfies Record<string, Field>;
+
+export type ConfigKey = keyof typeof FIELDS;
+export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];
+
+/** Keys whose values are shown as `***` and never logged. */
+export const SECRET_KEYS = ["password", "key", "token", "job_secret"] as const;
+
+export const MIN_MONITOR_S = 15;
+export const MIN_PING_INTERVAL_S = 30;
+export const MIN_REBOOT_S = 300;
+export const MAX_UPLOAD_INTERVAL_S = 300;
+
+/** The effective config: every key with a default is filled in. */
+export interface Config {
+  username?: string;
+  password?: string;
+  topic?: string;
+  key?: string;
+  mac?: string;
+  mac_file: string;
+  mqtt_host?: string;
+  port: number;
+  tls: boolean;
+  cacrt?: string;
+  qos: 0 | 1 | 2;
+  api_url?: string;
+  stats_url?: string;
+  backup_url?: string;
+  backup_stats_url?: string;
+  token?: string;
+  monitor: number;
+  /** The effective upload interval in seconds (from `heartbeat`, else `sleep`). */
+  heartbeat: number;
+  sleep?: number;
+  debug: boolean;
+  scan: boolean;
+  survey: boolean;
+  "no-cache": boolean;
+  "no-ping": boolean;
+  "ping-interval": number;
+  rest: boolean;
+  reboot: number;
+  health_port: number;
+  health_url?: string;
+  disable_mqtt: boolean;
+  insecure: boolean;
+  boot_url?: string;
+  boot_cmd?: string;
+  control_socket: string;
+  app: string;
+  keepalive: number;
+  upload_format: "multipart" | "gzip";
+  control_socket_group?: string;
+  client_cert?: string;
+  client_key?: string;
+  reconnect_max: number;
+  cache_dir: string;
+  cache_max: number;
+  state_dir: string;
+  dhcp_leases: string;
+  job_timeout: number;
+  job_concurrency: number;
+  job_queue: number;
+  job_output_max: number;
+  job_secret?: string;
+  job_max_age: number;
+  jobs: { allow?: string[] };
+  network_check_s: number;
+  recovery_cmd: string;
+  reboot_cmd: string;
+}
+
+/** Defaults that do not depend on other keys (`port` and `heartbeat` do: see validate.ts). */
+export const DEFAULTS = {
+  mac_file: "/etc/mac",
+  qos: 1,
+  tls: false,
+  monitor: 15,
+  debug: false,
+  scan: true,
+  survey: false,
+  "no-cache": false,
+  "no-ping": false,
+  "ping-interval": 180,
+  rest: false,
+  reboot: 600,
+  health_port: 53,
+  disable_mqtt: false,
+  insecure: false,
+  control_socket: "/var/run/ledge.sock",
+  app: "socketman",
+  keepalive: 30,
+  upload_format: "multipart",
+  reconnect_max: 60,
+  cache_dir: "/tmp/ledge",
+  cache_max: 5 * 1024 * 1024,
+  state_dir: "/etc/ledge/state",
+  dhcp_leases: "/tmp/dhcp.leases",
+  job_timeout: 300,
+  job_concurrency: 2,
+  job_queue: 32,
+  job_output_max: 51200,
+  job_max_age: 600,
+  jobs: {},
+  network_check_s: 60,
+  recovery_cmd: "/etc/init.d/network restart",
+  reboot_cmd: "reboot",
+} satisfies Partial<Config>;

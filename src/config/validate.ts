@@ -1,0 +1,82 @@
+/**
+ * Pure validation of a parsed config object: every error at once (key, value received,
+ * what is allowed), SocketMan's clamps applied with a warning, unknown keys warned about.
+ */
+import {
+  type Config,
+  CONFIG_KEYS,
+  type ConfigKey,
+  DEFAULTS,
+  FIELDS,
+  MAX_UPLOAD_INTERVAL_S,
+  MIN_MONITOR_S,
+  MIN_PING_INTERVAL_S,
+  MIN_REBOOT_S,
+  SECRET_KEYS,
+} from "./schema.ts";
+import { closest } from "./closest.ts";
+
+export type Validation =
+  | { ok: true; config: Config; warnings: string[] }
+  | { ok: false; errors: string[]; warnings: string[] };
+
+function isKnown(key: string): key is ConfigKey {
+  return Object.hasOwn(FIELDS, key);
+}
+
+function describe(key: string, value: unknown): string {
+  if ((SECRET_KEYS as readonly string[]).includes(key)) return `a ${typeof value}`;
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+export function validateConfig(raw: unknown): Validation {
+  const warnings: string[] = [];
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    return { ok: false, errors: ["the config must be a JSON object"], warnings };
+  }
+  const errors: string[] = [];
+  const given: Partial<Record<ConfigKey, unknown>> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!isKnown(key)) {
+      const near = closest(key, CONFIG_KEYS);
+      warnings.push(`unknown key "${key}" ignored${near ? ` (did you mean "${near}"?)` : ""}`);
+      continue;
+    }
+    if (value === null) continue; // null means "not set", as an absent key
+    const result = FIELDS[key].schema.safeParse(value);
+    if (result.success) given[key] = result.data;
+    else errors.push(`${key}: got ${describe(key, value)}; allowed: ${FIELDS[key].allowed}`);
+  }
+  if (errors.length > 0) return { ok: false, errors, warnings };
+
+  // In the order of the schema, so that printed configs read like the reference.
+  const merged: Record<string, unknown> = { ...DEFAULTS, ...given };
+  const config = Object.fromEntries(
+    CONFIG_KEYS.filter((k) => merged[k] !== undefined).map((k) => [k, merged[k]]),
+  ) as unknown as Config;
+  config.port ??= config.tls ? 8883 : 1883;
+  const raise = (key: "monitor" | "ping-interval", min: number) => {
+    if (config[key] < min) {
+      warnings.push(`${key}: ${config[key]} is below the minimum, raised to ${min}`);
+      config[key] = min;
+    }
+  };
+  raise("monitor", MIN_MONITOR_S);
+  raise("ping-interval", MIN_PING_INTERVAL_S);
+  if (config.reboot > 0 && config.reboot < MIN_REBOOT_S) {
+    warnings.push(`reboot: ${config.reboot} is below ${MIN_REBOOT_S}, raised to ${MIN_REBOOT_S}`);
+    config.reboot = MIN_REBOOT_S;
+  }
+  config.heartbeat = uploadInterval(given.heartbeat as number ?? config.sleep, config.monitor);
+  return { ok: true, config, warnings };
+}
+
+/**
+ * SocketMan's upload interval: `heartbeat` (README) else `sleep` (code), default 60 s;
+ * not above `monitor` means 2 × `monitor`; never more than 300 s.
+ */
+export function uploadInterval(requested: number | undefined, monitor: number): number {
+  const seconds = requested ?? 60;
+  return Math.min(seconds <= monitor ? 2 * monitor : seconds, MAX_UPLOAD_INTERVAL_S);
+}

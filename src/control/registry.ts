@@ -1,0 +1,160 @@
+/**
+ * The control commands: capabilities register a name, an argument schema and a handler;
+ * the registry validates requests and shapes every answer the way BNG Blaster does.
+ * It knows nothing about jobs, stats or MQTT.
+ */
+import * as z from "zod/mini";
+
+export type Status = "ok" | "warning" | "error";
+
+export interface Reply {
+  status: Status;
+  code: number;
+  message?: string;
+  [payload: string]: unknown;
+}
+
+/** A failure a handler reports to the client: `warning` for absent things, else `error`. */
+export class CommandError extends Error {
+  constructor(readonly code: number, message: string, readonly status: Status = "error") {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new CommandError(404, `${what} not found`, "warning");
+
+export interface ArgSpec<T = unknown, R extends boolean = boolean> {
+  schema: z.ZodMiniType<T>;
+  required: R;
+  description: string;
+}
+
+export function required<T>(schema: z.ZodMiniType<T>, description: string): ArgSpec<T, true> {
+  return { schema, required: true, description };
+}
+export function optional<T>(schema: z.ZodMiniType<T>, description: string): ArgSpec<T, false> {
+  return { schema, required: false, description };
+}
+
+/** cli.py sends lowercase `true` as a string; accept it where a boolean is expected. */
+export const boolArg = z.pipe(
+  z.union([z.boolean(), z.enum(["true", "false"])]),
+  z.transform((v) => v === true || v === "true"),
+);
+
+type ArgsShape = Record<string, ArgSpec>;
+export type ArgsOf<A extends ArgsShape> = {
+  [K in keyof A]: A[K] extends ArgSpec<infer T, true> ? T
+    : A[K] extends ArgSpec<infer T, false> ? T | undefined
+    : never;
+};
+
+export interface CommandDef<A extends ArgsShape = ArgsShape> {
+  name: string;
+  description: string;
+  /** The capability that must be running; absent for global commands. */
+  capability?: string;
+  args?: A;
+  /**
+   * The answer's payload key when it cannot be the command's name: `status` would collide
+   * with the reply's own `status` field (BNG Blaster too names some payloads differently,
+   * `session-info` → `session-information`).
+   */
+  payloadKey?: string;
+  run(args: ArgsOf<A>): unknown;
+}
+
+export interface RegistryOptions {
+  isRunning(capability: string): boolean;
+  /** Called with the error of a handler that threw something else than a CommandError. */
+  onInternalError?(command: string, error: unknown): void;
+}
+
+const request = z.object({
+  command: z.string(),
+  arguments: z.optional(z.record(z.string(), z.unknown())),
+});
+
+export class CommandRegistry {
+  #commands = new Map<string, CommandDef>();
+
+  constructor(private readonly options: RegistryOptions) {
+    this.register({
+      name: "commands",
+      description: "every command with its arguments",
+      run: () => this.describe(),
+    });
+  }
+
+  /** Adds a command, or replaces the one of the same name (a reload re-registers). */
+  register<A extends ArgsShape>(def: CommandDef<A>): void {
+    this.#commands.set(def.name, def as unknown as CommandDef);
+  }
+
+  names(): string[] {
+    return [...this.#commands.keys()].sort();
+  }
+
+  describe(): Record<string, unknown>[] {
+    return this.names().map((name) => {
+      const def = this.#commands.get(name)!;
+      const args = Object.entries(def.args ?? {});
+      return {
+        command: name,
+        description: def.description,
+        mandatory: args.filter(([, a]) => a.required).map(([n]) => n),
+        optional: args.filter(([, a]) => !a.required).map(([n]) => n),
+        ...(def.capability ? { capability: def.capability } : {}),
+      };
+    });
+  }
+
+  /** Answers one parsed request; never throws. */
+  async execute(input: unknown): Promise<Reply> {
+    const parsed = request.safeParse(input);
+    if (!parsed.success) return failure(400, "invalid request");
+    const { command, arguments: given = {} } = parsed.data;
+    const def = this.#commands.get(command);
+    if (!def) return failure(400, "unknown command");
+    const args = validateArgs(def.args ?? {}, given);
+    if ("error" in args) return failure(400, args.error);
+    if (def.capability && !this.options.isRunning(def.capability)) {
+      return { status: "warning", code: 503, message: `${def.capability} not running` };
+    }
+    try {
+      const payload = await def.run(args.values as ArgsOf<ArgsShape>);
+      const key = def.payloadKey ?? command;
+      return { status: "ok", code: 200, ...(payload === undefined ? {} : { [key]: payload }) };
+    } catch (error) {
+      if (error instanceof CommandError) {
+        return { status: error.status, code: error.code, message: error.message };
+      }
+      this.options.onInternalError?.(command, error);
+      return failure(500, "internal error");
+    }
+  }
+}
+
+function failure(code: number, message: string): Reply {
+  return { status: "error", code, message };
+}
+
+function validateArgs(
+  specs: ArgsShape,
+  given: Record<string, unknown>,
+): { values: Record<string, unknown> } | { error: string } {
+  if (Object.keys(given).some((name) => !Object.hasOwn(specs, name))) {
+    return { error: "invalid argument" };
+  }
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    if (!Object.hasOwn(given, name)) {
+      if (spec.required) return { error: `missing argument ${name}` };
+      continue;
+    }
+    const result = spec.schema.safeParse(given[name]);
+    if (!result.success) return { error: `invalid argument ${name}` };
+    values[name] = result.data;
+  }
+  return { values };
+}

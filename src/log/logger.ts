@@ -1,0 +1,117 @@
+/**
+ * One line per event: `LEVEL component message key=value...` (or a JSON object per line).
+ * Secrets are redacted twice over: by field name, and by value for every secret the
+ * config holds, so a token inside a URL or an error message is caught as well.
+ */
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+export type LogFormat = "text" | "json";
+export type LogFields = Record<string, unknown>;
+
+/** Where finished lines go: stderr in the daemon, an array in tests. */
+export type LogSink = (line: string) => void;
+
+const SECRET_FIELD = /^(password|key|token|job_secret|secret|access_token|authorization|sig)$/i;
+const TOKEN_IN_URL = /(access_token=)[^&\s"]+/g;
+export const REDACTED = "***";
+
+/** Shared by every Logger of one agent: level, format, sink and known secret values. */
+export class LogCore {
+  level: LogLevel;
+  #secrets: string[] = [];
+
+  constructor(
+    readonly sink: LogSink,
+    readonly format: LogFormat = "text",
+    level: LogLevel = "info",
+  ) {
+    this.level = level;
+  }
+
+  /** Values that must never be written, whatever field or message carries them. */
+  setSecrets(values: Iterable<string | undefined>): void {
+    // Very short values would blank out unrelated text; they are still caught by field name.
+    this.#secrets = [...values].filter((v): v is string => typeof v === "string" && v.length >= 4);
+  }
+
+  scrub(text: string): string {
+    let out = text.replace(TOKEN_IN_URL, `$1${REDACTED}`);
+    for (const secret of this.#secrets) out = out.replaceAll(secret, REDACTED);
+    return out;
+  }
+
+  redact(name: string, value: unknown): unknown {
+    if (SECRET_FIELD.test(name) && value !== undefined && value !== null) return REDACTED;
+    if (typeof value === "string") return this.scrub(value);
+    if (value instanceof Error) return this.scrub(value.message);
+    if (Array.isArray(value)) return value.map((v) => this.redact("", v));
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redact(k, v)]));
+    }
+    return value;
+  }
+
+  enabled(level: LogLevel): boolean {
+    return LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(this.level);
+  }
+}
+
+function textValue(value: unknown): string {
+  if (typeof value !== "string") return JSON.stringify(value) ?? String(value);
+  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+export class Logger {
+  constructor(readonly core: LogCore, readonly component: string) {}
+
+  child(component: string): Logger {
+    return new Logger(this.core, component);
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.#write("debug", message, fields);
+  }
+  info(message: string, fields?: LogFields): void {
+    this.#write("info", message, fields);
+  }
+  warn(message: string, fields?: LogFields): void {
+    this.#write("warn", message, fields);
+  }
+  error(message: string, fields?: LogFields): void {
+    this.#write("error", message, fields);
+  }
+
+  #write(level: LogLevel, message: string, fields: LogFields = {}): void {
+    const core = this.core;
+    if (!core.enabled(level)) return;
+    const safe = Object.entries(fields).filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, core.redact(k, v)] as const);
+    const text = core.scrub(message);
+    if (core.format === "json") {
+      core.sink(JSON.stringify({
+        ts: new Date().toISOString(),
+        level,
+        component: this.component,
+        message: text,
+        ...Object.fromEntries(safe),
+      }));
+      return;
+    }
+    const pairs = safe.map(([k, v]) => ` ${k}=${textValue(v)}`).join("");
+    core.sink(`${level.toUpperCase()} ${this.component} ${text}${pairs}`);
+  }
+}
+
+/** A logger writing to stderr, the daemon's default (procd forwards it to logd). */
+export function stderrLogger(format: LogFormat, level: LogLevel): Logger {
+  const encoder = new TextEncoder();
+  const sink: LogSink = (line) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  return new Logger(new LogCore(sink, format, level), "ledge");
+}
+
+/** A logger that keeps its lines, for tests. */
+export function memoryLogger(level: LogLevel = "debug"): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { log: new Logger(new LogCore((l) => lines.push(l), "text", level), "test"), lines };
+}

@@ -1,0 +1,51 @@
+import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { LogCore, Logger, memoryLogger } from "./logger.ts";
+
+Deno.test("text lines are LEVEL component message key=value", () => {
+  const { log, lines } = memoryLogger();
+  log.child("mqtt").info("connected", { host: "broker", port: 1883, note: "two words" });
+  assertEquals(lines, ['INFO mqtt connected host=broker port=1883 note="two words"']);
+});
+
+Deno.test("levels below the current one are dropped, and the level can change at run time", () => {
+  const { log, lines } = memoryLogger("warn");
+  log.info("hidden");
+  log.warn("shown");
+  log.core.level = "debug";
+  log.debug("now shown");
+  assertEquals(lines, ["WARN test shown", "DEBUG test now shown"]);
+});
+
+Deno.test("secret fields are redacted by name, nested too", () => {
+  const { log, lines } = memoryLogger();
+  log.info("cfg", { password: "hunter22", token: "t0k3n", cfg: { key: "abcd", mac: "m" } });
+  assertEquals(lines[0], 'INFO test cfg password=*** token=*** cfg={"key":"***","mac":"m"}');
+});
+
+Deno.test("known secret values are scrubbed from messages, URLs and errors", () => {
+  const { log, lines } = memoryLogger();
+  log.core.setSecrets(["s3cr3t-value", undefined, "x"]);
+  log.error("fetch failed for http://api/x?access_token=abc&mac=1", {
+    error: new Error("bad s3cr3t-value here"),
+    url: "http://h/?mac=1&access_token=zzz",
+  });
+  const line = lines[0];
+  assert(!line.includes("s3cr3t-value"), line);
+  assert(!line.includes("abc&"), line);
+  assert(!line.includes("zzz"), line);
+  assertMatch(line, /access_token=\*\*\*&mac=1/);
+});
+
+Deno.test("json format writes one parseable object per line", () => {
+  const lines: string[] = [];
+  const log = new Logger(new LogCore((l) => lines.push(l), "json", "info"), "jobs");
+  log.info("done", { id: "j1", token: "t" });
+  const record = JSON.parse(lines[0]);
+  assertEquals([record.level, record.component, record.message, record.id, record.token], [
+    "info",
+    "jobs",
+    "done",
+    "j1",
+    "***",
+  ]);
+});

@@ -1,0 +1,10 @@
+/**
+ * Where collected samples go: the spool (cache + upload) or, with `no-cache`, straight to
+ * the uplink. The collector does not know which.
+ */
+export type Sample = Record<string, unknown> & { id: string };
+
+export interface SampleSink {
+  /** Resolves once the sample is safely handed over (appended to the spool's batch). */
+  push(sample: Sample): Promise<void>;
+}

@@ -19,6 +19,7 @@ import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
+import { buildStatsPipeline } from "./uplink/mod.ts";
 import { VERSION } from "./version.ts";
 import * as z from "zod/mini";
 
@@ -39,8 +40,10 @@ export interface AgentOptions {
 export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 
 /** The real wiring: each capability gets what it needs from the others, in start order. */
-export function buildCapabilities(_ctx: CapabilityContext): Capability[] {
-  return [];
+export function buildCapabilities(ctx: CapabilityContext): Capability[] {
+  // The collector (issue 5) pushes into `stats.sink`.
+  const stats = buildStatsPipeline(ctx);
+  return [...stats.capabilities];
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

@@ -1,0 +1,275 @@
+/**
+ * The offline cache: records (any JSON value) appended as NDJSON to segment files in one
+ * directory. Appends are batched to keep the flash write rate low; the open segment
+ * rotates at `segmentBytes`; the total stays under `maxBytes` by dropping the OLDEST
+ * segment. A reader takes the oldest sealed segment, streams its records, and acks
+ * (deletes) it only once they were delivered. A restart resumes the segments in order and
+ * never appends to an old one, so a torn tail stays at the end of its file.
+ */
+import { type Clock, systemClock } from "../io/clock.ts";
+import { RecordScanStream, type ScanTally } from "./records.ts";
+import {
+  parseSegmentName,
+  SEGMENT_BYTES,
+  type SegmentInfo,
+  segmentLimit,
+  segmentName,
+  segmentsOverCap,
+} from "./segments.ts";
+
+export type { SegmentInfo };
+
+export interface SpoolOptions {
+  dir: string;
+  /** Total bytes of segments kept; the oldest go first. */
+  maxBytes: number;
+  /** Rotation size; capped at a quarter of `maxBytes`. Default 256 KiB. */
+  segmentBytes?: number;
+  /** A batch is written this long after its first record at the latest. Default 30 s. */
+  batchMs?: number;
+  /** ... or as soon as it holds this many bytes. Default 64 KiB. */
+  batchBytes?: number;
+  /** Segments set aside (rejected by a server) kept at most. Default 16. */
+  maxRejected?: number;
+  clock?: Clock;
+  /** Called when the cap drops a segment, with the records it held. */
+  onDrop?(records: number): void;
+  /** Called when a read skipped a torn or corrupt line. */
+  onDamage?(segment: string, tally: ScanTally): void;
+}
+
+const REJECTED = "rejected";
+
+export class Spool {
+  readonly #options: Required<Omit<SpoolOptions, "onDrop" | "onDamage">> & SpoolOptions;
+  readonly #sealed: SegmentInfo[];
+  #open: SegmentInfo;
+  #batch: string[] = [];
+  #batchBytes = 0;
+  /** Every file operation runs in this chain, one at a time, in call order. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #timer: AbortController | undefined;
+  #closed = false;
+  readonly #encoder = new TextEncoder();
+
+  private constructor(options: SpoolOptions, sealed: SegmentInfo[]) {
+    this.#options = {
+      segmentBytes: SEGMENT_BYTES,
+      batchMs: 30_000,
+      batchBytes: 64 * 1024,
+      maxRejected: 16,
+      clock: systemClock,
+      ...options,
+    };
+    this.#options.segmentBytes = segmentLimit(options.maxBytes, this.#options.segmentBytes);
+    this.#sealed = sealed;
+    this.#open = { seq: (sealed.at(-1)?.seq ?? 0) + 1, bytes: 0, records: 0 };
+  }
+
+  /** Opens (creating) the directory and resumes the segments found there, oldest first. */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    await Deno.mkdir(options.dir, { recursive: true, mode: 0o700 });
+    const found: number[] = [];
+    for await (const entry of Deno.readDir(options.dir)) {
+      const seq = entry.isFile ? parseSegmentName(entry.name) : undefined;
+      if (seq !== undefined) found.push(seq);
+    }
+    found.sort((a, b) => a - b);
+    const sealed: SegmentInfo[] = [];
+    for (const seq of found) {
+      const path = `${options.dir}/${segmentName(seq)}`;
+      const { size } = await Deno.stat(path);
+      const scan = new RecordScanStream();
+      const file = await Deno.open(path);
+      await file.readable.pipeThrough(scan).pipeTo(new WritableStream());
+      if (size > 0) sealed.push({ seq, bytes: size, records: scan.tally.records });
+      else await Deno.remove(path);
+    }
+    return new Spool(options, sealed);
+  }
+
+  /** Records held: on disk and in the pending batch. */
+  get records(): number {
+    return this.#sealed.reduce((n, s) => n + s.records, this.#open.records + this.#batch.length);
+  }
+
+  get bytes(): number {
+    return this.#sealed.reduce((n, s) => n + s.bytes, this.#open.bytes + this.#batchBytes);
+  }
+
+  get segments(): number {
+    return this.#sealed.length + (this.#open.bytes > 0 ? 1 : 0);
+  }
+
+  /** Adds one record to the batch; it reaches the disk within `batchMs` (or `commit()`). */
+  append(record: unknown): void {
+    if (this.#closed) throw new Error("spool closed");
+    const line = JSON.stringify(record);
+    if (line === undefined || line.includes("\n")) throw new Error("record is not JSON");
+    this.#batch.push(line);
+    this.#batchBytes += this.#encoder.encode(line).length + 1;
+    if (this.#batchBytes >= this.#options.batchBytes) void this.commit().catch(() => {});
+    else this.#armTimer();
+  }
+
+  /** Writes the pending batch to disk (and syncs it). */
+  commit(): Promise<void> {
+    return this.#serial(() => this.#writeBatch());
+  }
+
+  /**
+   * The oldest segment ready to send, after writing the batch; the open segment is sealed
+   * for it only when nothing older waits, so an outage does not fragment the cache.
+   */
+  oldest(): Promise<SegmentInfo | undefined> {
+    return this.#serial(async () => {
+      await this.#writeBatch();
+      if (this.#sealed.length === 0 && this.#open.bytes > 0) this.#seal();
+      return this.#sealed[0];
+    });
+  }
+
+  /** The valid records of a segment as NDJSON bytes, read from disk as they are consumed. */
+  read(segment: SegmentInfo): ReadableStream<Uint8Array> {
+    const name = segmentName(segment.seq);
+    const scan = new RecordScanStream();
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    return new ReadableStream({
+      pull: async (controller) => {
+        if (!reader) {
+          const file = await Deno.open(`${this.#options.dir}/${name}`).catch(ignoreNotFound);
+          // Deleted behind our back (cap, operator): it reads as empty rather than failing.
+          if (!file) return controller.close();
+          reader = file.readable.pipeThrough(scan).getReader();
+        }
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        controller.close();
+        if (scan.tally.torn || scan.tally.corrupt) this.#options.onDamage?.(name, scan.tally);
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    });
+  }
+
+  /** Deletes a delivered segment; returns the records it held (0 if already gone). */
+  ack(segment: SegmentInfo): Promise<number> {
+    return this.#serial(async () => {
+      if (!this.#forget(segment)) return 0;
+      await Deno.remove(this.#path(segment.seq)).catch(ignoreNotFound);
+      return segment.records;
+    });
+  }
+
+  /** Moves a segment a server refused into `rejected/` (oldest beyond the cap deleted). */
+  setAside(segment: SegmentInfo): Promise<number> {
+    return this.#serial(async () => {
+      if (!this.#forget(segment)) return 0;
+      const dir = `${this.#options.dir}/${REJECTED}`;
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      await Deno.rename(this.#path(segment.seq), `${dir}/${segmentName(segment.seq)}`)
+        .catch(ignoreNotFound);
+      const kept: string[] = [];
+      for await (const entry of Deno.readDir(dir)) kept.push(entry.name);
+      kept.sort();
+      for (const old of kept.slice(0, Math.max(0, kept.length - this.#options.maxRejected))) {
+        await Deno.remove(`${dir}/${old}`).catch(ignoreNotFound);
+      }
+      return segment.records;
+    });
+  }
+
+  /** Writes what is pending; further appends are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#timer?.abort();
+    await this.commit();
+  }
+
+  #armTimer(): void {
+    if (this.#timer) return;
+    const timer = this.#timer = new AbortController();
+    this.#options.clock.sleep(this.#options.batchMs, timer.signal).then(
+      () => this.commit(),
+      () => {}, // aborted: the batch was written by someone else
+    ).catch(() => {});
+  }
+
+  async #writeBatch(): Promise<void> {
+    this.#timer?.abort();
+    this.#timer = undefined;
+    if (this.#batch.length === 0) return;
+    const lines = this.#batch;
+    const bytes = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    if (this.#open.bytes > 0 && this.#open.bytes + bytes > this.#options.segmentBytes) {
+      this.#seal();
+    }
+    try {
+      await this.#appendToOpen(this.#encoder.encode(lines.join("\n") + "\n"));
+    } catch (error) {
+      // The file may now end in a fragment: never append after it, and keep the batch
+      // (unless it grew past what memory should hold while the disk refuses writes).
+      if (this.#open.bytes > 0) this.#seal();
+      else this.#open = { seq: this.#open.seq + 1, bytes: 0, records: 0 };
+      if (bytes + this.#batchBytes <= this.#options.segmentBytes) {
+        this.#batch = [...lines, ...this.#batch];
+        this.#batchBytes += bytes;
+      } else {
+        this.#options.onDrop?.(lines.length);
+      }
+      throw error;
+    }
+    this.#open.bytes += bytes;
+    this.#open.records += lines.length;
+    await this.#enforceCap();
+  }
+
+  async #appendToOpen(data: Uint8Array): Promise<void> {
+    const file = await Deno.open(this.#path(this.#open.seq), {
+      append: true,
+      create: true,
+      mode: 0o600,
+    });
+    try {
+      for (let at = 0; at < data.length;) at += await file.write(data.subarray(at));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+  }
+
+  async #enforceCap(): Promise<void> {
+    for (const segment of segmentsOverCap(this.#sealed, this.#open.bytes, this.#options.maxBytes)) {
+      this.#forget(segment);
+      await Deno.remove(this.#path(segment.seq)).catch(ignoreNotFound);
+      this.#options.onDrop?.(segment.records);
+    }
+  }
+
+  #seal(): void {
+    this.#sealed.push(this.#open);
+    this.#open = { seq: this.#open.seq + 1, bytes: 0, records: 0 };
+  }
+
+  #forget(segment: SegmentInfo): boolean {
+    const index = this.#sealed.findIndex((s) => s.seq === segment.seq);
+    if (index === -1) return false;
+    this.#sealed.splice(index, 1);
+    return true;
+  }
+
+  #path(seq: number): string {
+    return `${this.#options.dir}/${segmentName(seq)}`;
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function ignoreNotFound(error: unknown): undefined {
+  if (!(error instanceof Deno.errors.NotFound)) throw error;
+}

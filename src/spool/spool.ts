@@ -197,14 +197,31 @@ export class Spool {
   async #writeBatch(): Promise<void> {
     this.#timer?.abort();
     this.#timer = undefined;
-    if (this.#batch.length === 0) return;
     const lines = this.#batch;
-    const bytes = this.#batchBytes;
     this.#batch = [];
     this.#batchBytes = 0;
-    if (this.#open.bytes > 0 && this.#open.bytes + bytes > this.#options.segmentBytes) {
-      this.#seal();
+    // One write (and sync) per segment the batch touches; it rotates between lines.
+    let start = 0;
+    while (start < lines.length) {
+      let end = start;
+      let bytes = 0;
+      const room = this.#options.segmentBytes - this.#open.bytes;
+      while (end < lines.length) {
+        const size = this.#encoder.encode(lines[end]).length + 1;
+        if (bytes + size > room && (end > start || this.#open.bytes > 0)) break;
+        bytes += size;
+        end++;
+      }
+      if (end === start) {
+        this.#seal();
+        continue;
+      }
+      await this.#writeGroup(lines.slice(start, end), bytes, lines.slice(end));
+      start = end;
     }
+  }
+
+  async #writeGroup(lines: string[], bytes: number, rest: string[]): Promise<void> {
     try {
       await this.#appendToOpen(this.#encoder.encode(lines.join("\n") + "\n"));
     } catch (error) {
@@ -212,11 +229,13 @@ export class Spool {
       // (unless it grew past what memory should hold while the disk refuses writes).
       if (this.#open.bytes > 0) this.#seal();
       else this.#open = { seq: this.#open.seq + 1, bytes: 0, records: 0 };
-      if (bytes + this.#batchBytes <= this.#options.segmentBytes) {
-        this.#batch = [...lines, ...this.#batch];
-        this.#batchBytes += bytes;
+      const unwritten = [...lines, ...rest];
+      const unwrittenBytes = unwritten.reduce((n, l) => n + this.#encoder.encode(l).length + 1, 0);
+      if (unwrittenBytes + this.#batchBytes <= this.#options.segmentBytes) {
+        this.#batch = [...unwritten, ...this.#batch];
+        this.#batchBytes += unwrittenBytes;
       } else {
-        this.#options.onDrop?.(lines.length);
+        this.#options.onDrop?.(unwritten.length);
       }
       throw error;
     }

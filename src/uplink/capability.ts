@@ -105,8 +105,15 @@ export class UplinkCapability implements Capability, SampleSink {
 
   async #run(uploader: Uploader, intervalMs: number): Promise<void> {
     const log = this.ctx.log.child("uplink");
-    let delay = 0; // whatever a previous run left behind goes out at once
+    // The first run is at once: whatever a previous process left behind goes out now.
     while (!this.#stop.signal.aborted) {
+      let delay = intervalMs;
+      try {
+        this.#last = await uploader.uploadNow();
+        delay = this.#last.retryInMs ?? intervalMs;
+      } catch (error) {
+        log.error("upload run failed", { error });
+      }
       this.#wake = new AbortController();
       try {
         await this.ctx.io.clock.sleep(
@@ -114,14 +121,7 @@ export class UplinkCapability implements Capability, SampleSink {
           AbortSignal.any([this.#stop.signal, this.#wake.signal]),
         );
       } catch {
-        if (this.#stop.signal.aborted) return;
-      }
-      try {
-        this.#last = await uploader.uploadNow();
-        delay = this.#last.retryInMs ?? intervalMs;
-      } catch (error) {
-        log.error("upload run failed", { error });
-        delay = intervalMs;
+        // woken early: stop, flush or reconnect
       }
     }
   }

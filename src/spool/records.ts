@@ -17,8 +17,8 @@ export interface ScanTally {
 }
 
 /**
- * A stream of raw segment bytes in, one `record\n` chunk per valid record out; `tally` is
- * final once the stream has closed.
+ * A stream of raw segment bytes in, the valid `record\n` lines out; `tally` is final once
+ * the stream has closed.
  *
  * @example
  * const scan = new RecordScanStream();
@@ -31,26 +31,34 @@ export class RecordScanStream extends TransformStream<Uint8Array, Uint8Array> {
   constructor() {
     const decoder = new TextDecoder("utf-8", { fatal: true });
     let pending: Uint8Array[] = [];
-    const emit = (line: Uint8Array, out: TransformStreamDefaultController<Uint8Array>) => {
-      if (isJsonLine(line, decoder)) {
-        const record = new Uint8Array(line.length + 1);
-        record.set(line);
-        record[line.length] = NEWLINE;
-        out.enqueue(record);
-        this.tally.records++;
-      } else if (line.length > 0) {
-        this.tally.corrupt++;
-      }
+    const valid = (line: Uint8Array) => {
+      if (isJsonLine(line, decoder)) return ++this.tally.records > 0;
+      if (line.length > 0) this.tally.corrupt++;
+      return false;
     };
     super({
+      // Valid lines next to each other leave as one chunk: the gzip after this works on
+      // file-sized pieces, not record-sized ones.
       transform: (chunk, out) => {
         let start = 0;
+        let run = -1;
+        const endRun = (at: number) => {
+          if (run >= 0) out.enqueue(chunk.slice(run, at));
+          run = -1;
+        };
         for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-          const piece = chunk.subarray(start, end);
-          emit(pending.length ? concat([...pending, piece]) : piece, out);
-          pending = [];
+          if (pending.length > 0) {
+            const line = concat([...pending, chunk.subarray(start, end + 1)]);
+            pending = [];
+            if (valid(line.subarray(0, -1))) out.enqueue(line);
+          } else if (valid(chunk.subarray(start, end))) {
+            if (run < 0) run = start;
+          } else {
+            endRun(start);
+          }
           start = end + 1;
         }
+        endRun(start);
         if (start < chunk.length) pending.push(chunk.slice(start));
       },
       flush: () => {

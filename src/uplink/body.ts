@@ -1,24 +1,36 @@
 /**
- * Upload bodies, streamed: NDJSON bytes in, gzip by CompressionStream, optionally wrapped
- * as `multipart/form-data` with one file field `data`. Nothing is buffered beyond a chunk.
+ * Upload bodies: NDJSON bytes in, gzip by CompressionStream, optionally wrapped as
+ * `multipart/form-data` with one file field `data`. The segment is streamed from disk; the
+ * gzip output is held up to ONE_PIECE_BYTES, whatever the size of the cache.
  */
 
 export type UploadFormat = "multipart" | "gzip";
 
 export interface UploadBody {
   headers: Record<string, string>;
-  body: ReadableStream<Uint8Array>;
+  body: BodyInit;
 }
 
+/**
+ * A body this small (a whole 256 KiB segment compresses far below it) is sent in one piece
+ * with Content-Length, which older back ends prefer, and which avoids a chunked body's
+ * final tiny write meeting Nagle and a delayed ACK (~40 ms per POST, measured on
+ * loopback). A bigger body streams chunked.
+ */
+export const ONE_PIECE_BYTES = 256 * 1024;
+
 /** Gzipped NDJSON in the configured format. */
-export function uploadBody(ndjson: ReadableStream<Uint8Array>, format: UploadFormat): UploadBody {
+export async function uploadBody(
+  ndjson: ReadableStream<Uint8Array>,
+  format: UploadFormat,
+): Promise<UploadBody> {
   const gzip = ndjson.pipeThrough<Uint8Array>(
     new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
   );
   if (format === "gzip") {
     return {
       headers: { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" },
-      body: gzip,
+      body: await settle(gzip),
     };
   }
   // SocketMan also sent Content-Encoding: gzip on this body, which is wrong: the file part
@@ -31,30 +43,43 @@ export function uploadBody(ndjson: ReadableStream<Uint8Array>, format: UploadFor
       `Content-Type: application/gzip\r\n\r\n`,
   );
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const framed = gzip.pipeThrough<Uint8Array>(
+    new TransformStream({ start: (c) => c.enqueue(head), flush: (c) => c.enqueue(tail) }),
+  );
   return {
     headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
-    body: framed(head, gzip, tail),
+    body: await settle(framed),
   };
 }
 
-function framed(
-  head: Uint8Array,
-  middle: ReadableStream<Uint8Array>,
-  tail: Uint8Array,
-): ReadableStream<Uint8Array> {
-  const reader = middle.getReader();
-  let started = false;
-  return new ReadableStream({
-    async pull(controller) {
-      if (!started) {
-        started = true;
-        return controller.enqueue(head);
-      }
+/** The whole body as bytes when it fits ONE_PIECE_BYTES, else a stream that starts with it. */
+async function settle(stream: ReadableStream<Uint8Array>): Promise<BodyInit> {
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (size < ONE_PIECE_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) return join(parts, size);
+    parts.push(value);
+    size += value.length;
+  }
+  return new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(join(parts, size)),
+    pull: async (controller) => {
       const { done, value } = await reader.read();
-      if (!done) return controller.enqueue(value);
-      controller.enqueue(tail);
-      controller.close();
+      if (done) controller.close();
+      else controller.enqueue(value);
     },
     cancel: (reason) => reader.cancel(reason),
   });
+}
+
+function join(parts: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }

@@ -41,10 +41,10 @@ export class StatsPoster {
   constructor(private readonly options: StatsPosterOptions) {}
 
   /** POSTs a body built fresh for each URL tried (a stream can be read only once). */
-  async send(makeBody: () => PostBody): Promise<PostResult> {
+  async send(makeBody: () => PostBody | Promise<PostBody>): Promise<PostResult> {
     let result: PostResult = { verdict: "retry" };
     for (const url of this.options.urls) {
-      result = await this.#postOnce(url, makeBody());
+      result = await this.#postOnce(url, makeBody);
       if (result.verdict === "sent") break;
       this.#noteFailure(url, result);
     }
@@ -55,9 +55,16 @@ export class StatsPoster {
     return result;
   }
 
-  async #postOnce(url: URL, { headers, body }: PostBody): Promise<PostResult> {
+  async #postOnce(
+    url: URL,
+    makeBody: () => PostBody | Promise<PostBody>,
+  ): Promise<PostResult> {
     const { fetch, counters, timeoutMs, signal, clock } = this.options;
+    let body: BodyInit | undefined;
     try {
+      const built = await makeBody();
+      body = built.body;
+      const headers = built.headers;
       const response = await fetch(url, {
         method: "POST",
         headers,

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "./support/assert.ts";
 import { type CrashRecord, crashRecord } from "./support/crash_record.ts";
 import { tempDir } from "./support/process.ts";
-import { RecordScanStream, Spool } from "../src/spool/mod.ts";
+import { RecordScanner, Spool } from "../src/spool/mod.ts";
 
 const WRITER = new URL("./support/spool_writer.ts", import.meta.url).pathname;
 const ROUNDS = 200;
@@ -51,9 +51,12 @@ async function readAll(dir: string): Promise<{ records: CrashRecord[]; torn: num
   const records: CrashRecord[] = [];
   let torn = 0;
   for (const name of names) {
-    const scan = new RecordScanStream();
-    const file = await Deno.open(`${dir}/${name}`);
-    const text = await new Response(file.readable.pipeThrough(scan)).text();
+    const scan = new RecordScanner();
+    let text = "";
+    for (const run of scan.scan(await Deno.readFile(`${dir}/${name}`))) {
+      text += new TextDecoder().decode(run);
+    }
+    scan.end();
     for (const line of text.split("\n").filter(Boolean)) records.push(JSON.parse(line));
     assertEquals(scan.tally.corrupt, 0, `${name}: a complete line that is not JSON`);
     if (scan.tally.torn) torn++;

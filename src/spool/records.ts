@@ -17,64 +17,56 @@ export interface ScanTally {
 }
 
 /**
- * A stream of raw segment bytes in, the valid `record\n` lines out; `tally` is final once
- * the stream has closed.
+ * Splits raw segment bytes into runs of valid `record\n` lines. Runs are views into the
+ * chunk given (no copy: the caller reads into one reused buffer), so a run must be used
+ * before the next `scan`. `tally` is final after `end()`.
  *
  * @example
- * const scan = new RecordScanStream();
- * const text = await new Response(file.readable.pipeThrough(scan)).text();
- * scan.tally; // { records: 2, torn: true, corrupt: 0 }
+ * const scanner = new RecordScanner();
+ * for (const run of scanner.scan(bytes)) await write(run);
+ * scanner.end(); // scanner.tally: { records: 2, torn: true, corrupt: 0 }
  */
-export class RecordScanStream extends TransformStream<Uint8Array, Uint8Array> {
+export class RecordScanner {
   readonly tally: ScanTally = { records: 0, torn: false, corrupt: 0 };
+  readonly #decoder = new TextDecoder("utf-8", { fatal: true });
+  /** The start of a line that continues in the next chunk (copied: the buffer is reused). */
+  #pending: Uint8Array[] = [];
 
-  constructor() {
-    const decoder = new TextDecoder("utf-8", { fatal: true });
-    let pending: Uint8Array[] = [];
-    const valid = (line: Uint8Array) => {
-      if (isJsonLine(line, decoder)) return ++this.tally.records > 0;
-      if (line.length > 0) this.tally.corrupt++;
-      return false;
-    };
-    super({
-      // Valid lines next to each other leave as one chunk: the gzip after this works on
-      // file-sized pieces, not record-sized ones.
-      transform: (chunk, out) => {
-        let start = 0;
-        let run = -1;
-        const endRun = (at: number) => {
-          if (run >= 0) out.enqueue(chunk.slice(run, at));
-          run = -1;
-        };
-        for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-          if (pending.length > 0) {
-            const line = concat([...pending, chunk.subarray(start, end + 1)]);
-            pending = [];
-            if (valid(line.subarray(0, -1))) out.enqueue(line);
-          } else if (valid(chunk.subarray(start, end))) {
-            if (run < 0) run = start;
-          } else {
-            endRun(start);
-          }
-          start = end + 1;
-        }
-        endRun(start);
-        if (start < chunk.length) pending.push(chunk.slice(start));
-      },
-      flush: () => {
-        if (pending.some((p) => p.length > 0)) this.tally.torn = true;
-      },
-    });
+  *scan(chunk: Uint8Array): Generator<Uint8Array> {
+    let start = 0;
+    let run = -1; // start of the current run of valid lines in `chunk`
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      if (this.#pending.length > 0) {
+        const line = concat([...this.#pending, chunk.subarray(start, end + 1)]);
+        this.#pending = [];
+        if (this.#valid(line.subarray(0, -1))) yield line;
+      } else if (this.#valid(chunk.subarray(start, end))) {
+        if (run < 0) run = start;
+      } else if (run >= 0) {
+        yield chunk.subarray(run, start);
+        run = -1;
+      }
+      start = end + 1;
+    }
+    if (run >= 0) yield chunk.subarray(run, start);
+    if (start < chunk.length) this.#pending.push(chunk.slice(start));
   }
-}
 
-function isJsonLine(line: Uint8Array, decoder: TextDecoder): boolean {
-  if (line.length === 0) return false;
-  try {
-    JSON.parse(decoder.decode(line));
-    return true;
-  } catch {
-    return false;
+  end(): void {
+    if (this.#pending.some((p) => p.length > 0)) this.tally.torn = true;
+    this.#pending = [];
+  }
+
+  #valid(line: Uint8Array): boolean {
+    if (line.length === 0) return false;
+    try {
+      JSON.parse(this.#decoder.decode(line));
+      this.tally.records++;
+      return true;
+    } catch {
+      this.tally.corrupt++;
+      return false;
+    }
   }
 }
 

@@ -14,7 +14,8 @@ async function idsOf(spool: Spool): Promise<string[]> {
   for (;;) {
     const segment = await spool.oldest();
     if (!segment) return ids;
-    const text = await new Response(spool.read(segment)).text();
+    let text = "";
+    await spool.readRecords(segment, (bytes) => void (text += new TextDecoder().decode(bytes)));
     for (const line of text.split("\n").filter(Boolean)) ids.push(JSON.parse(line).id);
     await spool.ack(segment);
   }

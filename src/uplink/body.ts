@@ -19,14 +19,15 @@ export interface UploadBody {
  */
 export const ONE_PIECE_BYTES = 256 * 1024;
 
+/**
+ * Writes NDJSON bytes through `write`, awaiting each call: the bytes may be a reused buffer,
+ * so they must have been consumed when `write` resolves.
+ */
+export type RecordSource = (write: (ndjson: Uint8Array) => Promise<void>) => Promise<void>;
+
 /** Gzipped NDJSON in the configured format. */
-export async function uploadBody(
-  ndjson: ReadableStream<Uint8Array>,
-  format: UploadFormat,
-): Promise<UploadBody> {
-  const gzip = ndjson.pipeThrough<Uint8Array>(
-    new CompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-  );
+export async function uploadBody(source: RecordSource, format: UploadFormat): Promise<UploadBody> {
+  const gzip = gzipOf(source);
   if (format === "gzip") {
     return {
       headers: { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" },
@@ -50,6 +51,20 @@ export async function uploadBody(
     headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
     body: await settle(framed),
   };
+}
+
+/**
+ * The gzip of what `source` writes. A CompressionStream's writer resolves a write once the
+ * bytes were compressed, which is what lets the source reuse its buffer.
+ */
+function gzipOf(source: RecordSource): ReadableStream<Uint8Array> {
+  const gzip = new CompressionStream("gzip");
+  const writer = gzip.writable.getWriter();
+  source((ndjson) => writer.write(ndjson as Uint8Array<ArrayBuffer>)).then(
+    () => writer.close(),
+    (error) => writer.abort(error),
+  ).catch(() => {}); // the readable side reports the failure to whoever reads it
+  return gzip.readable as ReadableStream<Uint8Array>;
 }
 
 /** The whole body as bytes when it fits ONE_PIECE_BYTES, else a stream that starts with it. */

@@ -62,7 +62,9 @@ export class Uploader {
         this.#attempt = 0;
         return { sent, rejected, left: spool.records, verdict: "idle" };
       }
-      const result = await poster.send(() => uploadBody(spool.read(segment), format));
+      const result = await poster.send(() =>
+        uploadBody((write) => spool.readRecords(segment, write), format)
+      );
       if (result.verdict === "sent") {
         this.#attempt = 0;
         const records = await spool.ack(segment);

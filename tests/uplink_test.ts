@@ -190,21 +190,24 @@ Deno.test("500 backs off with full jitter, growing, and keeps the data", async (
   assertEquals(uploader.failures, 0);
 });
 
-Deno.test("400 sets the segment aside in rejected/ and the next one still goes", async () => {
+Deno.test("400 sets aside only the segment the API refuses, and the rest still goes", async () => {
   await using dir = await tempDir();
-  let first = true;
-  await using api = startStatsApi(() => {
-    const code = first ? 400 : 200;
-    first = false;
-    return new Response("bad", { status: code });
-  });
+  const poisoned = sample(150).id;
+  await using api = startStatsApi(({ ids }) =>
+    new Response("bad", { status: ids.includes(poisoned) ? 400 : 200 })
+  );
   const { spool, uploader, counters, lines } = await rig(dir.path, [api.url]);
-  push(spool, 0, 300); // about 1.5 segments
+  push(spool, 0, 1000); // about 5 segments, so several in one POST
   const report = await uploader.uploadNow();
   assertEquals(report.left, 0);
-  assertEquals(report.sent + report.rejected, 300);
+  assertEquals(report.sent + report.rejected, 1000);
+  assert(report.rejected > 0 && report.rejected < 300, `${report.rejected}: one segment's worth`);
   assertEquals(counters.get("stats-rejected"), report.rejected);
-  assertEquals(api.accepted(), ids(report.rejected, 300));
+  const accepted = api.accepted();
+  assert(!accepted.includes(poisoned));
+  assertEquals(accepted.length, report.sent);
+  assertEquals(new Set(accepted).size, accepted.length, "nothing sent twice");
+  assertEquals(accepted.at(-1), sample(999).id);
   const aside = [...Deno.readDirSync(`${dir.path}/rejected`)].map((e) => e.name);
   assertEquals(aside.length, 1);
   assert(lines.some((l) => /set aside/.test(l) && /status=400/.test(l)));

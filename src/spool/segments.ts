@@ -48,3 +48,15 @@ export function segmentsOverCap(
   }
   return drop;
 }
+
+/** The oldest sealed segments for one read: the first always, more while within `maxBytes`. */
+export function oldestWithin(sealed: readonly SegmentInfo[], maxBytes: number): SegmentInfo[] {
+  const batch = sealed.slice(0, 1);
+  let total = batch[0]?.bytes ?? 0;
+  for (const segment of sealed.slice(1)) {
+    if (total + segment.bytes > maxBytes) break;
+    batch.push(segment);
+    total += segment.bytes;
+  }
+  return batch;
+}

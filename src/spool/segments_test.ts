@@ -1,5 +1,11 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { parseSegmentName, segmentLimit, segmentName, segmentsOverCap } from "./segments.ts";
+import {
+  oldestWithin,
+  parseSegmentName,
+  segmentLimit,
+  segmentName,
+  segmentsOverCap,
+} from "./segments.ts";
 
 Deno.test("segment names sort by age and only ours parse", () => {
   assertEquals(segmentName(42), "000000000042.ndjson");
@@ -22,4 +28,13 @@ Deno.test("the cap drops the oldest sealed segments until the total fits", () =>
   assertEquals(segmentsOverCap(sealed, 200, 300), [seg(1, 100), seg(2, 100)]);
   // The open segment is never dropped, even when it alone is over.
   assertEquals(segmentsOverCap(sealed, 1000, 300), sealed);
+});
+
+Deno.test("a read takes the oldest segment, and the next ones while within the limit", () => {
+  const seg = (seq: number, bytes: number) => ({ seq, bytes, records: 1 });
+  const sealed = [seg(1, 300), seg(2, 100), seg(3, 100), seg(4, 100)];
+  assertEquals(oldestWithin(sealed, 0), [seg(1, 300)]);
+  assertEquals(oldestWithin(sealed, 250), [seg(1, 300)], "the first even when over");
+  assertEquals(oldestWithin(sealed, 500), sealed.slice(0, 3));
+  assertEquals(oldestWithin([], 500), []);
 });

@@ -2,13 +2,14 @@
  * The offline cache: records (any JSON value) appended as NDJSON to segment files in one
  * directory. Appends are batched to keep the flash write rate low; the open segment
  * rotates at `segmentBytes`; the total stays under `maxBytes` by dropping the OLDEST
- * segment. A reader takes the oldest sealed segment, streams its records, and acks
- * (deletes) it only once they were delivered. A restart resumes the segments in order and
+ * segment. A reader takes the oldest sealed segments, streams their records, and acks
+ * (deletes) them only once they were delivered. A restart resumes the segments in order and
  * never appends to an old one, so a torn tail stays at the end of its file.
  */
 import { type Clock, systemClock } from "../io/clock.ts";
 import { RecordScanner, type ScanTally } from "./records.ts";
 import {
+  oldestWithin,
   parseSegmentName,
   SEGMENT_BYTES,
   type SegmentInfo,
@@ -116,14 +117,15 @@ export class Spool {
   }
 
   /**
-   * The oldest segment ready to send, after writing the batch; the open segment is sealed
+   * The oldest segments ready to send (at least one when there is data; more while their
+   * total stays within `maxBytes`), after writing the batch. The open segment is sealed
    * for it only when nothing older waits, so an outage does not fragment the cache.
    */
-  oldest(): Promise<SegmentInfo | undefined> {
+  oldest(maxBytes = 0): Promise<SegmentInfo[]> {
     return this.#serial(async () => {
       await this.#writeBatch();
       if (this.#sealed.length === 0 && this.#open.bytes > 0) this.#seal();
-      return this.#sealed[0];
+      return oldestWithin(this.#sealed, maxBytes);
     });
   }
 

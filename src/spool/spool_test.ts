@@ -12,7 +12,7 @@ function sample(n: number, pad = 0) {
 async function idsOf(spool: Spool): Promise<string[]> {
   const ids: string[] = [];
   for (;;) {
-    const segment = await spool.oldest();
+    const [segment] = await spool.oldest();
     if (!segment) return ids;
     let text = "";
     await spool.readRecords(segment, (bytes) => void (text += new TextDecoder().decode(bytes)));
@@ -38,9 +38,12 @@ Deno.test("records come back in order, and only acked segments are deleted", asy
   await spool.commit();
   assert((await segmentFiles(dir.path)).length > 2, "rotated into several segments");
   assertEquals(spool.records, 100);
-  const first = (await spool.oldest())!;
-  const again = (await spool.oldest())!;
+  const [first] = await spool.oldest();
+  const [again] = await spool.oldest();
   assertEquals(again.seq, first.seq, "not acked: the same segment is offered again");
+  const batch = await spool.oldest(12 * KiB);
+  assertEquals(batch[0], first);
+  assert(batch.length >= 2 && batch.reduce((n, s) => n + s.bytes, 0) <= 12 * KiB);
   assertEquals(await idsOf(spool), Array.from({ length: 100 }, (_, i) => sample(i).id));
   assertEquals(await segmentFiles(dir.path), []);
   assertEquals(spool.records, 0);
@@ -114,7 +117,7 @@ Deno.test("a refused segment is set aside in rejected/, which stays capped", asy
   for (let i = 0; i < 80; i++) spool.append(sample(i, 100));
   await spool.commit();
   let setAside = 0;
-  for (let i = 0; i < 5; i++) setAside += await spool.setAside((await spool.oldest())!);
+  for (let i = 0; i < 5; i++) setAside += await spool.setAside((await spool.oldest())[0]);
   const rejected = [];
   for await (const e of Deno.readDir(`${dir.path}/rejected`)) rejected.push(e.name);
   assertEquals(rejected.length, 3);

@@ -34,10 +34,14 @@ export class SpoolCapability implements Capability, SampleSink {
     }
   }
 
-  /** Appends to the batch; rejects (and counts nothing) when the spool is not running. */
+  /** Appends to the batch; rejects (counting nothing) when the spool is not running. */
   push(sample: Sample): Promise<void> {
-    if (!this.#spool) return Promise.reject(new Error("spool not running"));
-    this.#spool.append(sample);
+    try {
+      if (!this.#spool) throw new Error("spool not running");
+      this.#spool.append(sample);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.ctx.counters.inc("stats-cached");
     return Promise.resolve();
   }

@@ -50,6 +50,7 @@ async function rig(
     random?: () => number;
     fetch?: typeof fetch;
     maxBytes?: number;
+    timeoutMs?: number;
   } = {},
 ): Promise<Rig> {
   const { log, lines } = memoryLogger();
@@ -66,7 +67,7 @@ async function rig(
     clock: systemClock,
     log,
     counters,
-    timeoutMs: 10_000,
+    timeoutMs: options.timeoutMs ?? 10_000,
     signal: new AbortController().signal,
   });
   const uploader = new Uploader({
@@ -251,26 +252,9 @@ Deno.test("network down and a silent server both keep the data (timeouts on ever
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closedPort = `http://127.0.0.1:${listener.addr.port}/stats`;
   listener.close();
-  const { log } = memoryLogger();
-  const counters = new Counters();
-  const spool = await Spool.open({ dir: dir.path, maxBytes: 1 << 20, batchBytes: 1 });
-  const poster = new StatsPoster({
-    urls: [new URL(closedPort), new URL(silent.url)],
-    fetch,
-    clock: systemClock,
-    log,
-    counters,
-    timeoutMs: 300,
-    signal: new AbortController().signal,
-  });
-  const uploader = new Uploader({
-    spool,
-    poster,
+  const { spool, uploader, counters } = await rig(dir.path, [closedPort, silent.url], {
     format: "gzip",
-    backoff: { baseMs: 1000, maxMs: 1000 },
-    clock: systemClock,
-    log,
-    counters,
+    timeoutMs: 300,
   });
   push(spool, 0, 3);
   assertEquals((await uploader.uploadNow()).verdict, "retry");

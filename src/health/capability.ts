@@ -97,7 +97,7 @@ export class HealthCapability implements Capability, Connectivity {
     this.#registerCommands();
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
     const allowed = this.#deps.allowed ?? granted;
     const { recovery_cmd, reboot_cmd, boot_cmd } = this.#ctx.config;
     for (const [kind, command] of [["restart", recovery_cmd], ["reboot", reboot_cmd]] as const) {
@@ -111,6 +111,7 @@ export class HealthCapability implements Capability, Connectivity {
     }
     if (boot_cmd) this.#spawn(() => this.#runBootCmd(boot_cmd, allowed));
     this.#spawn(() => this.#watchLoop());
+    return Promise.resolve();
   }
 
   async stop(): Promise<void> {

@@ -17,6 +17,7 @@ import {
 } from "./config/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
+import { HealthCapability } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
 import { VERSION } from "./version.ts";
@@ -39,8 +40,8 @@ export interface AgentOptions {
 export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 
 /** The real wiring: each capability gets what it needs from the others, in start order. */
-export function buildCapabilities(_ctx: CapabilityContext): Capability[] {
-  return [];
+export function buildCapabilities(ctx: CapabilityContext): Capability[] {
+  return [new HealthCapability(ctx)];
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

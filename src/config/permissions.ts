@@ -148,8 +148,16 @@ export function capabilityNeeds(
     uplink: { flags: needs({ net: apiUrls(config).map(urlHostPort) }) },
     health: {
       flags: needs({
-        net: health ? [`${health.host}:${health.port}`] : [],
-        run: [programOf(config.recovery_cmd), programOf(config.reboot_cmd)],
+        read: ["/proc/net/route"],
+        net: [
+          health ? `${health.host}:${health.port}` : undefined,
+          config.boot_url ? urlHostPort(config.boot_url) : undefined,
+        ],
+        run: [
+          programOf(config.recovery_cmd),
+          programOf(config.reboot_cmd),
+          config.boot_cmd ? "/bin/sh" : undefined,
+        ],
       }),
       gate: { net: health ? [`${health.host}:${health.port}`] : [] },
     },

@@ -48,6 +48,11 @@ export function roundVerdict(round: CheckRound): { ok: boolean; hard: boolean; c
   if (round.route === false) return { ok: false, hard: true, cause: "no default route" };
   if (round.tcp?.ok) return { ok: true, hard: false, cause: `tcp ${round.tcp.target} ok` };
   if (round.mqtt) return { ok: true, hard: false, cause: "mqtt session open" };
+  // Nothing to probe (no health_url, no broker): a route is all the evidence there is, and
+  // the ladder must not reboot a box for lack of a target.
+  if (!round.tcp && round.mqtt === undefined) {
+    return { ok: true, hard: false, cause: "default route (no probe target)" };
+  }
   const tcp = round.tcp
     ? `tcp ${round.tcp.target} failed${round.tcp.error ? `: ${round.tcp.error}` : ""}`
     : "no tcp target";

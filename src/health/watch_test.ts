@@ -57,3 +57,9 @@ Deno.test("watch: monitor interval while online, 5 s while suspect or offline", 
   assertEquals(roundInterval(run([up(0), down(60)]).state, 60), 5_000);
   assertEquals(roundInterval(initialWatch(0), 60), 5_000);
 });
+
+Deno.test("watch: with nothing to probe, a default route is enough (no reboot for lack of a target)", () => {
+  const { state } = run([{ at: 0, route: true, mqtt: undefined }]);
+  assertEquals([state.health, state.cause], ["online", "default route (no probe target)"]);
+  assertEquals(run([{ at: 0, route: false, mqtt: undefined }]).state.health, "offline");
+});

@@ -156,10 +156,12 @@ export class HealthCapability implements Capability, Connectivity {
     const { clock } = this.#ctx.io;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
+      // Rounds are paced start to start, so a 3 s probe timeout does not stretch them.
+      const started = clock.monotonic();
       this.#apply(await this.#round());
       await this.#climbLadder();
       const now = clock.monotonic();
-      this.#nextRoundAt = now + roundInterval(this.#watch, this.#ctx.config.monitor);
+      this.#nextRoundAt = started + roundInterval(this.#watch, this.#ctx.config.monitor);
       const step = this.nextStep();
       const wake = step ? Math.min(this.#nextRoundAt, step.at) : this.#nextRoundAt;
       await clock.sleep(Math.max(0, wake - now), signal).catch(() => {});

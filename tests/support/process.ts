@@ -19,10 +19,24 @@ export interface LedgeProcess {
 
 export function spawnLedge(
   args: string[],
-  options: { flags?: string[]; env?: Record<string, string>; script?: string } = {},
+  options: {
+    flags?: string[];
+    env?: Record<string, string>;
+    script?: string;
+    /** A command that runs deno, e.g. `["ip", "netns", "exec", "ns1"]`. */
+    wrap?: string[];
+  } = {},
 ): LedgeProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.flags ?? []), options.script ?? MAIN, ...args],
+  const [program, ...prefix] = [...(options.wrap ?? []), Deno.execPath()];
+  const child = new Deno.Command(program, {
+    args: [
+      ...prefix,
+      "run",
+      "--quiet",
+      ...(options.flags ?? []),
+      options.script ?? MAIN,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

@@ -148,6 +148,16 @@ export class HealthCapability implements Capability, Connectivity {
 
   async #round(): Promise<CheckRound> {
     const round = await runChecks(this.#checks);
+    // Deno asks for the resolver's address (e.g. 127.0.0.1:53), which the config cannot
+    // name; DNS is only evidence, so without that permission it is dropped, said once.
+    const denied = round.dns?.error?.match(/Requires net access to "([^"]+)"/);
+    if (denied && this.#checks.dnsHost) {
+      this.#checks.dnsHost = undefined;
+      delete round.dns;
+      this.#log.warn("dns check disabled: permission missing", {
+        missing: `--allow-net=${denied[1]}`,
+      });
+    }
     this.#last = round;
     return round;
   }

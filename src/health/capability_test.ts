@@ -78,7 +78,20 @@ function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
   });
   const steps = (name: string) =>
     runs.filter((r) => r.argv.join(" ").includes(name)).map((r) => r.at);
-  return { clock, link, runs, steps, flushes, fetches, answers, lines, counters, commands, health };
+  return {
+    clock,
+    link,
+    net,
+    runs,
+    steps,
+    flushes,
+    fetches,
+    answers,
+    lines,
+    counters,
+    commands,
+    health,
+  };
 }
 
 /** Starts the watch, online at 0, 15, 30, 45 s; the link breaks before the round of 60 s. */
@@ -269,5 +282,22 @@ Deno.test("health: boot_url is called once first online, retried until 2xx, neve
   w.link.route = true;
   await w.clock.advance(30 * S);
   assertEquals(w.fetches.length, 2);
+  await w.health.stop();
+});
+
+Deno.test("health: without permission for the resolver, the dns check is dropped with one line", async () => {
+  const w = world();
+  w.net.resolveDns = () =>
+    Promise.resolve({
+      ok: false,
+      ms: 0,
+      error: 'Requires net access to "127.0.0.1:53", run again with the --allow-net flag',
+    });
+  await w.health.start();
+  await w.clock.advance(60 * S);
+  const lines = w.lines.filter((l) => l.includes("dns check disabled"));
+  assertEquals(lines.length, 1);
+  assertMatch(lines[0], /missing="--allow-net=127.0.0.1:53"/);
+  assertEquals((await w.health.check()).details, ["route ok", "tcp broker.example:1883 ok 4ms"]);
   await w.health.stop();
 });

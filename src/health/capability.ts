@@ -10,6 +10,7 @@ import type { ExecResult } from "../io/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Backoff, retryDelay } from "./backoff.ts";
 import { type CheckDeps, describeRound, runChecks } from "./checks.ts";
+import { readCapped } from "./read_capped.ts";
 import type { Connectivity, ConnectivityReport } from "./connectivity.ts";
 import {
   DEFAULT_LADDER,
@@ -52,6 +53,8 @@ export const HEALTH_COUNTERS = [
 const RECOVERY_TIMEOUT_MS = 120_000;
 const RECOVERY_OUTPUT_MAX = 4096;
 const BOOT_URL_BACKOFF: Backoff = { baseMs: 5_000, maxMs: 300_000, jitter: 0.2 };
+const BOOT_URL_TIMEOUT_MS = 30_000;
+const BOOT_URL_ANSWER_MAX = 64 * 1024;
 /** The part of an HTTP answer that goes into the log. */
 export const ANSWER_LOG_MAX = 200;
 
@@ -276,8 +279,11 @@ export class HealthCapability implements Capability, Connectivity {
     const random = this.#deps.random ?? Math.random;
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        const response = await io.net.fetch(target, { signal });
-        const answer = (await response.text()).slice(0, ANSWER_LOG_MAX);
+        const response = await io.net.fetch(target, {
+          signal: AbortSignal.any([signal, AbortSignal.timeout(BOOT_URL_TIMEOUT_MS)]),
+        });
+        const body = await readCapped(response, BOOT_URL_ANSWER_MAX);
+        const answer = body === undefined ? "(answer too large)" : body.slice(0, ANSWER_LOG_MAX);
         if (response.ok) {
           this.#log.info("boot_url answered", { status: response.status, answer });
           return;

@@ -4,6 +4,7 @@
  * parsed and validated as a config, never executed; an invalid one never reaches the disk.
  */
 import { type Backoff, retryDelay } from "./backoff.ts";
+import { readCapped } from "./read_capped.ts";
 import type { Clock, Net } from "../io/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Config, parseConfigText } from "../config/mod.ts";
@@ -49,24 +50,6 @@ export function judgeAnswer(status: number, body: string): Answer {
   if (!validation.ok) return { ok: false, reasons: validation.errors };
   const { config, warnings } = validation;
   return { ok: true, provisioned: { config, text: body, warnings } };
-}
-
-async function readCapped(response: Response, max: number): Promise<string | undefined> {
-  if (!response.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.length;
-    if (size > max) return undefined; // leaving the loop cancels the stream
-    chunks.push(chunk);
-  }
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(joined);
 }
 
 /** One request; a network error or a refusal comes back as reasons. */

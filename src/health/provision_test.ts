@@ -114,3 +114,15 @@ Deno.test("provision: stops when its signal aborts, without writing", async () =
     await init.server.shutdown();
   }
 });
+
+Deno.test("provision: random answers never throw, and a refusal always says why", () => {
+  const alphabet = '{}[]":,0123456789abc \n\t\\/-tnulfe';
+  for (let i = 0; i < 2000; i++) {
+    const length = Math.floor(Math.random() * 80);
+    const text = Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)])
+      .join("");
+    const answer = judgeAnswer(200, text);
+    if (answer.ok) assertEquals(typeof answer.provisioned.config, "object");
+    else assert(answer.reasons.length > 0);
+  }
+});

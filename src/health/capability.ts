@@ -9,7 +9,7 @@ import { programOf } from "../config/permissions.ts";
 import type { ExecResult } from "../io/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Backoff, retryDelay } from "./backoff.ts";
-import { type CheckDeps, describeRound, runChecks } from "./checks.ts";
+import { type CheckDeps, type CheckKind, checkLines, describeRound, runChecks } from "./checks.ts";
 import { readCapped } from "./read_capped.ts";
 import type { Connectivity, ConnectivityReport } from "./connectivity.ts";
 import {
@@ -72,7 +72,8 @@ export class HealthCapability implements Capability, Connectivity {
   #watch: WatchState;
   #progress: LadderProgress = NO_PROGRESS;
   #nextRoundAt: number;
-  #last: CheckRound | undefined;
+  /** The last result of each kind of check, with its wall-clock time. */
+  #last: Partial<Record<CheckKind, { at: string; result: string }>> = {};
   /** Why a ladder step cannot act (no --allow-run for its program); absent = enabled. */
   #disabled: Partial<Record<StepKind, string>> = {};
   #abort = new AbortController();
@@ -161,7 +162,10 @@ export class HealthCapability implements Capability, Connectivity {
         missing: `--allow-net=${denied[1]}`,
       });
     }
-    this.#last = round;
+    const at = this.#wall(round.at);
+    for (const [kind, result] of Object.entries(checkLines(round))) {
+      this.#last[kind as CheckKind] = { at, result };
+    }
     return round;
   }
 
@@ -316,9 +320,7 @@ export class HealthCapability implements Capability, Connectivity {
           since: this.#wall(this.#watch.since),
           cause: this.#watch.cause,
           "failed-rounds": this.#watch.failedRounds,
-          "last-checks": this.#last
-            ? { at: this.#wall(this.#last.at), results: describeRound(this.#last) }
-            : null,
+          "last-checks": this.#last,
           "next-check-in-s": Math.max(0, seconds(this.#nextRoundAt)),
           "next-step": step
             ? {

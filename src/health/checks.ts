@@ -86,13 +86,21 @@ export async function runChecks(deps: CheckDeps): Promise<CheckRound> {
   };
 }
 
-/** One short line per check: "route ok", "tcp 192.0.2.1:53 ok 12ms", "mqtt down". */
+export type CheckKind = "route" | "tcp" | "dns" | "mqtt";
+
+/** One short line per check that ran: "route ok", "tcp 192.0.2.1:53 ok 12ms", "mqtt down". */
+export function checkLines(round: CheckRound): Partial<Record<CheckKind, string>> {
+  const probe = (what: string, p: ProbeResult) =>
+    `${what} ${p.ok ? `ok ${Math.round(p.ms)}ms` : `failed: ${p.error ?? "unknown"}`}`;
+  return {
+    route: round.route === undefined ? "unknown" : round.route ? "ok" : "none",
+    ...(round.tcp ? { tcp: probe(round.tcp.target, round.tcp) } : {}),
+    ...(round.dns ? { dns: probe(round.dns.host, round.dns) } : {}),
+    ...(round.mqtt !== undefined ? { mqtt: round.mqtt ? "connected" : "down" } : {}),
+  };
+}
+
+/** The checks of a round as `network` jobs report them: "tcp 192.0.2.1:53 ok 12ms". */
 export function describeRound(round: CheckRound): string[] {
-  const probe = (name: string, what: string, p: ProbeResult) =>
-    `${name} ${what} ${p.ok ? `ok ${Math.round(p.ms)}ms` : `failed: ${p.error ?? "unknown"}`}`;
-  const lines = [`route ${round.route === undefined ? "unknown" : round.route ? "ok" : "none"}`];
-  if (round.tcp) lines.push(probe("tcp", round.tcp.target, round.tcp));
-  if (round.dns) lines.push(probe("dns", round.dns.host, round.dns));
-  if (round.mqtt !== undefined) lines.push(`mqtt ${round.mqtt ? "connected" : "down"}`);
-  return lines;
+  return Object.entries(checkLines(round)).map(([kind, line]) => `${kind} ${line}`);
 }

@@ -48,6 +48,8 @@ export const HEALTH_COUNTERS = [
   "health-online",
   "recovery-restarts",
   "recovery-reboots",
+  "boot-cmd-runs",
+  "boot-url-ok",
 ] as const;
 
 const RECOVERY_TIMEOUT_MS = 120_000;
@@ -113,7 +115,10 @@ export class HealthCapability implements Capability, Connectivity {
         });
       }
     }
-    if (boot_cmd) this.#spawn(() => this.#runBootCmd(boot_cmd, allowed));
+    // Once per agent, not per reload: the counters are the agent's and survive a reload.
+    if (boot_cmd && this.#ctx.counters.get("boot-cmd-runs") === 0) {
+      this.#spawn(() => this.#runBootCmd(boot_cmd, allowed));
+    }
     this.#spawn(() => this.#watchLoop());
     return Promise.resolve();
   }
@@ -201,7 +206,7 @@ export class HealthCapability implements Capability, Connectivity {
     this.#log.info("online", { cause: transition.cause, was: transition.from });
     this.#progress = NO_PROGRESS;
     const url = this.#ctx.config.boot_url;
-    if (url && !this.#bootUrlStarted) {
+    if (url && !this.#bootUrlStarted && this.#ctx.counters.get("boot-url-ok") === 0) {
       this.#bootUrlStarted = true;
       this.#spawn(() => this.#callBootUrl(url));
     }
@@ -252,6 +257,7 @@ export class HealthCapability implements Capability, Connectivity {
       return;
     }
     const { job_timeout, job_output_max } = this.#ctx.config;
+    this.#ctx.counters.inc("boot-cmd-runs");
     const result = await this.#ctx.io.exec.run({
       argv: ["/bin/sh", "-c", command],
       timeoutMs: job_timeout * 1000,
@@ -289,6 +295,7 @@ export class HealthCapability implements Capability, Connectivity {
         const body = await readCapped(response, BOOT_URL_ANSWER_MAX);
         const answer = body === undefined ? "(answer too large)" : body.slice(0, ANSWER_LOG_MAX);
         if (response.ok) {
+          this.#ctx.counters.inc("boot-url-ok");
           this.#log.info("boot_url answered", { status: response.status, answer });
           return;
         }

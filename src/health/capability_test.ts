@@ -79,6 +79,7 @@ function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
   const steps = (name: string) =>
     runs.filter((r) => r.argv.join(" ").includes(name)).map((r) => r.at);
   return {
+    ctx,
     clock,
     link,
     net,
@@ -259,6 +260,12 @@ Deno.test("health: boot_cmd runs once at start in shell mode with the job limits
   assertEquals([boot[0].request.timeoutMs, boot[0].request.outputMax], [30_000, 2048]);
   assert(w.lines.some((l) => l.startsWith("INFO health boot_cmd done exit=0")));
   await w.health.stop();
+  // A reload builds the capability again from the same agent: boot_cmd does not run twice.
+  const reloaded = new HealthCapability(w.ctx, { allowed: () => true });
+  await reloaded.start();
+  await w.clock.advance(1);
+  assertEquals(w.runs.filter((r) => r.argv[0] === "/bin/sh").length, 1);
+  await reloaded.stop();
 });
 
 Deno.test("health: boot_url is called once first online, retried until 2xx, never executed", async () => {

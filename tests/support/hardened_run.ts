@@ -7,7 +7,7 @@
  * yet is reported as skipped, so the run checks more as capabilities land. A capability
  * that is built but disabled or failed under the preset fails the run.
  */
-import { presetFlags } from "../../scripts/bundle.ts";
+import { DENO, presetFlags } from "../../scripts/bundle.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { type Broker, publish, startMosquitto, subscribe } from "./mosquitto.ts";
 import {
@@ -135,9 +135,9 @@ function publishJob(broker: Broker, id: string, command: string): Promise<void> 
   return publish(broker, `sub/t/k/${MAC}`, JSON.stringify(job));
 }
 
-/** `ledge ctl --json` through this deno, with the same preset flags as the agent. */
+/** `ledge ctl --json` through the x86_64 deno, with the same preset flags as the agent. */
 async function ctl(flags: string[], script: string, socket: string, command: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await new Deno.Command(DENO, {
     args: ["run", "--quiet", ...flags, script, "ctl", "-S", socket, "--json", command],
     stdin: "null",
     env: { NO_COLOR: "1" },

@@ -24,7 +24,7 @@ export type StepRunner = (name: string, check: () => Promise<void>, skip?: strin
 export interface HardenedRunOptions {
   /** The bundle (dist/ledge.js or a fresh one). */
   script: string;
-  /** The command line that runs `deno`; default: this deno. */
+  /** The command line that runs `deno`; default: `deno` from PATH, as for ctl. */
   runtime?: string[];
   /** Called once the agent has started, e.g. to measure it. */
   onStarted?: (agent: LedgeProcess) => Promise<void>;
@@ -46,7 +46,7 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
   const agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {
     flags,
     script: options.script,
-    runtime: options.runtime,
+    runtime: options.runtime ?? [DENO],
   });
   try {
     let running: string[] = [];

@@ -51,19 +51,20 @@ export async function startMosquitto(): Promise<Broker> {
 }
 
 export interface Subscription extends AsyncDisposable {
-  /** The payload lines received so far (mosquitto_sub prints one per message). */
+  /** mosquitto_sub's output: one line per payload, among its own `-d` lines. */
   messages: WatchedLines;
 }
 
 /** `mosquitto_sub` on `topic`, resolved once the broker has acknowledged the subscription. */
 export async function subscribe(broker: Broker, topic: string): Promise<Subscription> {
-  const child = new Deno.Command("mosquitto_sub", {
-    args: ["-h", broker.host, "-p", String(broker.port), "-q", "1", "-t", topic, "-d"],
+  // Line-buffered: mosquitto_sub's stdout into a pipe is otherwise only flushed at exit.
+  const child = new Deno.Command("stdbuf", {
+    args: ["-oL", "mosquitto_sub", "-h", broker.host, "-p", String(broker.port), "-q", "1"]
+      .concat(["-t", topic, "-d"]),
     stdin: "null",
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  // With -d, the client's own lines start with "Client "; every other line is a payload.
   const messages = watchLines(child.stdout);
   const close = async () => {
     stopChild(child);

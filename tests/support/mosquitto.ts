@@ -28,26 +28,17 @@ export async function startMosquitto(): Promise<Broker> {
     conf,
     [`listener ${port} 127.0.0.1`, "allow_anonymous true", "set_tcp_nodelay true", ""].join("\n"),
   );
-  const child = new Deno.Command(MOSQUITTO, {
-    args: ["-c", conf],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  // Read to the end, for the broker's whole life: a closed pipe would kill it with SIGPIPE.
-  const log = watchLines(child.stderr);
-  const stop = async () => {
-    stopChild(child);
-    await Promise.all([child.status, log.done]);
-    await dir[Symbol.asyncDispose]();
-  };
   try {
-    await log.waitFor(/ running$/);
+    const broker = await startWatched(MOSQUITTO, ["-c", conf], "stderr", / running$/);
+    const stop = async () => {
+      await broker.stop();
+      await dir[Symbol.asyncDispose]();
+    };
+    return { host: "127.0.0.1", port, [Symbol.asyncDispose]: stop };
   } catch (error) {
-    await stop();
+    await dir[Symbol.asyncDispose]();
     throw error;
   }
-  return { host: "127.0.0.1", port, [Symbol.asyncDispose]: stop };
 }
 
 export interface Subscription extends AsyncDisposable {
@@ -57,26 +48,15 @@ export interface Subscription extends AsyncDisposable {
 
 /** `mosquitto_sub` on `topic`, resolved once the broker has acknowledged the subscription. */
 export async function subscribe(broker: Broker, topic: string): Promise<Subscription> {
+  const args = ["-h", broker.host, "-p", String(broker.port), "-q", "1", "-t", topic, "-d"];
   // Line-buffered: mosquitto_sub's stdout into a pipe is otherwise only flushed at exit.
-  const child = new Deno.Command("stdbuf", {
-    args: ["-oL", "mosquitto_sub", "-h", broker.host, "-p", String(broker.port), "-q", "1"]
-      .concat(["-t", topic, "-d"]),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const messages = watchLines(child.stdout);
-  const close = async () => {
-    stopChild(child);
-    await Promise.all([child.status, messages.done]);
-  };
-  try {
-    await messages.waitFor(/^Client \S+ received SUBACK/);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return { messages, [Symbol.asyncDispose]: close };
+  const client = await startWatched(
+    "stdbuf",
+    ["-oL", "mosquitto_sub", ...args],
+    "stdout",
+    /^Client \S+ received SUBACK/,
+  );
+  return { messages: client.output, [Symbol.asyncDispose]: client.stop };
 }
 
 /** `mosquitto_pub` of one QoS 1 message. */
@@ -88,8 +68,34 @@ export async function publish(broker: Broker, topic: string, payload: string): P
   if (!out.success) throw new Error(`mosquitto_pub: ${new TextDecoder().decode(out.stderr)}`);
 }
 
-function stopChild(child: Deno.ChildProcess): void {
+/**
+ * Starts a long-running program and resolves once it has printed `ready` on `stream`. The
+ * stream is read to the end, for the program's whole life: a closed pipe would kill it.
+ */
+async function startWatched(
+  command: string,
+  args: string[],
+  stream: "stdout" | "stderr",
+  ready: RegExp,
+): Promise<{ output: WatchedLines; stop: () => Promise<void> }> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: stream === "stdout" ? "piped" : "null",
+    stderr: stream === "stderr" ? "piped" : "null",
+  }).spawn();
+  const output = watchLines(child[stream]);
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await Promise.all([child.status, output.done]);
+  };
   try {
-    child.kill("SIGTERM");
-  } catch { /* already gone */ }
+    await output.waitFor(ready);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { output, stop };
 }

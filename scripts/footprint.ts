@@ -5,7 +5,7 @@
  * RUNS runs; prints a table, then the same as JSON.
  *
  *   deno run --allow-read --allow-write=dist,/tmp --allow-net=127.0.0.1 --allow-env=PATH \
- *     --allow-run=deno,ps,/usr/sbin/mosquitto,mosquitto_pub,stdbuf scripts/footprint.ts
+ *     --allow-run=deno,ps,/usr/sbin/mosquitto,mosquitto_sub,mosquitto_pub scripts/footprint.ts
  */
 import { BUNDLE, bundle, DENO, run } from "./bundle.ts";
 import { hardenedRun } from "../tests/support/hardened_run.ts";

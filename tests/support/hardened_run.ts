@@ -9,7 +9,7 @@
  */
 import { DENO, presetFlags } from "../../scripts/bundle.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { type Broker, publish, startMosquitto, subscribe } from "./mosquitto.ts";
+import { publish, startBroker, subscribe } from "./mosquitto.ts";
 import {
   type LedgeProcess,
   spawnLedge,
@@ -37,11 +37,14 @@ const STARVED = /disabled: permission missing|failed to start/;
 
 export async function hardenedRun(options: HardenedRunOptions, step: StepRunner): Promise<void> {
   await using dir = await tempDir("ledge-preset-");
-  await using broker = await startMosquitto();
+  await using broker = await startBroker();
   await using api = startStatsApi();
   const config = `${dir.path}/config.json`;
   const socket = `${dir.path}/ledge.sock`;
-  await Deno.writeTextFile(config, JSON.stringify(testConfig(dir.path, broker, api.url, socket)));
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify(testConfig(dir.path, broker.port, api.url, socket)),
+  );
   const flags = await presetFlags(config, options.script);
   const agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {
     flags,
@@ -77,12 +80,17 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
     }, skipUnless("control"));
 
     await step("a job outside the preset fails cleanly, the next one runs", async () => {
-      await using replies = await subscribe(broker, `pub/t/k/${MAC}`);
-      await publishJob(broker, "outside", "/bin/cat /etc/hostname");
-      await publishJob(broker, "inside", "/bin/echo still-here");
-      const outside = JSON.parse(await replies.messages.waitFor(/"id":"outside"/, 30_000));
+      await using replies = await subscribe(broker.port, [`pub/t/k/${MAC}`]);
+      await publishJob(broker.port, "outside", "/bin/cat /etc/hostname");
+      await publishJob(broker.port, "inside", "/bin/echo still-here");
+      // mosquitto_sub -v prints `topic payload`.
+      const reply = async (id: string) => {
+        const line = await replies.waitFor(new RegExp(`"id":"${id}"`), 30_000);
+        return JSON.parse(line.slice(line.indexOf(" ") + 1));
+      };
+      const outside = await reply("outside");
       assert(["REJECTED", "FAILED"].includes(outside.event_type), JSON.stringify(outside));
-      const inside = JSON.parse(await replies.messages.waitFor(/"id":"inside"/, 30_000));
+      const inside = await reply("inside");
       assertEquals([inside.event_type, inside.meta.msg.trim()], ["PROCESSED", "still-here"]);
     }, skipUnless("mqtt", "jobs"));
 
@@ -102,15 +110,15 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
 }
 
 /** Everything on loopback or under `dir`; jobs limited to /bin/echo. */
-function testConfig(dir: string, broker: Broker, api: string, socket: string) {
+function testConfig(dir: string, brokerPort: number, api: string, socket: string) {
   return {
     mac: MAC,
     topic: "t",
     key: "k",
-    mqtt_host: broker.host,
-    port: broker.port,
-    health_url: broker.host,
-    health_port: broker.port,
+    mqtt_host: "127.0.0.1",
+    port: brokerPort,
+    health_url: "127.0.0.1",
+    health_port: brokerPort,
     stats_url: `${api}/stats`,
     api_url: `${api}/api`,
     heartbeat: 1,
@@ -126,13 +134,13 @@ function testConfig(dir: string, broker: Broker, api: string, socket: string) {
   };
 }
 
-function publishJob(broker: Broker, id: string, command: string): Promise<void> {
+function publishJob(brokerPort: number, id: string, command: string): Promise<void> {
   const job = {
     id,
     timestamp: Math.floor(Date.now() / 1000),
     meta: { msg: command, type: "command" },
   };
-  return publish(broker, `sub/t/k/${MAC}`, JSON.stringify(job));
+  return publish(brokerPort, `sub/t/k/${MAC}`, JSON.stringify(job));
 }
 
 /** `ledge ctl --json` through the x86_64 deno, with the same preset flags as the agent. */

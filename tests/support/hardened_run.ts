@@ -75,7 +75,11 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
       assertEquals(code, 0, stdout);
       const status = JSON.parse(stdout)["agent-status"];
       for (const name of running) {
-        assert(!/^(disabled|failed|stopped)/.test(status[name]), `${name}: ${status[name]}`);
+        const line = status[name];
+        assert(
+          typeof line === "string" && !/^(disabled|failed|stopped)/.test(line),
+          `${name}: ${line}`,
+        );
       }
     }, skipUnless("control"));
 

@@ -96,7 +96,7 @@ Deno.test({
       }),
     );
     const agent = spawnLedge(["run", "-c", config, "-S", `${dir.path}/ctl.sock`], {
-      wrap: ["ip", "netns", "exec", link.ns],
+      runtime: ["ip", "netns", "exec", link.ns, Deno.execPath()],
       flags: [
         `--allow-read=${dir.path},/proc/net/route`,
         `--allow-net=${link.hostAddress}:${listener.addr.port}`,

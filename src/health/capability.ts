@@ -60,6 +60,9 @@ const BOOT_URL_ANSWER_MAX = 64 * 1024;
 /** The part of an HTTP answer that goes into the log. */
 export const ANSWER_LOG_MAX = 200;
 
+/** An address needs no lookup: there is no DNS to check. */
+const isIpLiteral = (host: string) => /^[\d.]+$/.test(host) || host.includes(":");
+
 const granted = (descriptor: Deno.PermissionDescriptor) =>
   Deno.permissions.querySync(descriptor).state === "granted";
 
@@ -92,7 +95,9 @@ export class HealthCapability implements Capability, Connectivity {
       fs: io.fs,
       net: io.net,
       target: healthTarget(config),
-      dnsHost: mqttEnabled(config) ? config.mqtt_host : undefined,
+      dnsHost: mqttEnabled(config) && !isIpLiteral(config.mqtt_host!)
+        ? config.mqtt_host
+        : undefined,
       mqttConnected: deps.mqttConnected,
     };
     this.#ladder = new RecoveryLadder({ ...DEFAULT_LADDER, rebootS: config.reboot });

@@ -313,3 +313,8 @@ Deno.test("health: without permission for the resolver, the dns check is dropped
   assertEquals((await w.health.check()).details, ["route ok", "tcp broker.example:1883 ok 4ms"]);
   await w.health.stop();
 });
+
+Deno.test("health: a broker given as an address is not looked up in DNS", async () => {
+  const w = world({ mqtt_host: "192.0.2.7" });
+  assertEquals((await w.health.check()).details, ["route ok", "tcp 192.0.2.7:1883 ok 4ms"]);
+});

@@ -221,7 +221,7 @@ export class HealthCapability implements Capability, Connectivity {
   async #climbLadder(): Promise<void> {
     for (let step = this.nextStep(); step; step = this.nextStep()) {
       if (step.at > this.#ctx.io.clock.monotonic() || this.#abort.signal.aborted) return;
-      this.#progress = this.#ladder.taken(this.#progress, step.kind);
+      this.#progress = this.#ladder.taken(this.#progress, step);
       if (this.#disabled[step.kind]) continue;
       if (step.kind === "reboot") await this.#reboot();
       else await this.#recover("restart", this.#ctx.config.recovery_cmd, "recovery-restarts");

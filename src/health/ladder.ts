@@ -25,6 +25,8 @@ export const DEFAULT_LADDER: Omit<LadderPolicy, "rebootS"> = {
 export interface LadderProgress {
   restarts: number;
   reboots: number;
+  /** When the last reboot step was taken: the next one waits a full `rebootS` after it. */
+  lastRebootAt?: number;
 }
 
 export type StepKind = "restart" | "reboot";
@@ -56,17 +58,16 @@ export class RecoveryLadder {
     };
     const { rebootS, startGraceS } = this.policy;
     if (rebootS === 0) return restart;
-    const rebootAt = Math.max(
-      outageStart + rebootS * (progress.reboots + 1) * 1000,
-      agentStart + startGraceS * 1000,
-    );
+    const rebootAt = progress.lastRebootAt === undefined
+      ? Math.max(outageStart + rebootS * 1000, agentStart + startGraceS * 1000)
+      : progress.lastRebootAt + rebootS * 1000;
     return rebootAt <= restart.at ? { kind: "reboot", at: rebootAt } : restart;
   }
 
   /** The progress after taking `step`. */
-  taken(progress: LadderProgress, step: StepKind): LadderProgress {
-    return step === "restart"
+  taken(progress: LadderProgress, step: LadderStep): LadderProgress {
+    return step.kind === "restart"
       ? { ...progress, restarts: progress.restarts + 1 }
-      : { ...progress, reboots: progress.reboots + 1 };
+      : { ...progress, reboots: progress.reboots + 1, lastRebootAt: step.at };
   }
 }

@@ -9,7 +9,7 @@ function climb(ladder: RecoveryLadder, agentStart: number, untilS: number): stri
   let progress: LadderProgress = NO_PROGRESS;
   for (let step = ladder.next(progress, 0, agentStart); step.at <= untilS * S;) {
     steps.push(`${step.kind}@${step.at / S}`);
-    progress = ladder.taken(progress, step.kind);
+    progress = ladder.taken(progress, step);
     step = ladder.next(progress, 0, agentStart);
   }
   return steps;
@@ -64,5 +64,13 @@ Deno.test("ladder: reboot 0 never reboots, restarts keep doubling up to an hour"
     "restart@11040",
     "restart@14640",
     "restart@18240",
+  ]);
+});
+
+Deno.test("ladder: reboots held back by the start grace do not pile up when it ends", () => {
+  const ladder = new RecoveryLadder({ ...DEFAULT_LADDER, rebootS: 300 });
+  assertEquals(climb(ladder, 0, 1200).filter((s) => s.startsWith("reboot")), [
+    "reboot@900",
+    "reboot@1200",
   ]);
 });

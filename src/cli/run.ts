@@ -1,7 +1,7 @@
 import { Agent } from "../agent.ts";
 import { DEFAULTS, loadConfigFile, resolveMac, type Validation } from "../config/mod.ts";
 import { urlHostPort } from "../config/permissions.ts";
-import { provision, readDeviceIdentity } from "../health/provision.ts";
+import { provision, readDeviceIdentity } from "../health/mod.ts";
 import { denoNet, systemClock, writeFileAtomic } from "../io/mod.ts";
 import { type LogFormat, type Logger, stderrLogger } from "../log/logger.ts";
 import { parseCommandArgs } from "./args.ts";

@@ -1,6 +1,6 @@
 /** `ledge run -b URL` against a local init server: the agent's provisioning end to end. */
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { spawnLedge, tempDir } from "./support/process.ts";
+import { runLedge, spawnLedge, tempDir } from "./support/process.ts";
 
 const PROVISIONED = JSON.stringify({ monitor: 30, token: "from-the-init-server" });
 const EXISTING = JSON.stringify({ monitor: 60 }) + "\n";
@@ -77,4 +77,18 @@ Deno.test("run -b: with a valid config, a different provisioned one replaces it 
     assertEquals(await Deno.readTextFile(path), PROVISIONED);
     assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
   });
+});
+
+Deno.test("run -b: a bad URL is a usage error; without --allow-net for it and no config, exit 2", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/config.json`;
+  const bad = await runLedge(["run", "-c", path, "-b", "ftp://x"], [`--allow-read=${dir.path}`]);
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /--init-url: got 'ftp:\/\/x'; allowed: an http:\/\/ or https:\/\/ URL/);
+  const denied = await runLedge(
+    ["run", "-c", path, "-b", "http://127.0.0.1:9/init"],
+    [`--allow-read=${dir.path}`, `--allow-write=${dir.path}`],
+  );
+  assertEquals(denied.code, 2);
+  assertMatch(denied.stderr, /provisioning \(-b\) disabled: permission missing.*127\.0\.0\.1:9/);
 });

@@ -1,0 +1,61 @@
+/** Shared by the parsers: the result shape and strict conversions of kernel/tool text. */
+
+/** A parse result: what could be read, and how many malformed lines were skipped. */
+export interface Parsed<T> {
+  value: T;
+  skipped: number;
+}
+
+/** Non-empty lines without their `\r`, so CRLF copies of files parse the same. */
+export function lines(text: string): string[] {
+  return text.split("\n").map((l) => l.replace(/\r$/, "")).filter((l) => l.trim() !== "");
+}
+
+/** A decimal integer within the safe range, else undefined. */
+export function toInt(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\s*[-+]?\d+\s*$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** A non-negative integer (a counter), else undefined. */
+export function toCount(text: string | undefined): number | undefined {
+  const value = toInt(text);
+  return value !== undefined && value >= 0 ? value : undefined;
+}
+
+/** A finite decimal number ("0.10", "-40.", "20.00"), else undefined. */
+export function toNumber(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/** A MAC address normalised to lower case with colons, else undefined. */
+export function toMac(text: string | undefined): string | undefined {
+  const mac = text?.trim();
+  return mac && MAC.test(mac) ? mac.toLowerCase() : undefined;
+}
+
+/** A network interface name as the kernel allows it (1–15 chars, no `/`, `:` or space). */
+export function isInterfaceName(name: string): boolean {
+  return /^[^\s/:]{1,15}$/.test(name);
+}
+
+/** Text meant for a human label (model, SSID, hostname): printable, bounded. */
+export function toLabel(text: string | undefined, max = 128): string | undefined {
+  const label = text?.trim();
+  if (!label || label.length > max) return undefined;
+  for (let i = 0; i < label.length; i++) {
+    const code = label.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return undefined;
+  }
+  return label;
+}
+
+/** Copies only the defined values, so that unknowns are omitted rather than `undefined`. */
+export function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -11,6 +11,16 @@ export function lines(text: string): string[] {
   return text.split("\n").map((l) => l.replace(/\r$/, "")).filter((l) => l.trim() !== "");
 }
 
+/**
+ * The complete lines of a multi-line file. A last line without its newline was cut (a file
+ * rewritten in place, as dnsmasq does, or a short read): it is dropped and counted.
+ */
+export function wholeLines(text: string): Parsed<string[]> {
+  const all = lines(text);
+  const torn = text !== "" && !text.endsWith("\n") && all.length > 0;
+  return torn ? { value: all.slice(0, -1), skipped: 1 } : { value: all, skipped: 0 };
+}
+
 /** A decimal integer within the safe range, else undefined. */
 export function toInt(text: string | undefined): number | undefined {
   if (text === undefined || !/^\s*[-+]?\d+\s*$/.test(text)) return undefined;

@@ -186,7 +186,7 @@ export class Collector implements Capability {
     const deadlineMs = this.#options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     const cutoff = new AbortController();
     const signal = AbortSignal.any([cutoff.signal, this.#stopping.signal]);
-        const deadline = this.#ctx.io.clock.sleep(deadlineMs, signal).then(
+    const deadline = this.#ctx.io.clock.sleep(deadlineMs, signal).then(
       () => TIMED_OUT,
       () => TIMED_OUT,
     );

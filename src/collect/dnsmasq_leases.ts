@@ -1,4 +1,4 @@
-import { defined, lines, type Parsed, toCount, toLabel, toMac } from "./_parse.ts";
+import { defined, type Parsed, toCount, toLabel, toMac, wholeLines } from "./_parse.ts";
 import type { DhcpLease } from "./sample.ts";
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
@@ -27,9 +27,10 @@ export function macFromDuid(duid: string): string | undefined {
  */
 export function parseDnsmasqLeases(text: string): Parsed<DhcpLease[]> {
   const leases: DhcpLease[] = [];
-  let skipped = 0;
+  const { value: complete, skipped: torn } = wholeLines(text);
+  let skipped = torn;
   let ipv6 = false;
-  for (const line of lines(text)) {
+  for (const line of complete) {
     const fields = line.trim().split(/\s+/);
     if (fields[0] === "duid" && fields.length === 2 && DUID.test(fields[1])) {
       ipv6 = true;

@@ -1,10 +1,11 @@
-import { defined, lines, type Parsed, toCount } from "./_parse.ts";
+import { defined, type Parsed, toCount, wholeLines } from "./_parse.ts";
 
 /** Every `Key: VALUE [kB]` line of /proc/meminfo, in bytes. */
 export function parseMeminfoFields(text: string): Parsed<Map<string, number>> {
   const fields = new Map<string, number>();
-  let skipped = 0;
-  for (const line of lines(text)) {
+  const { value: complete, skipped: torn } = wholeLines(text);
+  let skipped = torn;
+  for (const line of complete) {
     const match = /^([\w()]+):\s*(\d+)(?:\s+(kB))?\s*$/.exec(line);
     const value = toCount(match?.[2]);
     if (!match || value === undefined) {

@@ -1,4 +1,4 @@
-import { isInterfaceName, lines, type Parsed, toCount } from "./_parse.ts";
+import { isInterfaceName, type Parsed, toCount, wholeLines } from "./_parse.ts";
 import type { NetInterface } from "./sample.ts";
 
 // Column positions of the 16 counters after `NAME:`.
@@ -22,8 +22,9 @@ const COLUMNS = {
  */
 export function parseProcNetDev(text: string): Parsed<NetInterface[]> {
   const interfaces: NetInterface[] = [];
-  let skipped = 0;
-  for (const line of lines(text)) {
+  const { value: complete, skipped: torn } = wholeLines(text);
+  let skipped = torn;
+  for (const line of complete) {
     if (line.includes("|")) continue; // the two header lines
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim();

@@ -1,4 +1,4 @@
-import { lines, type Parsed, toInt } from "./_parse.ts";
+import { type Parsed, toInt, wholeLines } from "./_parse.ts";
 
 const RTF_UP = 0x1;
 
@@ -21,9 +21,10 @@ export interface DefaultRoute {
  * // { value: { wan_name: "eth0", wan_gateway: "192.168.2.1" }, skipped: 0 }
  */
 export function parseProcNetRoute(text: string): Parsed<DefaultRoute> {
-  let skipped = 0;
+  const { value: complete, skipped: torn } = wholeLines(text);
+  let skipped = torn;
   let best: { name: string; gateway: string; metric: number } | undefined;
-  for (const line of lines(text)) {
+  for (const line of complete) {
     const fields = line.trim().split(/\s+/);
     if (fields[0] === "Iface") continue;
     const [name, destination, gatewayHex, flagsHex, , , metricText, mask] = fields;

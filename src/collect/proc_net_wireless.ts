@@ -1,4 +1,4 @@
-import { defined, isInterfaceName, lines, type Parsed, toCount, toNumber } from "./_parse.ts";
+import { defined, isInterfaceName, type Parsed, toCount, toNumber, wholeLines } from "./_parse.ts";
 import type { Ssid } from "./sample.ts";
 
 // The kernel prints -256 dBm (or a level of 0 on some drivers) when it does not know.
@@ -13,8 +13,9 @@ const UNKNOWN_DBM = -256;
  */
 export function parseProcNetWireless(text: string): Parsed<Ssid[]> {
   const ssids: Ssid[] = [];
-  let skipped = 0;
-  for (const line of lines(text)) {
+  const { value: complete, skipped: torn } = wholeLines(text);
+  let skipped = torn;
+  for (const line of complete) {
     if (line.includes("|")) continue; // the two header lines
     const match = /^\s*([^\s:]+):\s+([0-9a-f]{4})\s+(\S+)\s+(\S+)\s+(\S+)(\s+\d+){6}\s*$/i.exec(
       line,

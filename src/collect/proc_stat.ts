@@ -1,4 +1,4 @@
-import { defined, lines, type Parsed, toCount } from "./_parse.ts";
+import { defined, type Parsed, toCount, wholeLines } from "./_parse.ts";
 
 /**
  * /proc/stat → processes running and blocked right now (`procs_running`, `procs_blocked`).
@@ -10,9 +10,10 @@ import { defined, lines, type Parsed, toCount } from "./_parse.ts";
 export function parseProcStat(
   text: string,
 ): Parsed<{ procs_running?: number; procs_blocked?: number }> {
-  let skipped = 0;
+  const { value: complete, skipped: torn } = wholeLines(text);
+  let skipped = torn;
   const wanted = new Map<string, number | undefined>();
-  for (const line of lines(text)) {
+  for (const line of complete) {
     const [key, ...values] = line.trim().split(/\s+/);
     if (!/^[a-z][a-z0-9_]*$/.test(key) || values.length === 0) {
       skipped++;

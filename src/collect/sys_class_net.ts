@@ -55,7 +55,11 @@ export function parseSysNetInterface(name: string, files: SysNetFiles): Parsed<N
     ifindex: read("ifindex", toCount),
     name,
     mac: read("address", (t) => toMac(t) ?? (HW_ADDRESS.test(t) ? t.toLowerCase() : undefined)),
-    up: flags !== undefined ? (flags & IFF_UP) !== 0 : operstate === undefined ? undefined : operstate === "up",
+    up: flags !== undefined
+      ? (flags & IFF_UP) !== 0
+      : operstate === undefined
+      ? undefined
+      : operstate === "up",
     mtu: read("mtu", toCount),
     ...counters,
   });

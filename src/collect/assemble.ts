@@ -1,7 +1,7 @@
 /** Builds one sample from the parts the sources returned: pure, so it is tested directly. */
 import type { Sample } from "./sink.ts";
 import type { Device, NetInterface } from "./sample.ts";
-import type { Part } from "./source.ts";
+import type { Link, Part } from "./source.ts";
 
 // SocketMan's key order, so that samples read the same side by side.
 const DEVICE_KEYS: (keyof Device)[] = [
@@ -50,23 +50,26 @@ function firstIpv4(cidrs: string[] | undefined): string | undefined {
 export function assembleSample(meta: SampleMeta, parts: Part[]): Sample {
   const merged: Device = {};
   let interfaces: NetInterface[] | undefined;
-  let addresses: Map<string, string[]> | undefined;
+  let links: Map<string, Link> | undefined;
   const sample: Sample = { id: meta.id };
   for (const part of parts) {
     Object.assign(merged, part.device);
     interfaces ??= part.interfaces;
-    addresses ??= part.addresses;
+    links ??= part.links;
   }
-  interfaces = interfaces?.map((i) =>
-    addresses?.has(i.name) ? { ...i, addresses: addresses.get(i.name) } : i
-  );
+  // /proc/net/dev has no MAC: the OS's view fills it in when /sys was not readable.
+  interfaces = interfaces?.map((i) => {
+    const link = links?.get(i.name);
+    if (!link) return i;
+    return { ...i, mac: i.mac ?? link.mac, addresses: link.addresses };
+  });
   const wan = interfaces?.find((i) => i.name === merged.wan_name);
   const device: Device = {
     ...merged,
     mac: meta.mac,
     created_at: meta.createdAt,
     online: meta.online,
-    wan_ip: merged.wan_name ? firstIpv4(addresses?.get(merged.wan_name)) : undefined,
+    wan_ip: merged.wan_name ? firstIpv4(links?.get(merged.wan_name)?.addresses) : undefined,
     tx_bytes: wan?.tx_bytes,
     rx_bytes: wan?.rx_bytes,
   };

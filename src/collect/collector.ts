@@ -12,6 +12,7 @@ import { SampleIds } from "./sample_id.ts";
 import type { DhcpLease, Station } from "./sample.ts";
 import { type Part, type Source, type SourceNeeds, SourceUnavailable } from "./source.ts";
 import { defaultSources } from "./sources.ts";
+import { KernelFs } from "./kernel_fs.ts";
 import { joinStations } from "./station_list.ts";
 
 export const COLLECT_COUNTERS = [
@@ -76,6 +77,7 @@ export class Collector implements Capability {
   #stopping = new AbortController();
   #loop: Promise<void> | undefined;
   #collected = 0;
+  #fs: KernelFs;
 
   constructor(
     ctx: CapabilityContext,
@@ -87,6 +89,7 @@ export class Collector implements Capability {
     this.#options = options;
     this.#sources = options.sources ?? defaultSources(ctx.config);
     this.#ids = new SampleIds(() => ctx.io.clock.now());
+    this.#fs = new KernelFs(ctx.io.fs, ctx.io.exec);
     ctx.counters.declare(...COLLECT_COUNTERS);
   }
 
@@ -193,7 +196,7 @@ export class Collector implements Capability {
     const { counters, io } = this.#ctx;
     const reading = Promise.resolve().then(() =>
       source.read({
-        fs: io.fs,
+        fs: this.#fs,
         exec: io.exec,
         signal,
         deadlineMs,

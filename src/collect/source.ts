@@ -29,11 +29,16 @@ export interface SourceContext {
 export interface Part {
   device?: Device;
   interfaces?: NetInterface[];
-  /** Interface name → addresses in CIDR notation. */
-  addresses?: Map<string, string[]>;
+  /** Interface name → its addresses (CIDR) and MAC, as the OS reports them. */
+  links?: Map<string, Link>;
   wireless?: Wireless;
   survey?: SurveyEntry[];
   dhcp?: DhcpLease[];
+}
+
+export interface Link {
+  addresses: string[];
+  mac?: string;
 }
 
 export interface Source {

@@ -1,6 +1,6 @@
 /** The thin readers: each feeds files or program output to its pure parser. */
 import type { Config } from "../config/mod.ts";
-import type { Parsed } from "./_parse.ts";
+import { type Parsed, toMac } from "./_parse.ts";
 import { parseDnsmasqLeases } from "./dnsmasq_leases.ts";
 import { parseIwDev } from "./iw_dev.ts";
 import { parseIwScanDump } from "./iw_scan_dump.ts";
@@ -21,7 +21,14 @@ import { parseProcStat } from "./proc_stat.ts";
 import { parseProcUptime } from "./proc_uptime.ts";
 import type { Device, Ssid, Station, SurveyEntry, Wireless } from "./sample.ts";
 import { parseSysNetInterface, SYS_NET_FILES, type SysNetFiles } from "./sys_class_net.ts";
-import { type Part, type Source, type SourceContext, SourceUnavailable, take } from "./source.ts";
+import {
+  type Link,
+  type Part,
+  type Source,
+  type SourceContext,
+  SourceUnavailable,
+  take,
+} from "./source.ts";
 
 export const SYS_CLASS_NET = "/sys/class/net";
 export const DNSMASQ_LEASES_FALLBACK = "/var/lib/misc/dnsmasq.leases";
@@ -190,13 +197,14 @@ export function defaultSources(config: Config): Source[] {
       name: "addresses",
       needs: { sys: ["networkInterfaces"] },
       read: (ctx) => {
-        const addresses = new Map<string, string[]>();
+        const links = new Map<string, Link>();
         for (const info of ctx.networkInterfaces()) {
-          const list = addresses.get(info.name) ?? [];
-          if (info.cidr && !list.includes(info.cidr)) list.push(info.cidr);
-          addresses.set(info.name, list);
+          const link = links.get(info.name) ?? { addresses: [] };
+          if (info.cidr && !link.addresses.includes(info.cidr)) link.addresses.push(info.cidr);
+          link.mac ??= toMac(info.mac);
+          links.set(info.name, link);
         }
-        return Promise.resolve({ addresses });
+        return Promise.resolve({ links });
       },
     },
     {

@@ -60,3 +60,24 @@ Deno.test("leases: MAC only from Ethernet DUID-LLT and DUID-LL", () => {
   assertEquals(macFromDuid("00:01:00:06:2c:8b:1a:2e:a4:83:e7:12:34:56"), undefined);
   assertEquals(macFromDuid("00:02:00:00:00:09:01"), undefined);
 });
+
+Deno.test("leases: a huge file (50 000 leases, 1 bad line in 1000) is read whole", () => {
+  const lines = Array.from(
+    { length: 50_000 },
+    (_, i) =>
+      i % 1000 === 999
+        ? "garbage"
+        : `${1732420000 + i} 02:00:00:${
+          [i >> 16, (i >> 8) & 255, i & 255]
+            .map((b) => b.toString(16).padStart(2, "0")).join(":")
+        } 10.${i >> 16}.${(i >> 8) & 255}.${i & 255} h${i} *`,
+  );
+  const { value, skipped } = parseDnsmasqLeases(lines.join("\n") + "\n");
+  assertEquals([value.length, skipped], [49_950, 50]);
+  assertEquals(value[49_949], {
+    mac: "02:00:00:00:c3:4e",
+    ip: "10.0.195.78",
+    name: "h49998",
+    expires: 1732469998,
+  });
+});

@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, toLabel, toMac, wholeLines } from "./_parse.ts";
+import { type Parsed, toCount, toLabel, toMac, wholeLines } from "./_parse.ts";
 import type { DhcpLease } from "./sample.ts";
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;
@@ -42,12 +42,21 @@ export function parseDnsmasqLeases(text: string): Parsed<DhcpLease[]> {
     const client = clientId === undefined || clientId === "*" ? undefined : clientId;
     const badCommon = fields.length < 4 || fields.length > 5 || expires === undefined ||
       (hostname !== "*" && name === undefined);
-    if (!badCommon && IPV4.test(ip) && toMac(hw)) {
-      leases.push(defined({ mac: toMac(hw), ip, name, expires: expires!, client_id: client }));
-    } else if (!badCommon && ipv6 && IPV6.test(ip) && IAID.test(hw) && DUID.test(client ?? "")) {
-      leases.push(
-        defined({ mac: macFromDuid(client!), ip, name, expires: expires!, client_id: client }),
-      );
+    const mac = badCommon
+      ? undefined
+      : IPV4.test(ip)
+      ? toMac(hw)
+      : ipv6 && IPV6.test(ip) && IAID.test(hw) && DUID.test(client ?? "")
+      ? macFromDuid(client!) ?? null
+      : undefined;
+    if (mac !== undefined) {
+      // Built field by field: this runs for every lease of every collection.
+      const lease: DhcpLease = mac === null
+        ? { ip, expires: expires! }
+        : { mac, ip, expires: expires! };
+      if (name !== undefined) lease.name = name;
+      if (client !== undefined) lease.client_id = client;
+      leases.push(lease);
     } else {
       skipped++;
     }

@@ -21,6 +21,15 @@ export function wholeLines(text: string): Parsed<string[]> {
   return torn ? { value: all.slice(0, -1), skipped: 1 } : { value: all, skipped: 0 };
 }
 
+/**
+ * The data rows of a /proc/net table (net/dev, net/wireless): whole lines without the
+ * `Inter-|` and ` face |` header lines.
+ */
+export function procTableRows(text: string): Parsed<string[]> {
+  const { value, skipped } = wholeLines(text);
+  return { value: value.filter((line) => !line.includes("|")), skipped };
+}
+
 /** A decimal integer within the safe range, else undefined. */
 export function toInt(text: string | undefined): number | undefined {
   if (text === undefined || !/^\s*[-+]?\d+\s*$/.test(text)) return undefined;

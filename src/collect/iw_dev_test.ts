@@ -2,6 +2,7 @@ import { assertEquals } from "../../tests/support/assert.ts";
 import { fixture } from "../../tests/support/fixtures.ts";
 import { channelOfFrequency } from "./_iw_text.ts";
 import { parseIwDev } from "./iw_dev.ts";
+import { parseIwinfoAssoclist, parseIwinfoScan } from "./iwinfo_ubus.ts";
 import { parseIwScanDump } from "./iw_scan_dump.ts";
 import { parseIwStationDump } from "./iw_station_dump.ts";
 
@@ -36,27 +37,10 @@ Deno.test("iw dev: interfaces across phys; the P2P device without netdev is drop
 Deno.test("iw station dump: exact values, rates in kbit/s like iwinfo", () => {
   const { value, skipped } = parseIwStationDump(fixture("iw/station_dump.txt"));
   assertEquals(skipped, 0);
-  assertEquals(value, [
-    {
-      interface: "wlan0",
-      mac: "a4:83:e7:12:34:56",
-      inactive_time: 30,
-      rx_packets: 182271,
-      tx_packets: 351928,
-      rx_bytes: 23117752,
-      tx_bytes: 482017331,
-      tx_retries: 188,
-      tx_failed: 2,
-      signal: -52,
-      signal_avg: -51,
-      tx_bitrate: 866700,
-      rx_bitrate: 650000,
-      authorized: true,
-      authenticated: true,
-      associated: true,
-      conn_time: 3412,
-      expected_tput: 412000,
-    },
+  // The same station as iwinfo's assoclist fixture: both tools must agree on every value.
+  const iwinfo = parseIwinfoAssoclist("wlan0", fixture("iwinfo/assoclist_wlan0.json")).value[0];
+  assertEquals(value[0], { ...iwinfo, associated: true });
+  assertEquals(value.slice(1), [
     {
       interface: "wlan0",
       mac: "3c:22:fb:01:02:03",
@@ -76,17 +60,12 @@ Deno.test("iw station dump: an error message and a broken header are counted", (
 });
 
 Deno.test("iw scan dump: channel from DS/HT or frequency, encryption worded like iwinfo", () => {
+  // The first BSS is iwinfo's scan fixture's: iw has no quality, and words WPA3 as RSN.
+  const { quality: _q, quality_max: _m, ...iwinfo } =
+    parseIwinfoScan(fixture("iwinfo/scan_wlan0.json")).value[0];
   assertEquals(parseIwScanDump(fixture("iw/scan_dump.txt")), {
     value: [
-      {
-        mac: "c8:0e:14:aa:bb:cc",
-        ssid: "Nachbar",
-        channel: 44,
-        frequency: 5220,
-        signal: -78,
-        encryption: "WPA2 PSK/SAE (CCMP)",
-        last_seen: 240,
-      },
+      { ...iwinfo, encryption: "WPA2 PSK/SAE (CCMP)", last_seen: 240 },
       {
         mac: "c8:0e:14:aa:bb:cd",
         ssid: "FreeWifi",

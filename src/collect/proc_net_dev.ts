@@ -1,4 +1,4 @@
-import { isInterfaceName, type Parsed, toCount, wholeLines } from "./_parse.ts";
+import { isInterfaceName, type Parsed, procTableRows, toCount } from "./_parse.ts";
 import type { NetInterface } from "./sample.ts";
 
 // Column positions of the 16 counters after `NAME:`.
@@ -22,10 +22,9 @@ const COLUMNS = {
  */
 export function parseProcNetDev(text: string): Parsed<NetInterface[]> {
   const interfaces: NetInterface[] = [];
-  const { value: complete, skipped: torn } = wholeLines(text);
+  const { value: rows, skipped: torn } = procTableRows(text);
   let skipped = torn;
-  for (const line of complete) {
-    if (line.includes("|")) continue; // the two header lines
+  for (const line of rows) {
     const colon = line.indexOf(":");
     const name = line.slice(0, colon).trim();
     const numbers = line.slice(colon + 1).trim().split(/\s+/).map(toCount);

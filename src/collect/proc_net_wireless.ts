@@ -1,4 +1,11 @@
-import { defined, isInterfaceName, type Parsed, toCount, toNumber, wholeLines } from "./_parse.ts";
+import {
+  defined,
+  isInterfaceName,
+  type Parsed,
+  procTableRows,
+  toCount,
+  toNumber,
+} from "./_parse.ts";
 import type { Ssid } from "./sample.ts";
 
 // The kernel prints -256 dBm (or a level of 0 on some drivers) when it does not know.
@@ -13,10 +20,9 @@ const UNKNOWN_DBM = -256;
  */
 export function parseProcNetWireless(text: string): Parsed<Ssid[]> {
   const ssids: Ssid[] = [];
-  const { value: complete, skipped: torn } = wholeLines(text);
+  const { value: rows, skipped: torn } = procTableRows(text);
   let skipped = torn;
-  for (const line of complete) {
-    if (line.includes("|")) continue; // the two header lines
+  for (const line of rows) {
     const match = /^\s*([^\s:]+):\s+([0-9a-f]{4})\s+(\S+)\s+(\S+)\s+(\S+)(\s+\d+){6}\s*$/i.exec(
       line,
     );

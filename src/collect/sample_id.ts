@@ -1,6 +1,7 @@
 /** ULID-style sample ids: 48-bit milliseconds + 80 random bits, Crockford base32, 26 chars. */
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const RANDOM_MASK = (1n << 80n) - 1n;
 
 function encode(value: bigint, length: number): string {
   let out = "";
@@ -30,12 +31,14 @@ export class SampleIds {
   next(): string {
     const time = Math.max(Math.floor(this.now()), this.#lastTime);
     if (time === this.#lastTime) {
-      this.#lastRandom = (this.#lastRandom + 1n) & ((1n << 80n) - 1n);
+      this.#lastRandom = (this.#lastRandom + 1n) & RANDOM_MASK;
+      // The random part wrapped: borrow the next millisecond so that order holds.
+      if (this.#lastRandom === 0n) this.#lastTime++;
     } else {
       const bytes = this.random(new Uint8Array(10));
       this.#lastRandom = bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
       this.#lastTime = time;
     }
-    return encode(BigInt(time), 10) + encode(this.#lastRandom, 16);
+    return encode(BigInt(this.#lastTime), 10) + encode(this.#lastRandom, 16);
   }
 }

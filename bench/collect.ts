@@ -11,7 +11,7 @@ import { CommandRegistry } from "../src/control/registry.ts";
 import { Counters } from "../src/counters.ts";
 import { denoNet } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
-import { fakeAddresses, fakeRouter, type RouterSize } from "../src/collect/_fake_router.ts";
+import { fakeRouter, fakeSystem, type RouterSize } from "../src/collect/_fake_router.ts";
 import { ManualClock } from "../src/collect/_fakes.ts";
 import { Collector, LastSampleSink } from "../src/collect/mod.ts";
 
@@ -43,7 +43,7 @@ async function measure(size: RouterSize, runs: number): Promise<number> {
     },
     new LastSampleSink(),
     {
-      networkInterfaces: () => fakeAddresses(size.interfaces),
+      system: fakeSystem(size.interfaces),
       missingPermissions: () => [],
     },
   );

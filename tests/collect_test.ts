@@ -43,6 +43,17 @@ Deno.test("ledge collect without cat: each refused source is one warning, not a 
   assertMatch(uptime[0], /^WARN collect source omitted: permission missing/);
 });
 
+Deno.test("ledge collect without cat: uptime, load and memory from --allow-sys", async () => {
+  const sys = "--allow-sys=networkInterfaces,osUptime,loadavg,systemMemoryInfo";
+  const { code, stdout, stderr } = await runLedge(["collect"], [NARROW[0], sys]);
+  assertEquals(code, 0, stderr);
+  const { device } = JSON.parse(stdout);
+  for (const key of ["uptime", "load_1", "total_ram", "free_ram"]) {
+    assert(typeof device[key] === "number", `${key}: ${stdout}`);
+  }
+  assert(!stderr.includes("source=uptime"), stderr);
+});
+
 Deno.test("ledge collect with no permission at all: exit 1, nothing could be read", async () => {
   const { code, stdout, stderr } = await runLedge(["collect"]);
   assertEquals(code, 1, stderr);

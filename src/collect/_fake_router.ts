@@ -3,6 +3,7 @@
  * file and ubus iwinfo answers, in the real formats, sized by the caller.
  */
 import { FakeExec, FakeFs } from "./_fakes.ts";
+import type { SystemInfo } from "./source.ts";
 
 export interface RouterSize {
   interfaces: number;
@@ -83,8 +84,25 @@ export function fakeRouter(size: RouterSize): { fs: FakeFs; exec: FakeExec } {
   return { fs: new FakeFs(files), exec };
 }
 
-/** What Deno.networkInterfaces() would say about the generated router. */
-export function fakeAddresses(interfaces: number): Deno.NetworkInterfaceInfo[] {
+/** What Deno's --allow-sys API would say about the generated router. */
+export function fakeSystem(interfaces: number): SystemInfo {
+  return {
+    networkInterfaces: () => fakeAddresses(interfaces),
+    osUptime: () => 350859,
+    loadavg: () => [0.08, 0.03, 0.01],
+    systemMemoryInfo: () => ({
+      total: 124184 * 1024,
+      free: 71244 * 1024,
+      available: 66572 * 1024,
+      buffers: 0,
+      cached: 0,
+      swapTotal: 0,
+      swapFree: 0,
+    }),
+  };
+}
+
+function fakeAddresses(interfaces: number): Deno.NetworkInterfaceInfo[] {
   return Array.from({ length: interfaces }, (_, i) => ({
     family: "IPv4" as const,
     name: `eth${i}`,

@@ -10,7 +10,13 @@ import { assembleSample } from "./assemble.ts";
 import type { Sample, SampleSink } from "./sink.ts";
 import { SampleIds } from "./sample_id.ts";
 import type { DhcpLease, Station } from "./sample.ts";
-import { type Part, type Source, type SourceNeeds, SourceUnavailable } from "./source.ts";
+import {
+  type Part,
+  type Source,
+  type SourceNeeds,
+  SourceUnavailable,
+  type SystemInfo,
+} from "./source.ts";
 import { defaultSources } from "./sources.ts";
 import { KernelFs } from "./kernel_fs.ts";
 import { joinStations } from "./station_list.ts";
@@ -31,8 +37,8 @@ export interface CollectorOptions {
   sources?: Source[];
   /** Per-source deadline; the sample is sent without a source that misses it. */
   deadlineMs?: number;
-  /** Default: Deno.networkInterfaces. */
-  networkInterfaces?: () => Deno.NetworkInterfaceInfo[];
+  /** Default: Deno. */
+  system?: SystemInfo;
   /** In [0, 1): the jitter's draw. Default Math.random. */
   random?: () => number;
   /** The `--allow-*` flags a source lacks. Default: asks Deno.permissions. */
@@ -200,7 +206,7 @@ export class Collector implements Capability {
         exec: io.exec,
         signal,
         deadlineMs,
-        networkInterfaces: this.#options.networkInterfaces ?? (() => Deno.networkInterfaces()),
+        system: this.#options.system ?? Deno,
         skipped: (count) => counters.inc("collect-lines-skipped", count),
       })
     );

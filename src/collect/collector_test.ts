@@ -5,8 +5,8 @@ import { Counters } from "../counters.ts";
 import { denoNet } from "../io/mod.ts";
 import { LogCore, Logger } from "../log/logger.ts";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
-import { fakeAddresses, fakeRouter } from "./_fake_router.ts";
-import { ManualClock } from "./_fakes.ts";
+import { fakeRouter, fakeSystem } from "./_fake_router.ts";
+import { FakeFs, ManualClock } from "./_fakes.ts";
 import { Collector, type CollectorOptions } from "./collector.ts";
 import type { Sample, SampleSink } from "./sink.ts";
 import type { Source } from "./source.ts";
@@ -48,12 +48,23 @@ function setup(
   };
   const sink = new AwaitableSink();
   const collector = new Collector(ctx, sink, {
-    networkInterfaces: () => fakeAddresses(size.interfaces),
+    system: fakeSystem(size.interfaces),
     missingPermissions: () => [],
     random: () => 0.5,
     ...options,
   });
-  return { collector, clock, fs, exec, logs, counters, commands, sink, config: validation.config };
+  return {
+    collector,
+    ctx,
+    clock,
+    fs,
+    exec,
+    logs,
+    counters,
+    commands,
+    sink,
+    config: validation.config,
+  };
 }
 
 Deno.test("collector: one sample with device, interfaces, wireless and dhcp, exact", async () => {
@@ -239,4 +250,28 @@ Deno.test("collector: stats before the first sample is a 404 warning; stop cuts 
   assertEquals([reply.status, reply.code], ["warning", 404]);
   await collector.stop();
   assertEquals(sink.samples.length, 1);
+});
+
+Deno.test("collector: /proc refused and no cat: uptime, load and memory from --allow-sys", async () => {
+  class RefusingFs extends FakeFs {
+    override readTextFile(path: string): Promise<string> {
+      return path.startsWith("/proc/")
+        ? Promise.reject(new Deno.errors.NotCapable(`Requires all access to "${path}"`))
+        : super.readTextFile(path);
+    }
+  }
+  const { ctx, fs, logs } = setup({ scan: 0 });
+  const collector = new Collector(
+    { ...ctx, io: { ...ctx.io, fs: new RefusingFs(fs.files) } },
+    new AwaitableSink(),
+    { system: fakeSystem(3), missingPermissions: () => [] },
+  );
+  const device = (await collector.collect()).sample.device as Record<string, unknown>;
+  assertEquals(
+    [device.uptime, device.load_1, device.load_15, device.total_ram, device.free_ram],
+    [350859, 0.08, 0.01, 124184 * 1024, 71244 * 1024],
+  );
+  // Deno's loadavg() has no task count, and nothing but /proc knows the routes.
+  assertEquals([device.procs, device.wan_name], [undefined, undefined]);
+  assert(logs.some((l) => /permission missing source=route/.test(l)), logs.join("\n"));
 });

@@ -25,7 +25,7 @@ import { parseProcNetWireless } from "./proc_net_wireless.ts";
 import { parseProcStat } from "./proc_stat.ts";
 import { parseProcUptime } from "./proc_uptime.ts";
 import { parseSysNetInterface } from "./sys_class_net.ts";
-import { fakeAddresses, fakeRouter } from "./_fake_router.ts";
+import { fakeRouter, fakeSystem } from "./_fake_router.ts";
 import { ManualClock } from "./_fakes.ts";
 import { Collector } from "./collector.ts";
 import { LastSampleSink } from "./last_sample_sink.ts";
@@ -149,7 +149,7 @@ Deno.test("fuzz: the collector survives mutated files and program output, every 
     },
     new LastSampleSink(),
     {
-      networkInterfaces: () => fakeAddresses(3),
+      system: fakeSystem(3),
       missingPermissions: () => [],
     },
   );

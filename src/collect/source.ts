@@ -7,6 +7,12 @@ import type { Exec, Fs } from "../io/mod.ts";
 import type { Parsed } from "./_parse.ts";
 import type { Device, DhcpLease, NetInterface, SurveyEntry, Wireless } from "./sample.ts";
 
+/** The part of the Deno namespace the sources use; `Deno` itself in the agent. */
+export type SystemInfo = Pick<
+  typeof Deno,
+  "networkInterfaces" | "osUptime" | "loadavg" | "systemMemoryInfo"
+>;
+
 export interface SourceNeeds {
   read?: string[];
   run?: string[];
@@ -20,7 +26,8 @@ export interface SourceContext {
   signal: AbortSignal;
   /** The time left for a program this source runs. */
   deadlineMs: number;
-  networkInterfaces(): Deno.NetworkInterfaceInfo[];
+  /** The OS as Deno reports it (--allow-sys): addresses, and device stats without /proc. */
+  system: SystemInfo;
   /** Counts the malformed lines a parser skipped. */
   skipped(count: number): void;
 }

@@ -27,6 +27,7 @@ import {
   type Source,
   type SourceContext,
   SourceUnavailable,
+  type SystemInfo,
   take,
 } from "./source.ts";
 
@@ -35,12 +36,27 @@ export const DNSMASQ_LEASES_FALLBACK = "/var/lib/misc/dnsmasq.leases";
 // Enough for a scan of a crowded band; beyond it the output is cut (and the tail parsed).
 const PROGRAM_OUTPUT_MAX = 1 << 20;
 
-/** A device part from one file and its parser. */
-function deviceFile(name: string, path: string, parse: (text: string) => Parsed<Device>): Source {
+/**
+ * A device part from one file and its parser; when the file is refused (no -A and no cat),
+ * `fallback` asks Deno's --allow-sys API for what it can tell.
+ */
+function deviceFile(
+  name: string,
+  path: string,
+  parse: (text: string) => Parsed<Device>,
+  fallback?: (system: SystemInfo) => Device,
+): Source {
   return {
     name,
     needs: { read: [path] },
-    read: async (ctx) => ({ device: take(ctx, parse(await ctx.fs.readTextFile(path))) }),
+    read: async (ctx) => {
+      try {
+        return { device: take(ctx, parse(await ctx.fs.readTextFile(path))) };
+      } catch (error) {
+        if (!fallback || !(error instanceof Deno.errors.NotCapable)) throw error;
+        return { device: fallback(ctx.system) };
+      }
+    },
   };
 }
 
@@ -150,9 +166,17 @@ async function surveyOf(ctx: SourceContext): Promise<SurveyEntry[]> {
 export function defaultSources(config: Config): Source[] {
   const leaseFiles = [config.dhcp_leases, DNSMASQ_LEASES_FALLBACK];
   const sources: Source[] = [
-    deviceFile("uptime", "/proc/uptime", parseProcUptime),
-    deviceFile("loadavg", "/proc/loadavg", parseProcLoadavg),
-    deviceFile("meminfo", "/proc/meminfo", parseProcMeminfo),
+    deviceFile("uptime", "/proc/uptime", parseProcUptime, (system) => ({
+      uptime: Math.floor(system.osUptime()),
+    })),
+    deviceFile("loadavg", "/proc/loadavg", parseProcLoadavg, (system) => {
+      const [load_1, load_5, load_15] = system.loadavg();
+      return { load_1, load_5, load_15 };
+    }),
+    deviceFile("meminfo", "/proc/meminfo", parseProcMeminfo, (system) => {
+      const memory = system.systemMemoryInfo();
+      return { total_ram: memory.total, free_ram: memory.free };
+    }),
     deviceFile("stat", "/proc/stat", parseProcStat),
     deviceFile("route", "/proc/net/route", parseProcNetRoute),
     {
@@ -198,7 +222,7 @@ export function defaultSources(config: Config): Source[] {
       needs: { sys: ["networkInterfaces"] },
       read: (ctx) => {
         const links = new Map<string, Link>();
-        for (const info of ctx.networkInterfaces()) {
+        for (const info of ctx.system.networkInterfaces()) {
           const link = links.get(info.name) ?? { addresses: [] };
           if (info.cidr && !link.addresses.includes(info.cidr)) link.addresses.push(info.cidr);
           link.mac ??= toMac(info.mac);

@@ -139,7 +139,8 @@ export function capabilityNeeds(
           "/etc/os-release",
           "/tmp/sysinfo",
         ],
-        sys: ["networkInterfaces"],
+        // osUptime, loadavg, systemMemoryInfo: the device stats when /proc is refused.
+        sys: ["networkInterfaces", "osUptime", "loadavg", "systemMemoryInfo"],
         run: ["cat", ...(config.scan || config.survey ? ["ubus", "iw"] : [])],
       }),
       gate: { read: ["/proc"] },

@@ -17,9 +17,9 @@ import { Collector, LastSampleSink } from "../src/collect/mod.ts";
 
 const BASE: RouterSize = { interfaces: 50, leases: 2_000, stations: 200 };
 const SCALES = [
-  { scale: 1, runs: 41 },
-  { scale: 10, runs: 11 },
-  { scale: 100, runs: 5 },
+  { scale: 1, runs: 61, warmup: 20 },
+  { scale: 10, runs: 11, warmup: 3 },
+  { scale: 100, runs: 5, warmup: 1 },
 ];
 const GOAL_MS = 3;
 
@@ -28,7 +28,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function measure(size: RouterSize, runs: number): Promise<number> {
+async function measure(size: RouterSize, runs: number, warmup: number): Promise<number> {
   const validation = validateConfig({});
   if (!validation.ok) throw new Error(validation.errors.join("; "));
   const { fs, exec } = fakeRouter(size);
@@ -48,26 +48,26 @@ async function measure(size: RouterSize, runs: number): Promise<number> {
     },
   );
   const times: number[] = [];
-  for (let i = 0; i < runs + 2; i++) {
+  for (let i = 0; i < runs + warmup; i++) {
     // CPU time, not wall time: the machine is shared, and waiting is not what we measure.
     const started = cpuUsage();
     const { read } = await collector.collect();
     const spent = cpuUsage(started);
     const elapsed = (spent.user + spent.system) / 1000;
     if (read !== 11) throw new Error(`only ${read} sources read`);
-    if (i >= 2) times.push(elapsed); // the first runs warm the JIT up
+    if (i >= warmup) times.push(elapsed); // the first runs warm the JIT up
   }
   return median(times);
 }
 
 const rows = [];
-for (const { scale, runs } of SCALES) {
+for (const { scale, runs, warmup } of SCALES) {
   const size = {
     interfaces: BASE.interfaces * scale,
     leases: BASE.leases * scale,
     stations: BASE.stations * scale,
   };
-  rows.push({ scale, ...size, runs, median_cpu_ms: await measure(size, runs) });
+  rows.push({ scale, ...size, runs, median_cpu_ms: await measure(size, runs, warmup) });
 }
 const baseline = rows[0].median_cpu_ms;
 const table = rows.map((r) => ({

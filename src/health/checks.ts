@@ -2,22 +2,16 @@
  * One round of connectivity checks (I/O kept thin): default route, TCP probe of the health
  * target, DNS of the MQTT host, and the MQTT session as evidence.
  */
+import { parseProcNetRoute } from "../collect/proc_net_route.ts";
 import type { Clock, Fs, Net, ProbeResult } from "../io/mod.ts";
 import type { CheckRound } from "./watch.ts";
 
 export const PROBE_TIMEOUT_MS = 3000;
 export const ROUTE_FILE = "/proc/net/route";
 
-/**
- * Whether /proc/net/route holds a default route: destination 00000000 and mask 00000000
- * (hex, host byte order), with the RTF_UP flag (0x1) set.
- */
+/** Whether /proc/net/route holds a default route that is up (the collector's parser). */
 export function hasDefaultRoute(procNetRoute: string): boolean {
-  return procNetRoute.split("\n").slice(1).some((line) => {
-    const [, destination, , flags, , , , mask] = line.trim().split(/\s+/);
-    return destination === "00000000" && mask === "00000000" &&
-      (parseInt(flags, 16) & 1) === 1;
-  });
+  return parseProcNetRoute(procNetRoute).value.wan_name !== undefined;
 }
 
 export interface CheckDeps {

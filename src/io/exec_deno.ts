@@ -69,7 +69,7 @@ async function runProgram(
   const onAbort = () => stop("cancel");
   request.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const readers = [child.stdout.getReader(), child.stderr.getReader()];
+  const readers = [child.stdout, child.stderr].map((pipe) => pipe.getReader({ mode: "byob" }));
   const drained = Promise.all(readers.map((reader) => drain(reader, tail)));
   try {
     const status = await child.status;
@@ -90,12 +90,18 @@ async function runProgram(
   }
 }
 
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, tail: TailBuffer) {
+/**
+ * Reads a pipe into the tail through one reused buffer: a fresh chunk per read would
+ * leave 100 MB of garbage for the collector to find later, and RSS would follow it.
+ */
+async function drain(reader: ReadableStreamBYOBReader, tail: TailBuffer) {
+  let buffer = new Uint8Array(16 * 1024);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
+      const { done, value } = await reader.read(buffer);
+      if (done || !value) return;
       tail.push(value);
+      buffer = new Uint8Array(value.buffer);
     }
   } catch {
     // A cancelled reader ends the drain; what was read is kept.

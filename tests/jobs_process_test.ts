@@ -62,13 +62,19 @@ Deno.test("an id acknowledged before a SIGKILL is a DUPLICATE after the restart"
   const pidFile = `${dir.path}/job.pid`;
   const host = spawnHost(dir.path, {}, [job("survivor", `echo $$ > ${pidFile}; sleep 1000`)]);
   await host.next((l) => replyOf(l)?.event_type === "DELIVERED");
+  const pidWritten = () => {
+    try {
+      return Deno.readTextFileSync(pidFile).endsWith("\n");
+    } catch {
+      return false;
+    }
+  };
+  assert(await eventually(pidWritten), "the job is running");
   host.child.kill("SIGKILL");
   await host.child.status;
   await host.child.stdout.cancel().catch(() => {});
-  // The job's own group outlives the agent (it is a separate session): clean it up.
-  if (await eventually(() => (Deno.statSync(pidFile).size ?? 0) > 0, 10_000).catch(() => false)) {
-    Deno.kill(-Number(Deno.readTextFileSync(pidFile)), "SIGKILL");
-  }
+  // The job's own session outlives the agent: clean it up.
+  Deno.kill(-Number(Deno.readTextFileSync(pidFile)), "SIGKILL");
 
   await using restarted = await startJobs(jobsConfig({ state_dir: dir.path }));
   restarted.service.receive(payload(job("survivor", "echo ran again")));

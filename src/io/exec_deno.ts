@@ -114,22 +114,27 @@ async function drain(reader: ReadableStreamBYOBReader, tail: TailBuffer) {
  * the group leader alone is the last resort.
  */
 async function killGroup(child: Deno.ChildProcess, signal: "SIGTERM" | "SIGKILL") {
-  try {
-    Deno.kill(-child.pid, signal);
+  // Ask first: an ungranted call would prompt on a terminal and hang the job.
+  if (granted({ name: "run" })) {
+    try {
+      Deno.kill(-child.pid, signal);
+    } catch { /* the group is gone */ }
     return;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
   }
-  try {
-    const { success } = await new Deno.Command("/bin/sh", {
+  if (granted({ name: "run", command: "/bin/sh" })) {
+    const killed = await new Deno.Command("/bin/sh", {
       args: ["-c", `kill -s ${signal.slice(3)} -- -${child.pid}`],
       stdin: "null",
       stdout: "null",
       stderr: "null",
-    }).output();
-    if (success) return;
-  } catch { /* no shell either */ }
+    }).output().then((out) => out.success, () => false);
+    if (killed) return;
+  }
   try {
     child.kill(signal);
   } catch { /* already gone */ }
+}
+
+function granted(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
 }

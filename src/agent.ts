@@ -15,6 +15,7 @@ import {
   secretValues,
   type Validation,
 } from "./config/mod.ts";
+import { Collector, LastSampleSink } from "./collect/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
@@ -39,8 +40,9 @@ export interface AgentOptions {
 export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 
 /** The real wiring: each capability gets what it needs from the others, in start order. */
-export function buildCapabilities(_ctx: CapabilityContext): Capability[] {
-  return [];
+export function buildCapabilities(ctx: CapabilityContext): Capability[] {
+  // Until the spool is wired, the collector's sink keeps only the newest sample.
+  return [new Collector(ctx, new LastSampleSink())];
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

@@ -15,8 +15,10 @@ import {
   secretValues,
   type Validation,
 } from "./config/mod.ts";
+import { Collector } from "./collect/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
+import { HealthCapability } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
 import { buildStatsPipeline } from "./uplink/mod.ts";
@@ -41,9 +43,9 @@ export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 
 /** The real wiring: each capability gets what it needs from the others, in start order. */
 export function buildCapabilities(ctx: CapabilityContext): Capability[] {
-  // The collector (issue 5) pushes into `stats.sink`.
+  // The collector pushes into the spool (with `no-cache`, straight to the uplink).
   const stats = buildStatsPipeline(ctx);
-  return [...stats.capabilities];
+  return [...stats.capabilities, new Collector(ctx, stats.sink), new HealthCapability(ctx)];
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

@@ -90,7 +90,7 @@ Deno.test(`kill -9 of a spool writer, ${ROUNDS} times: nothing committed lost, n
       if (seq === committed[r]) lostInFlight++;
     }
     assertEquals(at, records.length, "records in round order, none unexpected");
-    const reopened = await Spool.open({ dir: dir.path, maxBytes: 1 << 30 });
+    await using reopened = await Spool.open({ dir: dir.path, maxBytes: 1 << 30 });
     assertEquals(reopened.records, records.length, "a restart counts exactly the readable records");
   }
   console.log(`${ROUNDS} kills: ${lostInFlight} lost the record in flight, ${tornSeen} torn tails`);

@@ -40,6 +40,7 @@ export interface SpoolOptions {
 }
 
 const REJECTED = "rejected";
+const LOCK = ".lock";
 
 export class Spool {
   readonly #options: Required<Omit<SpoolOptions, "onDrop" | "onDamage">> & SpoolOptions;
@@ -53,7 +54,11 @@ export class Spool {
   #closed = false;
   readonly #encoder = new TextEncoder();
 
-  private constructor(options: SpoolOptions, sealed: SegmentInfo[]) {
+  private constructor(
+    options: SpoolOptions,
+    sealed: SegmentInfo[],
+    private readonly lock: Deno.FsFile,
+  ) {
     this.#options = {
       segmentBytes: SEGMENT_BYTES,
       batchMs: 30_000,
@@ -70,21 +75,23 @@ export class Spool {
   /** Opens (creating) the directory and resumes the segments found there, oldest first. */
   static async open(options: SpoolOptions): Promise<Spool> {
     await Deno.mkdir(options.dir, { recursive: true, mode: 0o700 });
-    const found: number[] = [];
-    for await (const entry of Deno.readDir(options.dir)) {
-      const seq = entry.isFile ? parseSegmentName(entry.name) : undefined;
-      if (seq !== undefined) found.push(seq);
+    // Two spools appending to the same segments would interleave their lines. The lock is
+    // the kernel's (flock): a killed process never leaves it behind.
+    const lock = await Deno.open(`${options.dir}/${LOCK}`, {
+      write: true,
+      create: true,
+      mode: 0o600,
+    });
+    if (!await lock.tryLock(true)) {
+      lock.close();
+      throw new Error(`cache_dir ${options.dir} is in use by another spool`);
     }
-    found.sort((a, b) => a - b);
-    const sealed: SegmentInfo[] = [];
-    for (const seq of found) {
-      const path = `${options.dir}/${segmentName(seq)}`;
-      const { size } = await Deno.stat(path);
-      const tally = await scanFile(path, () => {});
-      if (size > 0) sealed.push({ seq, bytes: size, records: tally?.records ?? 0 });
-      else await Deno.remove(path);
+    try {
+      return new Spool(options, await resume(options.dir), lock);
+    } catch (error) {
+      lock.close();
+      throw error;
     }
-    return new Spool(options, sealed);
   }
 
   /** Records held: on disk and in the pending batch. */
@@ -170,11 +177,20 @@ export class Spool {
     });
   }
 
-  /** Writes what is pending; further appends are refused. */
+  /** Writes what is pending and lets the directory go; further appends are refused. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     this.#timer?.abort();
-    await this.commit();
+    try {
+      await this.commit();
+    } finally {
+      this.lock.close();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   #armTimer(): void {
@@ -279,6 +295,25 @@ export class Spool {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/** The segments a previous run left, oldest first, with their records counted. */
+async function resume(dir: string): Promise<SegmentInfo[]> {
+  const found: number[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const seq = entry.isFile ? parseSegmentName(entry.name) : undefined;
+    if (seq !== undefined) found.push(seq);
+  }
+  found.sort((a, b) => a - b);
+  const sealed: SegmentInfo[] = [];
+  for (const seq of found) {
+    const path = `${dir}/${segmentName(seq)}`;
+    const { size } = await Deno.stat(path);
+    const tally = await scanFile(path, () => {});
+    if (size > 0) sealed.push({ seq, bytes: size, records: tally?.records ?? 0 });
+    else await Deno.remove(path);
+  }
+  return sealed;
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;

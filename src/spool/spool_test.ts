@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/manual_clock.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { Spool, type SpoolOptions } from "./spool.ts";
@@ -139,4 +139,12 @@ Deno.test("appends that are not JSON lines are refused", async () => {
   }
   assertEquals(refused, 2);
   await spool.close();
+});
+
+Deno.test("one spool per directory: a second is refused until the first closes", async () => {
+  await using dir = await tempDir();
+  const first = await open(dir.path);
+  await assertRejects(() => open(dir.path), /in use by another spool/);
+  await first.close();
+  await (await open(dir.path)).close();
 });

@@ -1,4 +1,4 @@
-import { Agent } from "../agent.ts";
+import { Agent, AgentStartError } from "../agent.ts";
 import { loadConfigFile } from "../config/mod.ts";
 import { type LogFormat, stderrLogger } from "../log/logger.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -58,7 +58,13 @@ export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, stop);
   Deno.addSignalListener("SIGHUP", reload);
   try {
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (error) {
+      if (!(error instanceof AgentStartError)) throw error;
+      log.error(error.message);
+      return 1;
+    }
     await agent.stopped;
   } finally {
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, stop);

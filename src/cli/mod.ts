@@ -1,6 +1,7 @@
 /** The command line of ../shared/spec/cli.md: dispatch to the subcommands. */
 import { VERSION } from "../version.ts";
 import { checkConfig } from "./check_config.ts";
+import { ctl } from "./ctl.ts";
 import { type CliOutput, terminal, UsageError } from "./output.ts";
 import { runAgent } from "./run.ts";
 import { USAGE } from "./usage.ts";
@@ -14,7 +15,7 @@ const notYet = (name: string, issue: string): Subcommand => (_argv, io) => {
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   run: runAgent,
-  ctl: notYet("ctl", "control socket"),
+  ctl,
   collect: notYet("collect", "collectors"),
   "check-config": checkConfig,
   version: (_argv, io) => {

@@ -36,6 +36,9 @@ const LITERAL_START = new Set([..."-0123456789tfn"].map((c) => c.charCodeAt(0)))
 /** Bytes that end a bare literal. */
 const LITERAL_END = new Set([...SPACE, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, 0x2c]);
 
+/** Stateless when used without `stream`, so one serves every reader. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 type Scan = "idle" | "container" | "string" | "literal";
 
 /**
@@ -59,7 +62,6 @@ export class RequestReader {
   #depth = 0;
   #escaped = false;
   #failed = false;
-  #decoder = new TextDecoder("utf-8", { fatal: true });
 
   constructor(private readonly limits: ReaderLimits = DEFAULT_READER_LIMITS) {}
 
@@ -151,7 +153,7 @@ export class RequestReader {
     this.#scan = "idle";
     this.#start = this.#pos = end;
     try {
-      return { kind: "value", value: JSON.parse(this.#decoder.decode(bytes)) };
+      return { kind: "value", value: JSON.parse(UTF8.decode(bytes)) };
     } catch {
       return INVALID_JSON;
     }

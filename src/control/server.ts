@@ -200,7 +200,7 @@ export class ControlServer implements Capability {
 
   async #serve(session: Session): Promise<void> {
     this.#sessions.add(session);
-    const chunk = new Uint8Array(16 * 1024);
+    const chunk = new Uint8Array(8 * 1024);
     try {
       const reader = new RequestReader(this.limits);
       let keepAlive = false;

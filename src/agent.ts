@@ -15,9 +15,11 @@ import {
   secretValues,
   type Validation,
 } from "./config/mod.ts";
+import { Collector, LastSampleSink } from "./collect/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { type ControlLimits, ControlServer } from "./control/server.ts";
 import { Counters } from "./counters.ts";
+import { HealthCapability } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
 import { VERSION } from "./version.ts";
@@ -45,8 +47,9 @@ export class AgentStartError extends Error {}
 export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 
 /** The real wiring: each capability gets what it needs from the others, in start order. */
-export function buildCapabilities(_ctx: CapabilityContext): Capability[] {
-  return [];
+export function buildCapabilities(ctx: CapabilityContext): Capability[] {
+  // Until the spool is wired, the collector's sink keeps only the newest sample.
+  return [new Collector(ctx, new LastSampleSink()), new HealthCapability(ctx)];
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

@@ -128,24 +128,36 @@ export function capabilityNeeds(
       ),
     },
     jobs: {
+      // /bin/sh also in allow-list mode: recovery_cmd is a shell command, and the shell's
+      // `kill` signals a job's process group without an unrestricted --allow-run.
       flags: needs({
-        run: config.jobs.allow ?? ["/bin/sh"],
+        run: [...new Set([...(config.jobs.allow ?? []), "/bin/sh"])],
         read: [config.state_dir],
         write: [config.state_dir],
       }),
+      gate: {
+        run: config.jobs.allow ?? ["/bin/sh"],
+        read: [config.state_dir],
+        write: [config.state_dir],
+      },
     },
     collect: {
+      // Deno 2.9 refuses /proc and /sys to anything short of --allow-all, so the collector
+      // reads them through `cat`; /sys is named whole because Deno checks the resolved
+      // path (/sys/class/net/eth0 -> /sys/devices/...), should it ever grant it directly.
       flags: needs({
         read: [
           "/proc",
-          "/sys/class/net",
+          "/sys",
           config.dhcp_leases,
+          "/var/lib/misc/dnsmasq.leases",
           "/etc/openwrt_version",
           "/etc/os-release",
           "/tmp/sysinfo",
         ],
-        sys: ["hostname", "osUptime", "loadavg", "systemMemoryInfo", "networkInterfaces"],
-        run: config.scan || config.survey ? ["ubus", "iw"] : [],
+        // osUptime, loadavg, systemMemoryInfo: the device stats when /proc is refused.
+        sys: ["networkInterfaces", "osUptime", "loadavg", "systemMemoryInfo"],
+        run: ["cat", ...(config.scan || config.survey ? ["ubus", "iw"] : [])],
       }),
       gate: { read: ["/proc"] },
     },
@@ -157,8 +169,16 @@ export function capabilityNeeds(
     uplink: { flags: needs({ net: apiUrls(config).map(urlHostPort) }) },
     health: {
       flags: needs({
-        net: health ? [`${health.host}:${health.port}`] : [],
-        run: [programOf(config.recovery_cmd), programOf(config.reboot_cmd)],
+        read: ["/proc/net/route"],
+        net: [
+          health ? `${health.host}:${health.port}` : undefined,
+          config.boot_url ? urlHostPort(config.boot_url) : undefined,
+        ],
+        run: [
+          programOf(config.recovery_cmd),
+          programOf(config.reboot_cmd),
+          config.boot_cmd ? "/bin/sh" : undefined,
+        ],
       }),
       gate: { net: health ? [`${health.host}:${health.port}`] : [] },
     },

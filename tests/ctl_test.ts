@@ -46,7 +46,7 @@ Deno.test("ledge ctl talks to a running agent: readable, --json, help, errors", 
 
     assertEquals(help.code, 0);
     assertMatch(help.stdout, /^command +description +mandatory +optional/);
-    assertMatch(help.stdout, /^log-level +set the log level at run time +level +-$/m);
+    assertMatch(help.stdout, /^log-level +set the log level at run time +level +- /m);
 
     assertEquals([level.code, level.stdout.trim()], [0, "level: warn"]);
     assertEquals([unknown.code, unknown.stderr.trim()], [1, "error 400: unknown command"]);

@@ -6,21 +6,12 @@
 import { type Frame, RequestReader } from "../src/control/request_reader.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 import { ask, connect, readToEnd, send, startAgent } from "./support/control.ts";
+import { seededRandom } from "./support/random.ts";
 
 const IN_PROCESS = 80_000;
 const THROUGH_SOCKET = 20_000;
 const CONCURRENCY = 32;
 const encoder = new TextEncoder();
-
-/** mulberry32: a small seeded generator, so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CORPUS = [
   '{"command": "status"}',
@@ -81,7 +72,7 @@ Deno.test("fuzz: 100 000 inputs are answered or closed, and the agent still answ
   const silentStarted = performance.now();
   const silent = connect(defaults.path).then(readToEnd);
 
-  const next = random(0x1ed9e);
+  const next = seededRandom(0x1ed9e);
   for (let i = 0; i < IN_PROCESS; i++) {
     const bytes = input(next);
     const frame = firstFrame(bytes);

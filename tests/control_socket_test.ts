@@ -253,26 +253,21 @@ Deno.test("control_socket_group: the socket is 0660 and owned by that group", as
   await using dir = await tempDir();
   const path = `${dir.path}/ledge.sock`;
   const gid = Deno.gid()!;
-  const server = new ControlServer({
-    path,
-    group: "operators",
-    log: memoryLogger().log,
-    counters: new Counters(),
-    commands: new CommandRegistry({ isRunning: () => true }),
-    readEtcGroup: () => Promise.resolve(`root:x:0:\noperators:x:${gid}:alice\n`),
-  });
+  const serverFor = (group: string, etcGroup: string) =>
+    new ControlServer({
+      path,
+      group,
+      log: memoryLogger().log,
+      counters: new Counters(),
+      commands: new CommandRegistry({ isRunning: () => true }),
+      readEtcGroup: () => Promise.resolve(etcGroup),
+    });
+  const server = serverFor("operators", `root:x:0:\noperators:x:${gid}:alice\n`);
   await server.start();
   const info = await Deno.lstat(path);
   assertEquals([info.mode! & 0o777, info.gid], [0o660, gid]);
   await server.stop();
-  const unknown = new ControlServer({
-    path,
-    group: "nobody-here",
-    log: memoryLogger().log,
-    counters: new Counters(),
-    commands: new CommandRegistry({ isRunning: () => true }),
-    readEtcGroup: () => Promise.resolve("root:x:0:\n"),
-  });
+  const unknown = serverFor("nobody-here", "root:x:0:\n");
   await assertRejects(() => unknown.start(), /no group 'nobody-here' in \/etc\/group/);
   await assertRejects(() => Deno.lstat(path), /No such file/);
 });

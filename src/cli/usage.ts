@@ -19,7 +19,8 @@ SIGHUP re-reads the config (an invalid one is refused and the running one kept).
   -S, --control-socket=SOCK  control socket path (default: config control_socket)
   -b, --init-url=URL         provision the config from URL (SocketMan's -b)
   --log-format=text|json     one line per event as text (default) or JSON
-exit: 0 clean stop, 2 bad config or arguments, 1 fatal error`,
+exit: 0 clean stop, 2 bad config or arguments, 1 fatal error (also: the control socket
+is answered by another agent, or its path is not a socket; the file is left alone)`,
   ctl: `usage: ledge ctl [-S SOCK] [--json] COMMAND [KEY VALUE]...
 
 Sends one control request and prints the answer. Values are typed the way BNG Blaster's

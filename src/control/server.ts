@@ -58,6 +58,8 @@ interface Session {
   expiresAt: number;
   /** At the deadline: answer 408 (a request is awaited) or just close. */
   onExpiry: "answer-timeout" | "close";
+  /** The sweeper answered 408 and closes the connection; the serving task just leaves. */
+  timedOut: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -150,6 +152,7 @@ export class ControlServer implements Capability {
         closed: false,
         expiresAt: 0,
         onExpiry: "answer-timeout",
+        timedOut: false,
       };
       this.#track(
         this.#sessions.size < this.limits.maxConnections
@@ -180,6 +183,7 @@ export class ControlServer implements Capability {
       }
       // The serving task is blocked in read: answer for it, then close.
       session.expiresAt = Infinity;
+      session.timedOut = true;
       const bytes = encoder.encode(JSON.stringify(errorReply(408, "request timeout")) + "\n");
       this.options.counters.inc("control-requests");
       session.conn.write(bytes)
@@ -206,6 +210,7 @@ export class ControlServer implements Capability {
       let keepAlive = false;
       for (;;) {
         const frame = await this.#nextFrame(session, reader, chunk, keepAlive);
+        if (session.timedOut) return;
         if (frame === undefined) break;
         session.answering = true;
         session.expiresAt = Infinity; // a command takes the time it needs

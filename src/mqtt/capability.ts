@@ -1,0 +1,210 @@
+/**
+ * The `mqtt` capability: the session to the broker, SocketMan's presence and pings on
+ * `status/...`, jobs in from `sub/...`, and the reply channel (MQTT or REST) with its
+ * outbox. Built from the context; nothing global.
+ */
+import type { Capability, CapabilityContext } from "../capability.ts";
+import type { Config } from "../config/mod.ts";
+import type { ReplyChannel } from "../jobs/reply.ts";
+import { Outbox } from "./outbox.ts";
+import { OutboxReplyChannel, type ReplyTransport } from "./reply_channel.ts";
+import { postJson, type RestTarget, restTransport } from "./rest.ts";
+import { MqttSession, type SessionTls } from "./session.ts";
+import {
+  clientIdFor,
+  type JobTopics,
+  jobTopics,
+  pingMessage,
+  presenceMessage,
+  redactTopic,
+} from "./topics.ts";
+
+export const OUTBOX_FILE = "outbox.jsonl";
+const STOP_PUBLISH_MS = 1000;
+
+/** Where jobs go once received: the jobs capability sets it when it is wired. */
+export type JobSink = (payload: Uint8Array) => void;
+
+export class MqttCapability implements Capability {
+  readonly name = "mqtt" as const;
+  /** The channel the jobs capability replies on (works before `start`: replies wait). */
+  readonly replies: ReplyChannel;
+  onJob: JobSink = () => {};
+
+  readonly #ctx: CapabilityContext;
+  readonly #channel: OutboxReplyChannel;
+  readonly #rest: RestTarget | undefined;
+  #session: MqttSession | undefined;
+  #topics: JobTopics | undefined;
+  #ping: ReturnType<typeof setInterval> | undefined;
+
+  constructor(ctx: CapabilityContext) {
+    this.#ctx = ctx;
+    const { config } = ctx;
+    this.#rest = config.rest && config.api_url
+      ? {
+        urls: [config.api_url, config.backup_url].filter((u): u is string => !!u),
+        token: config.token,
+      }
+      : undefined;
+    const transport: ReplyTransport = this.#rest ? restTransport(ctx.io.net, this.#rest) : {
+      ready: () => this.#session?.connected ?? false,
+      deliver: (kind, reply) => this.#publishReply(kind, reply),
+    };
+    this.#channel = new OutboxReplyChannel(
+      transport,
+      new Outbox(`${config.state_dir}/${OUTBOX_FILE}`),
+      { log: ctx.log.child("replies"), counters: ctx.counters, retryMaxS: config.reconnect_max },
+    );
+    this.replies = this.#channel;
+  }
+
+  async start(): Promise<void> {
+    const { config, mac, log, io } = this.#ctx;
+    if (!mac) throw new Error("no device MAC (set mac or mac_file): topics need it");
+    if (!config.topic || !config.key) {
+      throw new Error("topic and key are needed for the MQTT topics");
+    }
+    const topics = jobTopics(config.topic, config.key, mac);
+    const clientId = clientIdFor(mac);
+    const tls = config.tls ? await readTls(config, (p) => io.fs.readTextFile(p)) : undefined;
+    this.#topics = topics;
+    const session = new MqttSession(
+      {
+        host: config.mqtt_host!,
+        port: config.port,
+        tls,
+        username: config.username,
+        password: config.password,
+        clientId,
+        keepaliveS: config.keepalive,
+        clean: config.qos === 0,
+        reconnectMaxS: config.reconnect_max,
+        subscription: { topic: topics.sub, qos: config.qos },
+        will: {
+          topic: topics.status,
+          payload: presenceMessage(config.app, clientId, false, this.#nowS()),
+        },
+      },
+      {
+        onConnect: () => {
+          this.#publishStatus(presenceMessage(config.app, clientId, true, this.#nowS()));
+          this.#channel.drain();
+        },
+        onMessage: (topic, payload) => {
+          if (topic === topics.sub) this.onJob(payload);
+          else log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
+        },
+      },
+      { log: log.child("mqtt"), counters: this.#ctx.counters, clock: io.clock },
+    );
+    this.#session = session;
+    this.#registerCommands();
+    await this.#channel.open();
+    session.start();
+    if (!config["no-ping"]) {
+      this.#ping = setInterval(() => this.#sendPing(), config["ping-interval"] * 1000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#ping);
+    const session = this.#session;
+    this.#session = undefined;
+    if (session?.connected && this.#topics) {
+      const { app } = this.#ctx.config;
+      const offline = presenceMessage(app, clientIdFor(this.#ctx.mac!), false, this.#nowS());
+      await Promise.race([
+        session.publish(this.#topics.status, offline).catch(() => {}),
+        this.#ctx.io.clock.sleep(STOP_PUBLISH_MS),
+      ]);
+    }
+    await session?.stop();
+    await this.#channel.close();
+  }
+
+  state(): string {
+    const session = this.#session;
+    if (!session) return "stopped";
+    const { broker } = session.info();
+    const waiting = this.#channel.waiting;
+    return `${session.connected ? "connected to" : "connecting to"} ${broker}` +
+      (waiting > 0 ? `, ${waiting} replies waiting` : "");
+  }
+
+  #nowS(): number {
+    return Math.floor(this.#ctx.io.clock.now() / 1000);
+  }
+
+  #publishReply(kind: "delivery" | "result", reply: Record<string, unknown>): Promise<void> {
+    const session = this.#session;
+    const topics = this.#topics;
+    if (!session || !topics) return Promise.reject(new Error("mqtt not started"));
+    return session.publish(
+      kind === "delivery" ? topics.delivery : topics.pub,
+      JSON.stringify(reply),
+      1,
+    );
+  }
+
+  #publishStatus(message: string): void {
+    if (!this.#session || !this.#topics) return;
+    this.#session.publish(this.#topics.status, message, 1).catch((error) =>
+      this.#ctx.log.debug("status message not sent", { error })
+    );
+  }
+
+  #sendPing(): void {
+    const message = pingMessage(this.#ctx.config.app, this.#nowS());
+    if (this.#session?.connected) this.#publishStatus(message);
+    if (this.#rest) {
+      postJson(
+        this.#ctx.io.net,
+        { ...this.#rest, urls: this.#rest.urls.slice(0, 1) },
+        JSON.parse(message),
+      )
+        .catch((error) => this.#ctx.log.debug("ping not posted", { error }));
+    }
+  }
+
+  #registerCommands(): void {
+    this.#ctx.commands.register({
+      name: "mqtt-info",
+      description: "broker, client id, topics (key hidden), connected since, messages in/out",
+      capability: "mqtt",
+      run: () => {
+        const topics = this.#topics!;
+        const counters = this.#ctx.counters;
+        return {
+          ...this.#session?.info(),
+          topics: Object.fromEntries(
+            Object.entries(topics).map(([name, topic]) => [name, redactTopic(topic)]),
+          ),
+          "messages-in": counters.get("mqtt-messages-in"),
+          "messages-out": counters.get("mqtt-messages-out"),
+          "replies-waiting": this.#channel.waiting,
+        };
+      },
+    });
+  }
+}
+
+/** The PEM files of the broker connection; a missing file fails the start with its path. */
+async function readTls(
+  config: Config,
+  read: (path: string) => Promise<string>,
+): Promise<SessionTls> {
+  const load = async (path: string | undefined, what: string) => {
+    if (!path) return undefined;
+    try {
+      return await read(path);
+    } catch (error) {
+      throw new Error(`${what} ${path}: ${error instanceof Error ? error.message : error}`);
+    }
+  };
+  return {
+    ca: await load(config.cacrt, "cacrt"),
+    cert: await load(config.client_cert, "client_cert"),
+    key: await load(config.client_key, "client_key"),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * REST mode (`rest: 1`): job results POSTed to `api_url`, `backup_url` when that fails.
+ * Only the status of an answer matters; its body is discarded, never interpreted (SocketMan
+ * ran a `cmd` found in HTTP answers).
+ */
+import type { JobReply, ReplyKind } from "../jobs/reply.ts";
+import type { Net } from "../io/mod.ts";
+import type { ReplyTransport } from "./reply_channel.ts";
+
+export const REST_TIMEOUT_MS = 10_000;
+
+/** `url` with `?access_token=<token>` appended (SocketMan's API authentication). */
+export function withToken(url: string, token: string | undefined): string {
+  if (!token) return url;
+  const u = new URL(url);
+  u.searchParams.set("access_token", token);
+  return u.toString();
+}
+
+/** The seed's REST body for a job result. */
+export function restResultBody(reply: JobReply): Record<string, unknown> {
+  const meta = reply.meta as { msg?: unknown } | undefined;
+  const output = typeof meta?.msg === "string"
+    ? meta.msg
+    : typeof reply.reason === "string"
+    ? reply.reason
+    : "";
+  return {
+    id: reply.id,
+    success: reply.event_type === "PROCESSED",
+    output,
+    event_type: reply.event_type,
+    exit_code: reply.exit_code ?? null,
+  };
+}
+
+export interface RestTarget {
+  urls: string[];
+  token: string | undefined;
+  timeoutMs?: number;
+}
+
+/** POSTs `body` to the first URL that answers 2xx; rejects with every URL's failure. */
+export async function postJson(net: Net, target: RestTarget, body: unknown): Promise<void> {
+  const failures: string[] = [];
+  for (const url of target.urls) {
+    try {
+      const response = await net.fetch(withToken(url, target.token), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(target.timeoutMs ?? REST_TIMEOUT_MS),
+      });
+      await response.body?.cancel();
+      if (response.ok) return;
+      failures.push(`HTTP ${response.status}`);
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  throw new Error(`POST failed: ${failures.join("; ") || "no URL"}`);
+}
+
+/** Results go to the API; `DELIVERED` acknowledgements have no REST form and are dropped. */
+export function restTransport(net: Net, target: RestTarget): ReplyTransport {
+  return {
+    ready: () => true,
+    deliver: (kind: ReplyKind, reply: JobReply) =>
+      kind === "result" ? postJson(net, target, restResultBody(reply)) : Promise.resolve(),
+  };
+}

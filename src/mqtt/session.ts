@@ -1,0 +1,237 @@
+/**
+ * One MQTT session that never gives up: mqtt.js's own reconnect is off (`reconnectPeriod:
+ * 0`); after any loss, including a broker unreachable at boot, a fresh client connects
+ * again after a backoff with full jitter. Publishing never waits for a connection: while
+ * offline it rejects at once, and the reply channel keeps the message.
+ */
+import { connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { type IClientOptions, type IStream, MqttClient } from "mqtt";
+import type { Clock } from "../io/mod.ts";
+import type { Counters } from "../counters.ts";
+import type { Logger } from "../log/logger.ts";
+import { reconnectDelayMs } from "./backoff.ts";
+import { redactTopic } from "./topics.ts";
+
+export interface SessionTls {
+  /** CA PEM; absent means the system store. Broker verification is never turned off. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface SessionOptions {
+  host: string;
+  port: number;
+  /** Absent for plain TCP. */
+  tls?: SessionTls;
+  username?: string;
+  password?: string;
+  clientId: string;
+  keepaliveS: number;
+  /** `false` keeps a persistent session on the broker (jobs sent while offline arrive). */
+  clean: boolean;
+  reconnectMaxS: number;
+  subscription: { topic: string; qos: 0 | 1 | 2 };
+  will: { topic: string; payload: string };
+  connectTimeoutMs?: number;
+}
+
+export interface SessionEvents {
+  /** After each successful connect and subscribe. */
+  onConnect(): void;
+  onMessage(topic: string, payload: Uint8Array): void;
+}
+
+export const MQTT_COUNTERS = [
+  "mqtt-connects",
+  "mqtt-disconnects",
+  "mqtt-messages-in",
+  "mqtt-messages-out",
+];
+
+/** CONNACK codes (MQTT 3.1.1) that mean our credentials or identity were refused. */
+const REFUSED_CREDENTIALS = new Set([4, 5]);
+
+export class MqttSession {
+  #client: MqttClient | undefined;
+  #attempt = 0;
+  #connectedSince: number | undefined;
+  #lastError: string | undefined;
+  #refusedLogged = false;
+  #stop = new AbortController();
+  /** Publishes waiting for their PUBACK; rejected when the connection goes. */
+  #inFlight = new Set<(error: Error) => void>();
+
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly events: SessionEvents,
+    private readonly deps: { log: Logger; counters: Counters; clock: Clock },
+  ) {
+    deps.counters.declare(...MQTT_COUNTERS);
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
+  /** Begins connecting in the background; returns at once. */
+  start(): void {
+    this.#connect();
+  }
+
+  /** Publishes and resolves on the broker's acknowledgement (QoS > 0) or once written. */
+  publish(topic: string, payload: string, qos: 0 | 1 | 2 = 1): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) return Promise.reject(new Error("not connected to the broker"));
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error) => {
+        this.#inFlight.delete(fail);
+        reject(error);
+      };
+      this.#inFlight.add(fail);
+      client.publish(topic, payload, { qos }, (error) => {
+        if (!this.#inFlight.delete(fail)) return;
+        if (error) return reject(error);
+        this.deps.counters.inc("mqtt-messages-out");
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a graceful DISCONNECT (the broker then drops the will) and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.#stop.abort(new Error("session stopped"));
+    const client = this.#client;
+    this.#client = undefined;
+    if (!client) return;
+    await Promise.race([
+      client.endAsync(false),
+      this.deps.clock.sleep(2000).then(() => client.endAsync(true)),
+    ]).catch(() => {});
+    this.#failInFlight(new Error("session stopped"));
+  }
+
+  info(): Record<string, unknown> {
+    return {
+      broker: `${this.options.host}:${this.options.port}`,
+      tls: this.options.tls !== undefined,
+      "client-id": this.options.clientId,
+      connected: this.connected,
+      "connected-since": this.#connectedSince === undefined
+        ? null
+        : new Date(this.#connectedSince).toISOString(),
+      "last-error": this.#lastError ?? null,
+    };
+  }
+
+  #connect(): void {
+    if (this.#stop.signal.aborted) return;
+    const { options, deps } = this;
+    const clientOptions: IClientOptions = {
+      clientId: options.clientId,
+      clean: options.clean,
+      keepalive: options.keepaliveS,
+      reconnectPeriod: 0,
+      connectTimeout: options.connectTimeoutMs ?? 15_000,
+      resubscribe: false,
+      username: options.username,
+      password: options.password,
+      // Not retained: every status message is an event with its own timestamp, as SocketMan's.
+      will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: false },
+    };
+    const client = new MqttClient(() => this.#openSocket(), clientOptions);
+    this.#client = client;
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      client.removeAllListeners();
+      client.on("error", () => {});
+      client.end(true);
+      this.#failInFlight(new Error("connection to the broker lost"));
+      if (this.#connectedSince !== undefined) {
+        this.#connectedSince = undefined;
+        deps.counters.inc("mqtt-disconnects");
+        deps.log.warn("disconnected from broker", { error: this.#lastError });
+      }
+      if (this.#client === client) this.#scheduleReconnect();
+    };
+    client.on("connect", () => void this.#onConnect(client));
+    client.on("message", (topic, payload) => {
+      deps.counters.inc("mqtt-messages-in");
+      this.events.onMessage(topic, payload);
+    });
+    client.on("error", (error) => this.#onError(error));
+    client.on("close", onLost);
+    client.on("end", onLost);
+  }
+
+  #openSocket(): IStream {
+    const { host, port, tls } = this.options;
+    const socket = tls
+      ? tlsConnect({
+        host,
+        port,
+        servername: /^[\d.:]+$/.test(host) ? undefined : host,
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: true,
+      })
+      : netConnect({ host, port });
+    // One small publish must not wait for Nagle + delayed ACK (~40 ms on loopback).
+    socket.setNoDelay(true);
+    return socket as unknown as IStream;
+  }
+
+  async #onConnect(client: MqttClient): Promise<void> {
+    const { subscription } = this.options;
+    try {
+      const granted = await client.subscribeAsync(subscription.topic, { qos: subscription.qos });
+      if (granted.some((g) => g.qos === 128)) throw new Error("subscription refused by broker");
+    } catch (error) {
+      this.#onError(error instanceof Error ? error : new Error(String(error)));
+      client.end(true);
+      return;
+    }
+    this.#attempt = 0;
+    this.#refusedLogged = false;
+    this.#lastError = undefined;
+    this.#connectedSince = this.deps.clock.now();
+    this.deps.counters.inc("mqtt-connects");
+    this.deps.log.info("connected to broker", {
+      broker: `${this.options.host}:${this.options.port}`,
+      "client-id": this.options.clientId,
+      subscribed: redactTopic(subscription.topic),
+    });
+    this.events.onConnect();
+  }
+
+  #onError(error: Error & { code?: unknown }): void {
+    this.#lastError = error.message;
+    if (typeof error.code === "number" && REFUSED_CREDENTIALS.has(error.code)) {
+      this.#lastError = "broker refused credentials";
+      // One clear line per outage, not one per attempt.
+      if (!this.#refusedLogged) {
+        this.#refusedLogged = true;
+        this.deps.log.error("broker refused credentials", {
+          broker: `${this.options.host}:${this.options.port}`,
+          username: this.options.username,
+          reason: error.message,
+        });
+      }
+    }
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stop.signal.aborted) return;
+    const delay = reconnectDelayMs(this.#attempt++, this.options.reconnectMaxS);
+    this.deps.log.debug("reconnecting", { "in-ms": delay, error: this.#lastError });
+    this.deps.clock.sleep(delay, this.#stop.signal).then(() => this.#connect(), () => {});
+  }
+
+  #failInFlight(error: Error): void {
+    for (const fail of [...this.#inFlight]) fail(error);
+  }
+}

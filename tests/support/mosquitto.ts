@@ -1,0 +1,194 @@
+/**
+ * A private mosquitto per test: a free loopback port, a temp config (no persistence,
+ * TCP_NODELAY on), killed and restarted at will. Never the system broker.
+ */
+const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+}) ?? "mosquitto";
+
+export interface BrokerOptions {
+  /** Extra lines for the listener (TLS files, `require_certificate true`, ...). */
+  listener?: string[];
+  /** `user:password` pairs; anonymous access is off when given. */
+  users?: Record<string, string>;
+  port?: number;
+}
+
+export interface Broker extends AsyncDisposable {
+  port: number;
+  dir: string;
+  /** Kills the broker at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+  /** What the broker logged. */
+  log(): string;
+}
+
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Polls until `check` resolves true, or throws after `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function listening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  const dir = await Deno.makeTempDir({ prefix: "ledge-broker-" });
+  const port = options.port ?? freePort();
+  const lines = [
+    "persistence false",
+    "log_dest stderr",
+    "log_type error",
+    "log_type warning",
+    "log_type notice",
+    `listener ${port} 127.0.0.1`,
+    "set_tcp_nodelay true",
+    ...(options.listener ?? []),
+  ];
+  if (options.users) {
+    const passwords = `${dir}/passwords`;
+    await Deno.writeTextFile(passwords, "");
+    for (const [user, password] of Object.entries(options.users)) {
+      const out = await new Deno.Command("mosquitto_passwd", {
+        args: ["-b", passwords, user, password],
+      }).output();
+      if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    }
+    lines.push("allow_anonymous false", `password_file ${passwords}`);
+  } else {
+    lines.push("allow_anonymous true");
+  }
+  await Deno.writeTextFile(`${dir}/mosquitto.conf`, lines.join("\n") + "\n");
+  let child: Deno.ChildProcess | undefined;
+  let logText = "";
+  let drained: Promise<void> = Promise.resolve();
+
+  const start = async () => {
+    child = new Deno.Command(MOSQUITTO, {
+      args: ["-c", `${dir}/mosquitto.conf`],
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const running = child;
+    drained = (async () => {
+      for await (const chunk of running.stderr.pipeThrough(new TextDecoderStream())) {
+        logText += chunk;
+      }
+    })();
+    let exited = false;
+    running.status.then(() => exited = true);
+    await until(async () => {
+      if (exited) throw new Error(`mosquitto exited:\n${logText}`);
+      return await listening(port);
+    }, `mosquitto on port ${port}`);
+  };
+  const kill = async () => {
+    if (!child) return;
+    const running = child;
+    child = undefined;
+    try {
+      running.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await running.status;
+    await drained;
+  };
+  await start();
+  return {
+    port,
+    dir,
+    kill,
+    restart: start,
+    log: () => logText,
+    [Symbol.asyncDispose]: async () => {
+      await kill();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** A `mosquitto_sub` collecting messages (`topic payload` per line) from the start. */
+export interface Subscriber extends AsyncDisposable {
+  messages: string[];
+  /** The first message (seen or future) matching `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+export async function subscribe(port: number, topics: string[], extra: string[] = []) {
+  const args = ["-h", "127.0.0.1", "-p", String(port), "-q", "1", "-v", ...extra];
+  for (const topic of topics) args.push("-t", topic);
+  // A probe message on a private topic tells us the subscription is active.
+  const probe = `ledge-test-probe/${crypto.randomUUID()}`;
+  args.push("-t", probe);
+  const child = new Deno.Command("mosquitto_sub", { args, stdout: "piped", stderr: "null" })
+    .spawn();
+  const messages: string[] = [];
+  const reading = (async () => {
+    let pending = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      const parts = pending.split("\n");
+      pending = parts.pop()!;
+      messages.push(...parts);
+    }
+  })();
+  const subscriber: Subscriber = {
+    messages,
+    async waitFor(pattern, timeoutMs = 15_000) {
+      let found: string | undefined;
+      await until(
+        () => (found = messages.find((m) => pattern.test(m))) !== undefined,
+        `${pattern}\n${messages.join("\n")}`,
+        timeoutMs,
+      );
+      return found!;
+    },
+    [Symbol.asyncDispose]: async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+      await reading;
+    },
+  };
+  await until(async () => {
+    await publish(port, probe, "probe", ["-q", "0"]);
+    return messages.some((m) => m.startsWith(probe));
+  }, "mosquitto_sub to subscribe");
+  return subscriber;
+}
+
+export async function publish(port: number, topic: string, payload: string, extra: string[] = []) {
+  const out = await new Deno.Command("mosquitto_pub", {
+    args: ["-h", "127.0.0.1", "-p", String(port), "-q", "1", ...extra, "-t", topic, "-m", payload],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`mosquitto_pub: ${new TextDecoder().decode(out.stderr)}`);
+}

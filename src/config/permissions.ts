@@ -119,11 +119,18 @@ export function capabilityNeeds(
       ),
     },
     jobs: {
+      // /bin/sh also in allow-list mode: recovery_cmd is a shell command, and the shell's
+      // `kill` signals a job's process group without an unrestricted --allow-run.
       flags: needs({
-        run: config.jobs.allow ?? ["/bin/sh"],
+        run: [...new Set([...(config.jobs.allow ?? []), "/bin/sh"])],
         read: [config.state_dir],
         write: [config.state_dir],
       }),
+      gate: {
+        run: config.jobs.allow ?? ["/bin/sh"],
+        read: [config.state_dir],
+        write: [config.state_dir],
+      },
     },
     collect: {
       flags: needs({

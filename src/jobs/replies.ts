@@ -1,0 +1,100 @@
+/**
+ * The replies a job gets, in SocketMan's wire shapes (spec: mqtt-jobs.md, Replies). Pure:
+ * the service decides, these only shape.
+ */
+import type { ExecResult } from "../io/exec.ts";
+import type { JobReply } from "./reply.ts";
+
+export type Outcome = "PROCESSED" | "FAILED" | "TIMEOUT" | "CANCELLED";
+export type Refusal = "REJECTED" | "DUPLICATE" | "EXPIRED" | "BUSY";
+
+export interface ReplyContext {
+  app: string;
+  /** Wall-clock milliseconds; replies carry seconds. */
+  now: number;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** The `delivery/...` acknowledgement, sent as soon as a job is accepted. */
+export function deliveredReply(id: string, ctx: ReplyContext): JobReply {
+  return {
+    id,
+    app: ctx.app,
+    timestamp: seconds(ctx.now),
+    event_type: "DELIVERED",
+    meta: { delivered: true },
+  };
+}
+
+/** What a finished run is called on the wire. */
+export function outcomeOf(result: ExecResult): Outcome {
+  if (result.cancelled) return "CANCELLED";
+  if (result.timedOut) return "TIMEOUT";
+  return result.exitCode === 0 && !result.error ? "PROCESSED" : "FAILED";
+}
+
+/** The `pub/...` result of a job that ran (or could not start). */
+export function resultReply(
+  job: { id: string; type?: string },
+  result: ExecResult,
+  ctx: ReplyContext,
+  extra: Record<string, unknown> = {},
+): JobReply {
+  return {
+    id: job.id,
+    timestamp: seconds(ctx.now),
+    app: ctx.app,
+    event_type: outcomeOf(result),
+    meta: { msg: result.output, type: job.type ?? "" },
+    exit_code: result.exitCode,
+    duration_ms: Math.round(result.durationMs),
+    truncated: result.truncated,
+    ...(result.error ? { error: result.error } : {}),
+    ...extra,
+  };
+}
+
+/** The `pub/...` answer to a job that was not run. */
+export function refusalReply(
+  id: string,
+  refusal: Refusal,
+  ctx: ReplyContext,
+  reason?: string,
+): JobReply {
+  return {
+    id,
+    timestamp: seconds(ctx.now),
+    app: ctx.app,
+    event_type: refusal,
+    // Old back ends show meta.msg: the reason goes there too.
+    meta: { msg: reason ?? "" },
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/** The body POSTed to `api_url` in REST mode (the seed's contract). */
+export interface RestResult {
+  id: string;
+  success: boolean;
+  output: string;
+  event_type: string;
+  exit_code: number | null;
+}
+
+/** A result or refusal reply, as REST mode POSTs it. */
+export function toRestResult(reply: JobReply): RestResult {
+  const meta = reply.meta as { msg?: unknown } | undefined;
+  const exitCode = reply.exit_code;
+  return {
+    id: reply.id,
+    success: reply.event_type === "PROCESSED",
+    output: typeof meta?.msg === "string"
+      ? meta.msg
+      : typeof reply.reason === "string"
+      ? reply.reason
+      : "",
+    event_type: reply.event_type,
+    exit_code: typeof exitCode === "number" ? exitCode : null,
+  };
+}

@@ -10,6 +10,7 @@ import {
   type Config,
   loadConfigFile,
   missingPermissions,
+  mqttEnabled,
   redactConfig,
   resolveMac,
   secretValues,
@@ -18,6 +19,8 @@ import {
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
+import { JobService } from "./jobs/mod.ts";
+import { MqttCapability, ReplyService } from "./mqtt/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
 import { VERSION } from "./version.ts";
 import * as z from "zod/mini";
@@ -39,8 +42,16 @@ export interface AgentOptions {
 export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 
 /** The real wiring: each capability gets what it needs from the others, in start order. */
-export function buildCapabilities(_ctx: CapabilityContext): Capability[] {
-  return [];
+export function buildCapabilities(ctx: CapabilityContext): Capability[] {
+  const replies = new ReplyService(ctx);
+  // Jobs use their default Connectivity (a TCP probe of the health target) until health lands.
+  const jobs = new JobService(ctx, { replies: replies.channel });
+  const capabilities: Capability[] = [replies, jobs];
+  if (mqttEnabled(ctx.config)) {
+    // Jobs start before the session, so that jobs queued on the broker find them ready.
+    capabilities.push(new MqttCapability(ctx, replies, (payload) => jobs.receive(payload)));
+  }
+  return capabilities;
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

@@ -11,7 +11,7 @@ import { CommandRegistry } from "../src/control/registry.ts";
 import { Counters } from "../src/counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
-import { MqttCapability } from "../src/mqtt/mod.ts";
+import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
 
 const MAC = "AA-BB-CC-00-11-22";
 const TAIL = `acme/s3cr3tkey/${MAC}`;
@@ -46,9 +46,10 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
     state_dir: state.path,
     reconnect_max: 2,
   });
-  const mqtt = new MqttCapability(ctx);
+  const replies = new ReplyService(ctx);
   const jobs: string[] = [];
-  mqtt.onJob = (payload) => jobs.push(new TextDecoder().decode(payload));
+  const mqtt = new MqttCapability(ctx, replies, (job) => jobs.push(new TextDecoder().decode(job)));
+  await replies.start();
   await mqtt.start();
   try {
     const connect = JSON.parse(
@@ -60,8 +61,8 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
     await publish(broker.port, `sub/${TAIL}`, '{"id":"j1"}');
     await until(() => jobs.length === 1, "the job to reach the sink");
     assertEquals(jobs, ['{"id":"j1"}']);
-    mqtt.replies.send("delivery", { id: "j1", event_type: "DELIVERED" });
-    mqtt.replies.send("result", { id: "j1", event_type: "PROCESSED" });
+    replies.channel.send("delivery", { id: "j1", event_type: "DELIVERED" });
+    replies.channel.send("result", { id: "j1", event_type: "PROCESSED" });
     await watch.waitFor(/^delivery\/.*"id":"j1"/);
     await watch.waitFor(/^pub\/.*"id":"j1"/);
 
@@ -75,8 +76,8 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
 
     await broker.kill();
     await until(() => !mqtt.state().startsWith("connected"), "the session to notice");
-    mqtt.replies.send("result", { id: "j2", event_type: "PROCESSED" });
-    mqtt.replies.send("result", { id: "j3", event_type: "PROCESSED" });
+    replies.channel.send("result", { id: "j2", event_type: "PROCESSED" });
+    replies.channel.send("result", { id: "j3", event_type: "PROCESSED" });
     await until(
       async () =>
         (await Deno.readTextFile(`${state.path}/outbox.jsonl`).catch(() => "")).includes("j3"),
@@ -92,5 +93,6 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
     assert(ctx.lines.every((l) => !l.includes("s3cr3tkey")), ctx.lines.join("\n"));
   } finally {
     await mqtt.stop();
+    await replies.stop();
   }
 });

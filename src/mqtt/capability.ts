@@ -5,10 +5,9 @@
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
-import type { ReplyChannel } from "../jobs/reply.ts";
-import { Outbox } from "./outbox.ts";
-import { OutboxReplyChannel, type ReplyTransport } from "./reply_channel.ts";
-import { postJson, type RestTarget, restTransport } from "./rest.ts";
+import type { ReplyKind } from "../jobs/reply.ts";
+import { type ReplyService, restTarget } from "./replies.ts";
+import { postJson, type RestTarget } from "./rest.ts";
 import { MqttSession, type SessionTls } from "./session.ts";
 import {
   clientIdFor,
@@ -19,7 +18,6 @@ import {
   redactTopic,
 } from "./topics.ts";
 
-export const OUTBOX_FILE = "outbox.jsonl";
 const STOP_PUBLISH_MS = 1000;
 
 /** Where jobs go once received: the jobs capability sets it when it is wired. */
@@ -27,36 +25,20 @@ export type JobSink = (payload: Uint8Array) => void;
 
 export class MqttCapability implements Capability {
   readonly name = "mqtt" as const;
-  /** The channel the jobs capability replies on (works before `start`: replies wait). */
-  readonly replies: ReplyChannel;
-  onJob: JobSink = () => {};
 
   readonly #ctx: CapabilityContext;
-  readonly #channel: OutboxReplyChannel;
+  readonly #replies: ReplyService;
+  readonly #onJob: JobSink;
   readonly #rest: RestTarget | undefined;
   #session: MqttSession | undefined;
   #topics: JobTopics | undefined;
   #ping: ReturnType<typeof setInterval> | undefined;
 
-  constructor(ctx: CapabilityContext) {
+  constructor(ctx: CapabilityContext, replies: ReplyService, onJob: JobSink) {
     this.#ctx = ctx;
-    const { config } = ctx;
-    this.#rest = config.rest && config.api_url
-      ? {
-        urls: [config.api_url, config.backup_url].filter((u): u is string => !!u),
-        token: config.token,
-      }
-      : undefined;
-    const transport: ReplyTransport = this.#rest ? restTransport(ctx.io.net, this.#rest) : {
-      ready: () => this.#session?.connected ?? false,
-      deliver: (kind, reply) => this.#publishReply(kind, reply),
-    };
-    this.#channel = new OutboxReplyChannel(
-      transport,
-      new Outbox(`${config.state_dir}/${OUTBOX_FILE}`),
-      { log: ctx.log.child("replies"), counters: ctx.counters, retryMaxS: config.reconnect_max },
-    );
-    this.replies = this.#channel;
+    this.#replies = replies;
+    this.#onJob = onJob;
+    this.#rest = restTarget(ctx.config);
   }
 
   async start(): Promise<void> {
@@ -89,10 +71,10 @@ export class MqttCapability implements Capability {
       {
         onConnect: () => {
           this.#publishStatus(presenceMessage(config.app, clientId, true, this.#nowS()));
-          this.#channel.drain();
+          this.#replies.channel.drain();
         },
         onMessage: (topic, payload) => {
-          if (topic === topics.sub) this.onJob(payload);
+          if (topic === topics.sub) this.#onJob(payload);
           else log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
         },
       },
@@ -100,8 +82,13 @@ export class MqttCapability implements Capability {
     );
     this.#session = session;
     this.#registerCommands();
-    await this.#channel.open();
-    session.start();
+    if (this.#replies.via === "mqtt") {
+      this.#replies.attachMqtt({
+        ready: () => session.connected,
+        deliver: (kind, reply) => this.#publishReply(kind, JSON.stringify(reply)),
+      });
+    }
+    await session.start();
     if (!config["no-ping"]) {
       this.#ping = setInterval(() => this.#sendPing(), config["ping-interval"] * 1000);
     }
@@ -111,6 +98,7 @@ export class MqttCapability implements Capability {
     clearInterval(this.#ping);
     const session = this.#session;
     this.#session = undefined;
+    this.#replies.attachMqtt(undefined);
     if (session?.connected && this.#topics) {
       const { app } = this.#ctx.config;
       const offline = presenceMessage(app, clientIdFor(this.#ctx.mac!), false, this.#nowS());
@@ -120,31 +108,23 @@ export class MqttCapability implements Capability {
       ]);
     }
     await session?.stop();
-    await this.#channel.close();
   }
 
   state(): string {
     const session = this.#session;
     if (!session) return "stopped";
-    const { broker } = session.info();
-    const waiting = this.#channel.waiting;
-    return `${session.connected ? "connected to" : "connecting to"} ${broker}` +
-      (waiting > 0 ? `, ${waiting} replies waiting` : "");
+    return `${session.connected ? "connected to" : "connecting to"} ${session.info().broker}`;
   }
 
   #nowS(): number {
     return Math.floor(this.#ctx.io.clock.now() / 1000);
   }
 
-  #publishReply(kind: "delivery" | "result", reply: Record<string, unknown>): Promise<void> {
+  #publishReply(kind: ReplyKind, payload: string): Promise<void> {
     const session = this.#session;
     const topics = this.#topics;
     if (!session || !topics) return Promise.reject(new Error("mqtt not started"));
-    return session.publish(
-      kind === "delivery" ? topics.delivery : topics.pub,
-      JSON.stringify(reply),
-      1,
-    );
+    return session.publish(kind === "delivery" ? topics.delivery : topics.pub, payload, 1);
   }
 
   #publishStatus(message: string): void {
@@ -182,7 +162,7 @@ export class MqttCapability implements Capability {
           ),
           "messages-in": counters.get("mqtt-messages-in"),
           "messages-out": counters.get("mqtt-messages-out"),
-          "replies-waiting": this.#channel.waiting,
+          "replies-waiting": this.#replies.channel.waiting,
         };
       },
     });

@@ -4,6 +4,7 @@
  * ran a `cmd` found in HTTP answers).
  */
 import type { JobReply, ReplyKind } from "../jobs/reply.ts";
+import { toRestResult } from "../jobs/replies.ts";
 import type { Net } from "../io/mod.ts";
 import type { ReplyTransport } from "./reply_channel.ts";
 
@@ -15,23 +16,6 @@ export function withToken(url: string, token: string | undefined): string {
   const u = new URL(url);
   u.searchParams.set("access_token", token);
   return u.toString();
-}
-
-/** The seed's REST body for a job result. */
-export function restResultBody(reply: JobReply): Record<string, unknown> {
-  const meta = reply.meta as { msg?: unknown } | undefined;
-  const output = typeof meta?.msg === "string"
-    ? meta.msg
-    : typeof reply.reason === "string"
-    ? reply.reason
-    : "";
-  return {
-    id: reply.id,
-    success: reply.event_type === "PROCESSED",
-    output,
-    event_type: reply.event_type,
-    exit_code: reply.exit_code ?? null,
-  };
 }
 
 export interface RestTarget {
@@ -66,6 +50,6 @@ export function restTransport(net: Net, target: RestTarget): ReplyTransport {
   return {
     ready: () => true,
     deliver: (kind: ReplyKind, reply: JobReply) =>
-      kind === "result" ? postJson(net, target, restResultBody(reply)) : Promise.resolve(),
+      kind === "result" ? postJson(net, target, toRestResult(reply)) : Promise.resolve(),
   };
 }

@@ -6,7 +6,8 @@
  */
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { type IClientOptions, type IStream, MqttClient } from "mqtt";
+import type { IClientOptions, IStream, MqttClient } from "mqtt";
+import { loadMqtt } from "./_load_mqtt.ts";
 import type { Clock } from "../io/mod.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/logger.ts";
@@ -54,6 +55,7 @@ export const MQTT_COUNTERS = [
 const REFUSED_CREDENTIALS = new Set([4, 5]);
 
 export class MqttSession {
+  #Client: typeof MqttClient | undefined;
   #client: MqttClient | undefined;
   #attempt = 0;
   #connectedSince: number | undefined;
@@ -75,8 +77,9 @@ export class MqttSession {
     return this.#client?.connected ?? false;
   }
 
-  /** Begins connecting in the background; returns at once. */
-  start(): void {
+  /** Begins connecting in the background; resolves once mqtt.js is loaded. */
+  async start(): Promise<void> {
+    this.#Client = (await loadMqtt()).MqttClient;
     this.#connect();
   }
 
@@ -126,7 +129,8 @@ export class MqttSession {
   }
 
   #connect(): void {
-    if (this.#stop.signal.aborted) return;
+    const Client = this.#Client;
+    if (this.#stop.signal.aborted || !Client) return;
     const { options, deps } = this;
     const clientOptions: IClientOptions = {
       clientId: options.clientId,
@@ -140,7 +144,7 @@ export class MqttSession {
       // Not retained: every status message is an event with its own timestamp, as SocketMan's.
       will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: false },
     };
-    const client = new MqttClient(() => this.#openSocket(), clientOptions);
+    const client = new Client(() => this.#openSocket(), clientOptions);
     this.#client = client;
     let lost = false;
     const onLost = () => {

@@ -16,6 +16,11 @@ export interface BrokerOptions {
   /** `user:password` pairs; anonymous access is off when given. */
   users?: Record<string, string>;
   port?: number;
+  /**
+   * Keep sessions and queued messages across a kill: saved on every change, so even a
+   * SIGKILL loses nothing (a persistent subscriber then survives a broker restart).
+   */
+  persistent?: boolean;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -60,9 +65,18 @@ async function listening(port: number): Promise<boolean> {
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const dir = await Deno.makeTempDir({ prefix: "ledge-broker-" });
+  // Started as root, mosquitto drops to its own user, which must be able to save here.
+  await Deno.chmod(dir, 0o777);
   const port = options.port ?? freePort();
   const lines = [
-    "persistence false",
+    ...(options.persistent
+      ? [
+        "persistence true",
+        `persistence_location ${dir}/`,
+        "autosave_interval 1",
+        "autosave_on_changes true",
+      ]
+      : ["persistence false"]),
     "log_dest stderr",
     "log_type error",
     "log_type warning",

@@ -2,7 +2,8 @@
  * The agent as a subprocess with narrow permissions against a private mosquitto: jobs
  * published with mosquitto_pub, replies and presence read with mosquitto_sub.
  */
-import { assert, assertEquals } from "./support/assert.ts";
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { makeCerts } from "./support/certs.ts";
 import { publish, startBroker, subscribe, until } from "./support/mosquitto.ts";
 import { type LedgeProcess, spawnLedge, tempDir } from "./support/process.ts";
 
@@ -130,6 +131,75 @@ Deno.test("the broker killed while a job runs: the reply arrives once it is back
     assertEquals(processed.event_type, "PROCESSED");
     assertEquals((processed.meta as { msg: string }).msg, "finished\n");
     await until(async () => (await Deno.readTextFile(outbox)).trim() === "", "the outbox to empty");
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("mTLS: accepted with a client certificate, refused without, and the CA is checked", async () => {
+  await using dir = await tempDir();
+  await using certsDir = await tempDir();
+  const certs = await makeCerts(certsDir.path);
+  await using broker = await startBroker({
+    listener: [
+      `cafile ${certs.ca}`,
+      `certfile ${certs.serverCert}`,
+      `keyfile ${certs.serverKey}`,
+      "require_certificate true",
+    ],
+  });
+  const tls = { tls: true, cacrt: certs.ca };
+  const mutual = { ...tls, client_cert: certs.clientCert, client_key: certs.clientKey };
+  const accepted = await startAgent(`${dir.path}/a`, broker.port, mutual);
+  const noClientCert = await startAgent(`${dir.path}/b`, broker.port, { ...tls, debug: 1 });
+  const wrongCa = await startAgent(`${dir.path}/c`, broker.port, {
+    ...mutual,
+    cacrt: certs.otherCa,
+    debug: 1,
+  });
+  try {
+    await accepted.waitFor(/INFO mqtt connected to broker/, 20_000);
+    // The refused ones keep trying: each has failed twice without ever connecting.
+    for (
+      const [agent, why] of [[noClientCert, /CertificateRequired/], [
+        wrongCa,
+        /self-signed/,
+      ]] as const
+    ) {
+      await until(() => agent.lines.filter((l) => /reconnecting/.test(l)).length >= 2, "retries");
+      assert(!agent.lines.some((l) => /connected to broker/.test(l)), agent.lines.join("\n"));
+      const refused = agent.lines.find((l) => /WARN mqtt cannot connect to broker/.test(l));
+      assertMatch(refused ?? agent.lines.join("\n"), why);
+    }
+  } finally {
+    for (const agent of [accepted, noClientCert, wrongCa]) {
+      agent.kill();
+      await agent.status;
+    }
+  }
+});
+
+Deno.test("wrong credentials: one clear log line, then backoff rather than a tight loop", async () => {
+  await using dir = await tempDir();
+  const password = "right-horse-battery";
+  await using broker = await startBroker({ users: { device: password } });
+  const agent = await startAgent(dir.path, broker.port, {
+    username: "device",
+    password: "wrong-horse-battery",
+    reconnect_max: 1,
+  });
+  const started = performance.now();
+  try {
+    const refusals = () => broker.log().match(/not authori[sz]ed/g)?.length ?? 0;
+    await until(() => refusals() >= 4, "four refused attempts", 30_000);
+    const elapsed = performance.now() - started;
+    // With reconnect_max 1 the mean wait is ~0.5 s; a tight loop would be hundreds a second.
+    assert(refusals() <= elapsed / 100 + 2, `${refusals()} attempts in ${elapsed} ms`);
+    const lines = agent.lines.filter((l) => /broker refused credentials/.test(l));
+    assertEquals(lines.length, 1, agent.lines.join("\n"));
+    assertMatch(lines[0], /^ERROR mqtt broker refused credentials .*username=device/);
+    assert(agent.lines.every((l) => !l.includes("wrong-horse")), agent.lines.join("\n"));
   } finally {
     agent.kill();
     await agent.status;

@@ -60,7 +60,8 @@ export class MqttSession {
   #attempt = 0;
   #connectedSince: number | undefined;
   #lastError: string | undefined;
-  #refusedLogged = false;
+  /** One line per outage: the first failure is logged, the retries only at debug. */
+  #failureLogged = false;
   #stop = new AbortController();
   /** Publishes waiting for their PUBACK; rejected when the connection goes. */
   #inFlight = new Set<(error: Error) => void>();
@@ -158,6 +159,12 @@ export class MqttSession {
         this.#connectedSince = undefined;
         deps.counters.inc("mqtt-disconnects");
         deps.log.warn("disconnected from broker", { error: this.#lastError });
+      } else if (!this.#failureLogged) {
+        this.#failureLogged = true;
+        deps.log.warn("cannot connect to broker, retrying", {
+          broker: `${options.host}:${options.port}`,
+          error: this.#lastError,
+        });
       }
       if (this.#client === client) this.#scheduleReconnect();
     };
@@ -200,7 +207,7 @@ export class MqttSession {
       return;
     }
     this.#attempt = 0;
-    this.#refusedLogged = false;
+    this.#failureLogged = false;
     this.#lastError = undefined;
     this.#connectedSince = this.deps.clock.now();
     this.deps.counters.inc("mqtt-connects");
@@ -216,9 +223,8 @@ export class MqttSession {
     this.#lastError = error.message;
     if (typeof error.code === "number" && REFUSED_CREDENTIALS.has(error.code)) {
       this.#lastError = "broker refused credentials";
-      // One clear line per outage, not one per attempt.
-      if (!this.#refusedLogged) {
-        this.#refusedLogged = true;
+      if (!this.#failureLogged) {
+        this.#failureLogged = true;
         this.deps.log.error("broker refused credentials", {
           broker: `${this.options.host}:${this.options.port}`,
           username: this.options.username,

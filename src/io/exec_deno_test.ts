@@ -1,0 +1,111 @@
+import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { eventually, liveProcessesInGroup } from "../../tests/support/procfs.ts";
+import { createDenoExec, denoExec } from "./exec_deno.ts";
+
+const sh = (script: string) => ["/bin/sh", "-c", script];
+const base = { timeoutMs: 30_000, outputMax: 1024 };
+
+/** The job scripts print `$$` first: in its own session the shell's pid is the group id. */
+function groupOf(output: string): number {
+  const pgid = Number(output.split("\n")[0]);
+  assert(pgid > 1, `no pgid in ${JSON.stringify(output.slice(0, 40))}`);
+  return pgid;
+}
+
+Deno.test("denoExec collects stdout and stderr together with the exit code", async () => {
+  const result = await denoExec.run({ ...base, argv: sh("echo out; echo err >&2; exit 3") });
+  assertEquals(result.exitCode, 3);
+  assertEquals(result.output.split("\n").sort(), ["", "err", "out"]);
+  assertEquals([result.truncated, result.timedOut, result.cancelled], [false, false, false]);
+  assertEquals(result.error, undefined);
+});
+
+Deno.test("denoExec runs without a shell when given argv", async () => {
+  const result = await denoExec.run({ ...base, argv: ["/bin/echo", "$(id);", "*"] });
+  assertEquals([result.exitCode, result.output], [0, "$(id); *\n"]);
+});
+
+Deno.test("denoExec keeps the tail of long output and says it was cut", async () => {
+  const result = await denoExec.run({
+    ...base,
+    argv: sh("i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done; echo END"),
+  });
+  assertEquals(result.exitCode, 0);
+  assert(result.truncated);
+  assertEquals(new TextEncoder().encode(result.output).length, 1024);
+  assert(result.output.endsWith("line-2999\nEND\n"));
+});
+
+Deno.test("denoExec reports a program that cannot start", async () => {
+  const result = await denoExec.run({ ...base, argv: ["/nonexistent/program"] });
+  assertEquals(result.exitCode, null);
+  assertMatch(result.error ?? "", /No such file|not found/i);
+});
+
+Deno.test("denoExec times out with SIGTERM to the whole group", async () => {
+  const result = await createDenoExec({ killGraceMs: 60_000 }).run({
+    ...base,
+    timeoutMs: 300,
+    argv: sh("echo $$; sleep 1000 & sleep 1000"),
+  });
+  assert(result.timedOut);
+  assertEquals(result.exitCode, null);
+  const pgid = groupOf(result.output);
+  assert(
+    await eventually(() => liveProcessesInGroup(pgid).length === 0),
+    `left behind: ${liveProcessesInGroup(pgid)}`,
+  );
+});
+
+Deno.test("denoExec escalates to SIGKILL after the grace when SIGTERM is ignored", async () => {
+  const result = await createDenoExec({ killGraceMs: 200 }).run({
+    ...base,
+    timeoutMs: 300,
+    argv: sh("trap '' TERM; echo $$; sleep 1000 & sleep 1000"),
+  });
+  assert(result.timedOut);
+  const pgid = groupOf(result.output);
+  assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
+});
+
+Deno.test("denoExec cancels through the AbortSignal", async () => {
+  const pidFile = await Deno.makeTempFile();
+  try {
+    const controller = new AbortController();
+    const running = denoExec.run({
+      ...base,
+      argv: sh(`sleep 1000 & echo $$ > ${pidFile}; sleep 1000`),
+      signal: controller.signal,
+    });
+    assert(await eventually(() => Deno.readTextFileSync(pidFile).endsWith("\n")));
+    controller.abort();
+    const result = await running;
+    assert(result.cancelled && !result.timedOut);
+    const pgid = groupOf(Deno.readTextFileSync(pidFile));
+    assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
+  } finally {
+    await Deno.remove(pidFile);
+  }
+});
+
+Deno.test("denoExec does not start a job already cancelled", async () => {
+  const result = await denoExec.run({
+    ...base,
+    argv: ["/nonexistent/program"],
+    signal: AbortSignal.abort(),
+  });
+  assertEquals([result.cancelled, result.error], [true, undefined]);
+});
+
+Deno.test("denoExec does not wait for a background child holding the pipes", async () => {
+  const result = await createDenoExec({ drainMs: 100 }).run({
+    ...base,
+    argv: sh("echo $$; sleep 1000 & echo done"),
+  });
+  assertEquals(result.exitCode, 0);
+  assert(result.output.endsWith("done\n"));
+  const pgid = groupOf(result.output);
+  // Left alone, as SocketMan's system() left it; the test cleans up.
+  Deno.kill(-pgid, "SIGKILL");
+  assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
+});

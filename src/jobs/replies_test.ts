@@ -1,0 +1,85 @@
+import { assertEquals } from "../../tests/support/assert.ts";
+import type { ExecResult } from "../io/exec.ts";
+import { deliveredReply, refusalReply, resultReply, toRestResult } from "./replies.ts";
+
+const ctx = { app: "socketman", now: 1484484399_500 };
+const run = (fields: Partial<ExecResult>): ExecResult => ({
+  exitCode: 0,
+  output: "up 3 days\n",
+  truncated: false,
+  timedOut: false,
+  cancelled: false,
+  durationMs: 12.4,
+  ...fields,
+});
+
+Deno.test("deliveredReply is SocketMan's acknowledgement", () => {
+  assertEquals(deliveredReply("job-42", ctx), {
+    id: "job-42",
+    app: "socketman",
+    timestamp: 1484484399,
+    event_type: "DELIVERED",
+    meta: { delivered: true },
+  });
+});
+
+Deno.test("resultReply has the seed's shape with our fields added", () => {
+  assertEquals(resultReply({ id: "job-42", type: "command" }, run({}), ctx), {
+    id: "job-42",
+    timestamp: 1484484399,
+    app: "socketman",
+    event_type: "PROCESSED",
+    meta: { msg: "up 3 days\n", type: "command" },
+    exit_code: 0,
+    duration_ms: 12,
+    truncated: false,
+  });
+});
+
+Deno.test("resultReply names each outcome", () => {
+  const type = (fields: Partial<ExecResult>) =>
+    resultReply({ id: "j" }, run(fields), ctx).event_type;
+  assertEquals(type({ exitCode: 1 }), "FAILED");
+  assertEquals(type({ exitCode: null, error: "NotFound: /bin/nope" }), "FAILED");
+  assertEquals(type({ exitCode: null, timedOut: true }), "TIMEOUT");
+  assertEquals(type({ exitCode: null, cancelled: true }), "CANCELLED");
+});
+
+Deno.test("resultReply keeps empty output as an empty string and reports a start error", () => {
+  const reply = resultReply(
+    { id: "j" },
+    run({ exitCode: null, output: "", error: "not found" }),
+    ctx,
+  );
+  assertEquals(reply.meta, { msg: "", type: "" });
+  assertEquals([reply.exit_code, reply.error], [null, "not found"]);
+});
+
+Deno.test("refusalReply carries the reason", () => {
+  assertEquals(refusalReply("j", "REJECTED", ctx, "bad signature"), {
+    id: "j",
+    timestamp: 1484484399,
+    app: "socketman",
+    event_type: "REJECTED",
+    meta: { msg: "bad signature" },
+    reason: "bad signature",
+  });
+  assertEquals(refusalReply("j", "DUPLICATE", ctx).meta, { msg: "" });
+});
+
+Deno.test("toRestResult is the seed's REST body", () => {
+  assertEquals(toRestResult(resultReply({ id: "j" }, run({}), ctx)), {
+    id: "j",
+    success: true,
+    output: "up 3 days\n",
+    event_type: "PROCESSED",
+    exit_code: 0,
+  });
+  assertEquals(toRestResult(refusalReply("j", "BUSY", ctx, "queue full")), {
+    id: "j",
+    success: false,
+    output: "queue full",
+    event_type: "BUSY",
+    exit_code: null,
+  });
+});

@@ -72,7 +72,7 @@ const client = new MqttSession(
     clean: true,
     reconnectMaxS: 1,
     subscription: { topic: `+/bench/k/${MAC}`, qos: 1 },
-    will: { topic: "bench/will", payload: "" },
+    will: { topic: "bench/will", payload: () => "" },
   },
   {
     onConnect: () => connected(),

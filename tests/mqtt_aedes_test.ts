@@ -1,10 +1,11 @@
 /** A whole agent (replies, jobs, mqtt) in-process against an in-process aedes: no mosquitto. */
-import { assertEquals } from "./support/assert.ts";
+import { assert, assertEquals } from "./support/assert.ts";
 import { startAedes } from "./support/aedes.ts";
 import { until } from "./support/mosquitto.ts";
 import { tempDir } from "./support/process.ts";
 import { Agent } from "../src/agent.ts";
 import { validateConfig } from "../src/config/mod.ts";
+import { type Clock, systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
 
 Deno.test("aedes: a job round trip through a whole agent", async () => {
@@ -43,4 +44,74 @@ Deno.test("aedes: a job round trip through a whole agent", async () => {
     await agent.stop();
   }
   assertEquals(lines.filter((l) => l.includes("k3y-s3cr3t")), []);
+});
+
+Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED stays on MQTT", async () => {
+  await using broker = await startAedes();
+  await using state = await tempDir();
+  const posts: string[] = [];
+  const api = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    posts.push(`${new URL(req.url).search} ${await req.text()}`);
+    return new Response("{}");
+  });
+  // The ping interval's sleep ends when the test says so; every other sleep is real.
+  let tick: () => void = () => {};
+  const clock: Clock = {
+    ...systemClock,
+    sleep: (ms, signal) =>
+      ms !== 30_000 ? systemClock.sleep(ms, signal) : new Promise((resolve, reject) => {
+        tick = resolve;
+        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+      }),
+  };
+  const validation = validateConfig({
+    mac: "AA",
+    topic: "t",
+    key: "k3y-s3cr3t",
+    mqtt_host: "127.0.0.1",
+    port: broker.port,
+    state_dir: state.path,
+    rest: 1,
+    api_url: `http://127.0.0.1:${api.addr.port}/api`,
+    token: "t0k3n-s3cr3t",
+    "ping-interval": 30,
+    app: "ledge-test",
+  });
+  if (!validation.ok) throw new Error(validation.errors.join());
+  const { log } = memoryLogger();
+  const agent = new Agent({
+    config: validation.config,
+    configPath: "-",
+    log,
+    controlSocket: null,
+    io: { clock },
+  });
+  await agent.start();
+  try {
+    await until(() => broker.subscribed.has("sub/t/k3y-s3cr3t/AA"), "the agent to subscribe");
+    tick();
+    await until(() => broker.published.some((m) => /"PING"/.test(m)), "a ping on status/");
+    const ping = broker.published.find((m) => /"PING"/.test(m))!;
+    assertEquals(ping.split(" ")[0], "status/t/k3y-s3cr3t/AA");
+    assertEquals(JSON.parse(ping.slice(ping.indexOf(" ") + 1)).app, "ledge-test");
+    await until(() => posts.some((p) => /"PING"/.test(p)), "the ping POSTed");
+    assertEquals(posts[0].split(" ")[0], "?access_token=t0k3n-s3cr3t");
+
+    const job = { id: "r-1", timestamp: 1, meta: { msg: "echo rest", type: "command" } };
+    await broker.publish("sub/t/k3y-s3cr3t/AA", JSON.stringify(job));
+    await until(() => posts.some((p) => /"r-1"/.test(p)), "the result POSTed");
+    const result = JSON.parse(posts.find((p) => /"r-1"/.test(p))!.split(" ").slice(1).join(" "));
+    assertEquals(result, {
+      id: "r-1",
+      success: true,
+      output: "rest\n",
+      event_type: "PROCESSED",
+      exit_code: 0,
+    });
+    assert(broker.published.some((m) => /^delivery\/.*"r-1".*DELIVERED/.test(m)));
+    assert(!broker.published.some((m) => m.startsWith("pub/")), "no result on pub/ in REST mode");
+  } finally {
+    await agent.stop();
+    await api.shutdown();
+  }
 });

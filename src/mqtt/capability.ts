@@ -8,13 +8,13 @@ import type { Config } from "../config/mod.ts";
 import type { ReplyKind } from "../jobs/reply.ts";
 import { type ReplyService, restTarget } from "./replies.ts";
 import { postJson, type RestTarget } from "./rest.ts";
-import { MqttSession, type SessionTls } from "./session.ts";
+import { MqttSession, type SessionTls, within } from "./session.ts";
 import {
   clientIdFor,
   type JobTopics,
   jobTopics,
-  pingMessage,
-  presenceMessage,
+  pingEvent,
+  presenceEvent,
   redactTopic,
 } from "./topics.ts";
 
@@ -32,7 +32,8 @@ export class MqttCapability implements Capability {
   readonly #rest: RestTarget | undefined;
   #session: MqttSession | undefined;
   #topics: JobTopics | undefined;
-  #ping: ReturnType<typeof setInterval> | undefined;
+  /** Aborted on stop: ends the ping loop. */
+  #stopping = new AbortController();
 
   constructor(ctx: CapabilityContext, replies: ReplyService, onJob: JobSink) {
     this.#ctx = ctx;
@@ -65,12 +66,12 @@ export class MqttCapability implements Capability {
         subscription: { topic: topics.sub, qos: config.qos },
         will: {
           topic: topics.status,
-          payload: presenceMessage(config.app, clientId, false, this.#nowS()),
+          payload: () => JSON.stringify(presenceEvent(config.app, clientId, false, this.#nowS())),
         },
       },
       {
         onConnect: () => {
-          this.#publishStatus(presenceMessage(config.app, clientId, true, this.#nowS()));
+          this.#publishStatus(presenceEvent(config.app, clientId, true, this.#nowS()));
           this.#replies.channel.drain();
         },
         onMessage: (topic, payload) => {
@@ -82,30 +83,30 @@ export class MqttCapability implements Capability {
     );
     this.#session = session;
     this.#registerCommands();
-    if (this.#replies.via === "mqtt") {
-      this.#replies.attachMqtt({
-        ready: () => session.connected,
-        deliver: (kind, reply) => this.#publishReply(kind, JSON.stringify(reply)),
-      });
-    }
+    this.#replies.attachMqtt({
+      ready: () => session.connected,
+      deliver: (kind, reply) => this.#publishReply(kind, JSON.stringify(reply)),
+    });
     await session.start();
-    if (!config["no-ping"]) {
-      this.#ping = setInterval(() => this.#sendPing(), config["ping-interval"] * 1000);
-    }
+    this.#stopping = new AbortController();
+    if (!config["no-ping"]) void this.#pingLoop(config["ping-interval"] * 1000);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#ping);
+    this.#stopping.abort();
     const session = this.#session;
     this.#session = undefined;
     this.#replies.attachMqtt(undefined);
     if (session?.connected && this.#topics) {
       const { app } = this.#ctx.config;
-      const offline = presenceMessage(app, clientIdFor(this.#ctx.mac!), false, this.#nowS());
-      await Promise.race([
-        session.publish(this.#topics.status, offline).catch(() => {}),
-        this.#ctx.io.clock.sleep(STOP_PUBLISH_MS),
-      ]);
+      const offline = JSON.stringify(
+        presenceEvent(app, clientIdFor(this.#ctx.mac!), false, this.#nowS()),
+      );
+      await within(
+        this.#ctx.io.clock,
+        STOP_PUBLISH_MS,
+        session.publish(this.#topics.status, offline),
+      );
     }
     await session?.stop();
   }
@@ -127,22 +128,26 @@ export class MqttCapability implements Capability {
     return session.publish(kind === "delivery" ? topics.delivery : topics.pub, payload, 1);
   }
 
-  #publishStatus(message: string): void {
+  #publishStatus(event: object): void {
     if (!this.#session || !this.#topics) return;
-    this.#session.publish(this.#topics.status, message, 1).catch((error) =>
+    this.#session.publish(this.#topics.status, JSON.stringify(event), 1).catch((error) =>
       this.#ctx.log.debug("status message not sent", { error })
     );
   }
 
+  async #pingLoop(intervalMs: number): Promise<void> {
+    const { clock } = this.#ctx.io;
+    while (await clock.sleep(intervalMs, this.#stopping.signal).then(() => true, () => false)) {
+      this.#sendPing();
+    }
+  }
+
   #sendPing(): void {
-    const message = pingMessage(this.#ctx.config.app, this.#nowS());
-    if (this.#session?.connected) this.#publishStatus(message);
+    const ping = pingEvent(this.#ctx.config.app, this.#nowS());
+    if (this.#session?.connected) this.#publishStatus(ping);
     if (this.#rest) {
-      postJson(
-        this.#ctx.io.net,
-        { ...this.#rest, urls: this.#rest.urls.slice(0, 1) },
-        JSON.parse(message),
-      )
+      // SocketMan's pings go to api_url only; the backup is for results.
+      postJson(this.#ctx.io.net, { ...this.#rest, urls: this.#rest.urls.slice(0, 1) }, ping)
         .catch((error) => this.#ctx.log.debug("ping not posted", { error }));
     }
   }

@@ -35,8 +35,10 @@ export class ReplyService implements Capability {
       deliver: (kind: ReplyKind, reply: JobReply) =>
         this.#mqtt?.deliver(kind, reply) ?? Promise.reject(new Error("no MQTT session")),
     };
+    // In REST mode only results go to the API: acknowledgements stay on delivery/...
+    const transport: ReplyTransport = rest ? byKind(mqtt, restTransport(ctx.io.net, rest)) : mqtt;
     this.channel = new OutboxReplyChannel(
-      rest ? restTransport(ctx.io.net, rest) : mqtt,
+      transport,
       new Outbox(`${config.state_dir}/${OUTBOX_FILE}`),
       { log: ctx.log.child("replies"), counters: ctx.counters, retryMaxS: config.reconnect_max },
     );
@@ -59,4 +61,11 @@ export class ReplyService implements Capability {
   state(): string {
     return `via ${this.via}, ${this.channel.waiting} waiting`;
   }
+}
+
+function byKind(delivery: ReplyTransport, result: ReplyTransport): ReplyTransport {
+  return {
+    ready: () => delivery.ready() || result.ready(),
+    deliver: (kind, reply) => (kind === "delivery" ? delivery : result).deliver(kind, reply),
+  };
 }

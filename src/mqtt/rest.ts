@@ -45,11 +45,10 @@ export async function postJson(net: Net, target: RestTarget, body: unknown): Pro
   throw new Error(`POST failed: ${failures.join("; ") || "no URL"}`);
 }
 
-/** Results go to the API; `DELIVERED` acknowledgements have no REST form and are dropped. */
+/** Results and refusals POSTed to the API (REST mode has no form for `DELIVERED`). */
 export function restTransport(net: Net, target: RestTarget): ReplyTransport {
   return {
     ready: () => true,
-    deliver: (kind: ReplyKind, reply: JobReply) =>
-      kind === "result" ? postJson(net, target, toRestResult(reply)) : Promise.resolve(),
+    deliver: (_kind: ReplyKind, reply: JobReply) => postJson(net, target, toRestResult(reply)),
   };
 }

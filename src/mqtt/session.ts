@@ -34,7 +34,8 @@ export interface SessionOptions {
   clean: boolean;
   reconnectMaxS: number;
   subscription: { topic: string; qos: 0 | 1 | 2 };
-  will: { topic: string; payload: string };
+  /** The last will, made at each connect (its timestamp is the connect's). */
+  will: { topic: string; payload: () => string };
   connectTimeoutMs?: number;
 }
 
@@ -50,6 +51,23 @@ export const MQTT_COUNTERS = [
   "mqtt-messages-in",
   "mqtt-messages-out",
 ];
+
+const STOP_GRACE_MS = 2000;
+
+/**
+ * Waits for `work` at most `ms`; true when it settled in time (its failure included).
+ * The timer is cleared either way, so a stop never holds the process open.
+ */
+export async function within(clock: Clock, ms: number, work: Promise<unknown>): Promise<boolean> {
+  const timer = new AbortController();
+  const settled = work.then(() => true, () => true);
+  const timedOut = clock.sleep(ms, timer.signal).then(() => false, () => false);
+  try {
+    return await Promise.race([settled, timedOut]);
+  } finally {
+    timer.abort();
+  }
+}
 
 /** CONNACK codes (MQTT 3.1.1) that mean our credentials or identity were refused. */
 const REFUSED_CREDENTIALS = new Set([4, 5]);
@@ -109,10 +127,8 @@ export class MqttSession {
     const client = this.#client;
     this.#client = undefined;
     if (!client) return;
-    await Promise.race([
-      client.endAsync(false),
-      this.deps.clock.sleep(2000).then(() => client.endAsync(true)),
-    ]).catch(() => {});
+    const graceful = await within(this.deps.clock, STOP_GRACE_MS, client.endAsync(false));
+    if (!graceful) await client.endAsync(true).catch(() => {});
     this.#failInFlight(new Error("session stopped"));
   }
 
@@ -143,7 +159,7 @@ export class MqttSession {
       username: options.username,
       password: options.password,
       // Not retained: every status message is an event with its own timestamp, as SocketMan's.
-      will: { topic: options.will.topic, payload: options.will.payload, qos: 1, retain: false },
+      will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
     };
     const client = new Client(() => this.#openSocket(), clientOptions);
     this.#client = client;

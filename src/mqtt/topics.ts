@@ -42,20 +42,15 @@ export function clientIdFor(mac: string): string {
 }
 
 /** The CONNECT message (`online: true`) and the last will (`online: false`). */
-export function presenceMessage(
-  app: string,
-  clientId: string,
-  online: boolean,
-  timestampS: number,
-): string {
-  return JSON.stringify({
+export function presenceEvent(app: string, clientId: string, online: boolean, timestampS: number) {
+  return {
     app,
     timestamp: timestampS,
     event_type: "CONNECT",
     meta: { online: online ? "1" : "0", client_id: clientId },
-  });
+  };
 }
 
-export function pingMessage(app: string, timestampS: number): string {
-  return JSON.stringify({ timestamp: timestampS, app, event_type: "PING" });
+export function pingEvent(app: string, timestampS: number) {
+  return { timestamp: timestampS, app, event_type: "PING" };
 }

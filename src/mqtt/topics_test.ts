@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { clientIdFor, jobTopics, pingMessage, presenceMessage, redactTopic } from "./topics.ts";
+import { clientIdFor, jobTopics, pingEvent, presenceEvent, redactTopic } from "./topics.ts";
 
 Deno.test("topics are SocketMan's, with the mac as written", () => {
   assertEquals(jobTopics("acme", "s3cr3t", "AA:bb:01"), {
@@ -18,12 +18,12 @@ Deno.test("a logged topic hides the key, even when the topic has levels of its o
 Deno.test("connect, will and ping have SocketMan's shapes", () => {
   const id = clientIdFor("AA");
   assertEquals(id, "ledge-AA");
-  assertEquals(JSON.parse(presenceMessage("socketman", id, true, 17)), {
+  assertEquals(presenceEvent("socketman", id, true, 17), {
     app: "socketman",
     timestamp: 17,
     event_type: "CONNECT",
     meta: { online: "1", client_id: "ledge-AA" },
   });
-  assertEquals(JSON.parse(presenceMessage("x", id, false, 18)).meta.online, "0");
-  assertEquals(JSON.parse(pingMessage("x", 19)), { timestamp: 19, app: "x", event_type: "PING" });
+  assertEquals(presenceEvent("x", id, false, 18).meta.online, "0");
+  assertEquals(pingEvent("x", 19), { timestamp: 19, app: "x", event_type: "PING" });
 });

@@ -156,6 +156,7 @@ Deno.test("mTLS: accepted with a client certificate, refused without, and the CA
   const wrongCa = await startAgent(`${dir.path}/c`, broker.port, {
     ...mutual,
     cacrt: certs.otherCa,
+    insecure: 1, // for API requests only: never the broker
     debug: 1,
   });
   try {

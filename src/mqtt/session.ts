@@ -4,7 +4,7 @@
  * again after a backoff with full jitter. Publishing never waits for a connection: while
  * offline it rejects at once, and the reply channel keeps the message.
  */
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { IClientOptions, IStream, MqttClient } from "mqtt";
 import { loadMqtt } from "./_load_mqtt.ts";
@@ -187,7 +187,12 @@ export class MqttSession {
     client.on("connect", () => void this.#onConnect(client));
     client.on("message", (topic, payload) => {
       deps.counters.inc("mqtt-messages-in");
-      this.events.onMessage(topic, payload);
+      try {
+        this.events.onMessage(topic, payload);
+      } catch (error) {
+        // Whatever a message does to its handler, the session goes on.
+        deps.log.error("message handler failed", { topic: redactTopic(topic), error });
+      }
     });
     client.on("error", (error) => this.#onError(error));
     client.on("close", onLost);
@@ -200,7 +205,8 @@ export class MqttSession {
       ? tlsConnect({
         host,
         port,
-        servername: /^[\d.:]+$/.test(host) ? undefined : host,
+        // SNI takes names only; an address is checked against the certificate's IP SAN.
+        servername: isIP(host) ? undefined : host,
         ca: tls.ca,
         cert: tls.cert,
         key: tls.key,

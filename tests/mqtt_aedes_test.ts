@@ -115,3 +115,51 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
     await api.shutdown();
   }
 });
+
+Deno.test("aedes: garbage on the job topic is refused and the agent goes on", async () => {
+  await using broker = await startAedes();
+  await using state = await tempDir();
+  const validation = validateConfig({
+    mac: "AA",
+    topic: "t",
+    key: "k",
+    mqtt_host: "127.0.0.1",
+    port: broker.port,
+    state_dir: state.path,
+  });
+  if (!validation.ok) throw new Error(validation.errors.join());
+  const agent = new Agent({
+    config: validation.config,
+    configPath: "-",
+    log: memoryLogger().log,
+    controlSocket: null,
+  });
+  await agent.start();
+  try {
+    await until(() => broker.subscribed.has("sub/t/k/AA"), "the agent to subscribe");
+    const garbage = [
+      "",
+      "not json",
+      "[]",
+      "null",
+      '{"id":""}',
+      '{"id":"g1"}',
+      '{"id":"g2","meta":{"msg":42}}',
+      "\uFFFD\u0000\u001b[2J",
+      "{".repeat(10_000),
+      JSON.stringify({ id: "g3", timestamp: 1, meta: { msg: "x".repeat(70 * 1024) } }),
+    ];
+    for (const payload of garbage) await broker.publish("sub/t/k/AA", payload);
+    await broker.publish(
+      "sub/t/k/AA",
+      JSON.stringify({ id: "ok", timestamp: 1, meta: { msg: "echo fine" } }),
+    );
+    await until(() => broker.published.some((m) => /^pub\/.*"ok".*PROCESSED/.test(m)), "ok");
+    const rejected = broker.published.filter((m) => /^pub\/.*REJECTED/.test(m)).length;
+    assert(rejected >= 3, `${rejected} REJECTED for ids g1, g2, g3`);
+    assertEquals(agent.counters.get("mqtt-messages-in"), garbage.length + 1);
+    assert(agent.isRunning("mqtt") && agent.isRunning("jobs"));
+  } finally {
+    await agent.stop();
+  }
+});

@@ -1,18 +1,288 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { job, jobsConfig, payload, startJobs } from "./_test_support.ts";
+import { eventually } from "../../tests/support/procfs.ts";
+import type { ExecRequest, ExecResult } from "../io/exec.ts";
+import { CountingExec, job, jobsConfig, okResult, payload, startJobs } from "./_test_support.ts";
+import { signJob } from "./signature.ts";
+
+const SECRET = "a-job-secret-of-some-length";
 
 Deno.test("a shell job runs once and answers DELIVERED then PROCESSED", async () => {
   await using dir = await tempDir();
-  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }));
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path, app: "fleet" }));
   jobs.service.receive(payload(job("j1", "echo hello")));
   await jobs.service.idle();
   const [delivered, result] = jobs.replies.sent;
   assertEquals(delivered.kind, "delivery");
   assertEquals(delivered.reply.event_type, "DELIVERED");
+  assertEquals(delivered.reply.app, "fleet");
   assertEquals(result.kind, "result");
   assertEquals(result.reply.event_type, "PROCESSED");
   assertEquals(result.reply.meta, { msg: "hello\n", type: "command" });
-  assertEquals(result.reply.exit_code, 0);
+  assertEquals([result.reply.exit_code, result.reply.truncated], [0, false]);
   assert(typeof result.reply.duration_ms === "number");
+  assertEquals(jobs.counters.get("jobs-succeeded"), 1);
+});
+
+Deno.test("the same id is answered DUPLICATE, also by a new service over the same state_dir", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  const config = jobsConfig({ state_dir: dir.path });
+  {
+    await using jobs = await startJobs(config, { exec });
+    jobs.service.receive(payload(job("once", "true")));
+    jobs.service.receive(payload(job("once", "true")));
+    await jobs.service.idle();
+    // The refusal is immediate; the first one's result comes when it has run.
+    assertEquals(jobs.replies.results().map((r) => r.event_type).sort(), [
+      "DUPLICATE",
+      "PROCESSED",
+    ]);
+  }
+  await using restarted = await startJobs(config, { exec });
+  restarted.service.receive(payload(job("once", "true")));
+  await restarted.service.idle();
+  assertEquals(restarted.replies.results().map((r) => r.event_type), ["DUPLICATE"]);
+  assertEquals(exec.requests.length, 1);
+  assertEquals(restarted.counters.get("jobs-duplicate"), 1);
+});
+
+Deno.test("bad payloads run nothing: REJECTED with a reason when the id is readable", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  jobs.service.receive(new TextEncoder().encode("not json"));
+  jobs.service.receive(payload({ id: "no-meta", timestamp: 1 }));
+  await jobs.service.idle();
+  assertEquals(exec.requests.length, 0);
+  assertEquals(jobs.replies.sent.length, 1);
+  const [reply] = jobs.replies.results();
+  assertEquals([reply.id, reply.event_type], ["no-meta", "REJECTED"]);
+  assert(String(reply.reason).startsWith("invalid meta"));
+  assertEquals(jobs.counters.get("jobs-rejected"), 2);
+  assertEquals(jobs.counters.get("jobs-received"), 2);
+});
+
+Deno.test("an expired job is answered EXPIRED and can be sent again fresh", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  const past = Math.floor(Date.now() / 1000) - 10;
+  jobs.service.receive(payload(job("e", "true", { expires: past })));
+  jobs.service.receive(payload(job("e", "true", { expires: past + 3600 })));
+  await jobs.service.idle();
+  assertEquals(jobs.replies.results().map((r) => r.event_type), ["EXPIRED", "PROCESSED"]);
+  assertEquals(exec.requests.length, 1);
+});
+
+Deno.test("with job_secret, only well-signed recent jobs run", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  await using jobs = await startJobs(
+    jobsConfig({ state_dir: dir.path, job_secret: SECRET, job_max_age: 60 }),
+    { exec },
+  );
+  const now = Math.floor(Date.now() / 1000);
+  const good = job("good", "uptime", { timestamp: now });
+  const old = job("old", "uptime", { timestamp: now - 3600 });
+  jobs.service.receive(payload({ ...good, sig: await signJob(good, SECRET) }));
+  jobs.service.receive(payload({ ...old, sig: await signJob(old, SECRET) }));
+  jobs.service.receive(payload(job("unsigned", "uptime")));
+  jobs.service.receive(payload({ ...good, id: "forged", sig: await signJob(good, SECRET) }));
+  await jobs.service.idle();
+  const answers = jobs.replies.results().map((r) => [r.id, r.event_type, r.reason]).sort();
+  assertEquals(answers, [
+    ["forged", "REJECTED", "bad signature"],
+    ["good", "PROCESSED", undefined],
+    ["old", "REJECTED", "too old"],
+    ["unsigned", "REJECTED", "bad signature"],
+  ]);
+  assertEquals(exec.requests.map((r) => r.argv), [["/bin/sh", "-c", "uptime"]]);
+  assert(!jobs.lines.join("\n").includes(SECRET), "the secret never reaches the log");
+});
+
+Deno.test("with jobs.allow, commands run as argv and other programs are REJECTED", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  await using jobs = await startJobs(
+    jobsConfig({ state_dir: dir.path, jobs: { allow: ["/bin/echo", "uptime"] } }),
+    { exec },
+  );
+  jobs.service.receive(payload(job("a", `/bin/echo 'a b' $(reboot)`)));
+  jobs.service.receive(payload(job("b", "/bin/rm -rf /")));
+  jobs.service.receive(payload(job("c", "uptime; reboot")));
+  jobs.service.receive(payload(job("d", "echo 'open")));
+  await jobs.service.idle();
+  assertEquals(exec.requests.map((r) => r.argv), [["/bin/echo", "a b", "$(reboot)"]]);
+  assertEquals(
+    jobs.replies.results().map((r) => [r.id, r.event_type, r.reason]).sort(),
+    [
+      ["a", "PROCESSED", undefined],
+      ["b", "REJECTED", "program not allowed"],
+      ["c", "REJECTED", "program not allowed"],
+      ["d", "REJECTED", "unterminated quote"],
+    ],
+  );
+});
+
+/** An Exec whose runs wait until released, to fill the pool. */
+function gatedExec() {
+  const release = Promise.withResolvers<void>();
+  const started: ExecRequest[] = [];
+  const exec = new CountingExec(async (request) => {
+    started.push(request);
+    await release.promise;
+    return okResult("");
+  });
+  return { exec, started, release: () => release.resolve() };
+}
+
+Deno.test("a full queue answers BUSY without journaling the id, so a retry runs later", async () => {
+  await using dir = await tempDir();
+  const gate = gatedExec();
+  await using jobs = await startJobs(
+    jobsConfig({ state_dir: dir.path, job_concurrency: 1, job_queue: 1 }),
+    { exec: gate.exec },
+  );
+  for (const id of ["r1", "q1", "b1"]) jobs.service.receive(payload(job(id, "true")));
+  assert(await eventually(() => jobs.replies.byId("b1").length > 0));
+  const busy = jobs.replies.byId("b1");
+  assertEquals(busy.map((r) => [r.event_type, r.reason]), [["BUSY", "queue full"]]);
+  assertEquals(jobs.counters.get("jobs-busy"), 1);
+  // Accepted jobs are acknowledged before they run, the queued one too.
+  assert(
+    await eventually(() => jobs.replies.sent.filter((s) => s.kind === "delivery").length === 2),
+  );
+  assertEquals(gate.started.length, 1);
+  gate.release();
+  await jobs.service.idle();
+  jobs.service.receive(payload(job("b1", "true")));
+  await jobs.service.idle();
+  assertEquals(gate.exec.requests.length, 3);
+  assertEquals(jobs.replies.byId("b1").at(-1)?.event_type, "PROCESSED");
+});
+
+Deno.test("job-cancel cancels a queued job before it starts and a running one", async () => {
+  await using dir = await tempDir();
+  const cancelled: string[] = [];
+  const exec = new CountingExec((request) =>
+    new Promise<ExecResult>((resolve) => {
+      request.signal?.addEventListener("abort", () => {
+        cancelled.push(request.argv[2]);
+        resolve({ ...okResult(""), exitCode: null, cancelled: true });
+      });
+    })
+  );
+  await using jobs = await startJobs(
+    jobsConfig({ state_dir: dir.path, job_concurrency: 1 }),
+    { exec },
+  );
+  jobs.service.receive(payload(job("running", "sleep 1")));
+  jobs.service.receive(payload(job("queued", "sleep 2")));
+  assert(await eventually(() => exec.requests.length === 1));
+  const queued = await jobs.commands.execute({
+    command: "job-cancel",
+    arguments: { "job-id": "queued" },
+  });
+  assertEquals(queued.status, "ok");
+  const running = await jobs.commands.execute({
+    command: "job-cancel",
+    arguments: { "job-id": "running" },
+  });
+  assertEquals(running.status, "ok");
+  await jobs.service.idle();
+  assertEquals(cancelled, ["sleep 1"], "the queued job never reached exec");
+  assertEquals(jobs.replies.results().map((r) => [r.id, r.event_type]), [
+    ["running", "CANCELLED"],
+    ["queued", "CANCELLED"],
+  ]);
+  assertEquals(jobs.counters.get("jobs-cancelled"), 2);
+  const unknown = await jobs.commands.execute({
+    command: "job-cancel",
+    arguments: { "job-id": "nope" },
+  });
+  assertEquals([unknown.status, unknown.code], ["warning", 404]);
+});
+
+Deno.test("jobs and job-info show recent jobs, newest first, output only in job-info", async () => {
+  await using dir = await tempDir();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), {
+    exec: new CountingExec((r) => okResult(`out of ${r.argv[2]}`)),
+  });
+  for (const id of ["a", "b", "c"]) jobs.service.receive(payload(job(id, `cmd-${id}`)));
+  await jobs.service.idle();
+  const list = await jobs.commands.execute({ command: "jobs", arguments: { limit: 2 } });
+  const rows = list.jobs as Record<string, unknown>[];
+  assertEquals(rows.map((r) => [r.id, r.state]), [["c", "PROCESSED"], ["b", "PROCESSED"]]);
+  assertEquals(rows[0].output, undefined);
+  const info = await jobs.commands.execute({ command: "job-info", arguments: { "job-id": "a" } });
+  const record = info["job-info"] as Record<string, unknown>;
+  assertEquals([record.command, record.output, record.exit_code], ["cmd-a", "out of cmd-a", 0]);
+  const missing = await jobs.commands.execute({
+    command: "job-info",
+    arguments: { "job-id": "z" },
+  });
+  assertEquals(missing.code, 404);
+  const bad = await jobs.commands.execute({ command: "jobs", arguments: { limit: -1 } });
+  assertEquals(bad.code, 400);
+});
+
+Deno.test("the recent-jobs memory is bounded", async () => {
+  await using dir = await tempDir();
+  await using jobs = await startJobs(
+    jobsConfig({ state_dir: dir.path }),
+    { exec: new CountingExec() },
+    { recentMax: 5 },
+  );
+  for (let i = 0; i < 20; i++) jobs.service.receive(payload(job(`j${i}`, "true")));
+  await jobs.service.idle();
+  assertEquals(jobs.service.list().map((r) => r.id), ["j19", "j18", "j17", "j16", "j15"]);
+});
+
+Deno.test("stop cancels running jobs and they answer CANCELLED", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec((request) =>
+    new Promise<ExecResult>((resolve) =>
+      request.signal?.addEventListener(
+        "abort",
+        () => resolve({ ...okResult(""), exitCode: null, cancelled: true }),
+      )
+    )
+  );
+  const jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  jobs.service.receive(payload(job("long", "sleep 1000")));
+  assert(await eventually(() => exec.requests.length === 1));
+  await jobs.service.stop();
+  assertEquals(jobs.replies.results().map((r) => r.event_type), ["CANCELLED"]);
+});
+
+Deno.test("a network job that breaks the link runs recovery_cmd and says recovered", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  let t = Date.now();
+  const clock = {
+    now: () => t,
+    monotonic: () => t,
+    sleep: (ms: number) => (t += ms, Promise.resolve()),
+  };
+  // Up before; down after the job for the whole window; up once recovery ran.
+  const connectivity = {
+    check: () => Promise.resolve({ online: exec.requests.length !== 1, details: [] }),
+  };
+  await using jobs = await startJobs(
+    jobsConfig({ state_dir: dir.path, recovery_cmd: "/etc/init.d/network restart" }),
+    { exec, clock },
+    { connectivity },
+  );
+  jobs.service.receive(
+    payload(job("net", "ifdown wan", { meta: { msg: "ifdown wan", type: "network" } })),
+  );
+  await jobs.service.idle();
+  assertEquals(exec.requests.map((r) => r.argv[2]), ["ifdown wan", "/etc/init.d/network restart"]);
+  const [result] = jobs.replies.results();
+  assertEquals(
+    [result.event_type, result.online_before, result.online_after, result.recovered],
+    ["PROCESSED", true, false, true],
+  );
+  assertEquals(jobs.service.info("net")?.recovered, true);
 });

@@ -1,0 +1,98 @@
+import { assertEquals } from "../../tests/support/assert.ts";
+import type { ConnectivityReport } from "../health/connectivity.ts";
+import type { Clock } from "../io/clock.ts";
+import type { ExecResult } from "../io/exec.ts";
+import type { Net } from "../io/net.ts";
+import { jobsConfig, okResult } from "./_test_support.ts";
+import { type NetworkCheck, runNetworkJob, tcpConnectivity } from "./network.ts";
+
+/** A clock whose sleeps pass at once, moving monotonic time forward. */
+function fakeClock(): Clock {
+  let t = 0;
+  return { now: () => t, monotonic: () => t, sleep: (ms) => (t += ms, Promise.resolve()) };
+}
+
+/** Connectivity answering from a script: one answer per check, the last repeated. */
+function scripted(answers: boolean[]) {
+  const checks: boolean[] = [];
+  return {
+    checks,
+    check: (): Promise<ConnectivityReport> => {
+      const online = answers[Math.min(checks.length, answers.length - 1)];
+      checks.push(online);
+      return Promise.resolve({ online, details: [] });
+    },
+  };
+}
+
+function setup(answers: boolean[]) {
+  const connectivity = scripted(answers);
+  const recoveries: number[] = [];
+  const check: NetworkCheck = {
+    connectivity,
+    clock: fakeClock(),
+    windowMs: 60_000,
+    pollMs: 5_000,
+    recover: () => (recoveries.push(1), Promise.resolve(okResult(""))),
+  };
+  const run = (): Promise<ExecResult> => Promise.resolve(okResult("done"));
+  return { connectivity, recoveries, check, run };
+}
+
+Deno.test("a network job that keeps the link needs no recovery", async () => {
+  const { check, run, recoveries } = setup([true]);
+  const { result, network } = await runNetworkJob(run, check);
+  assertEquals(result.output, "done");
+  assertEquals(network, { online_before: true, online_after: true });
+  assertEquals(recoveries.length, 0);
+});
+
+Deno.test("a link that comes back within the window needs no recovery", async () => {
+  const { check, run, recoveries, connectivity } = setup([true, false, false, true]);
+  const { network } = await runNetworkJob(run, check);
+  assertEquals(network, { online_before: true, online_after: true });
+  assertEquals([recoveries.length, connectivity.checks.length], [0, 4]);
+});
+
+Deno.test("a network job that broke the link runs recovery and reports recovered", async () => {
+  // before: up; after: down for the whole window (13 checks); after recovery: up.
+  const answers = [true, ...Array(13).fill(false), true];
+  const { check, run, recoveries } = setup(answers);
+  const { network } = await runNetworkJob(run, check);
+  assertEquals(network, { online_before: true, online_after: false, recovered: true });
+  assertEquals(recoveries.length, 1);
+});
+
+Deno.test("a recovery that does not bring the link back says so", async () => {
+  const { check, run, recoveries } = setup([true, false]);
+  const { network } = await runNetworkJob(run, check);
+  assertEquals(network, { online_before: true, online_after: false, recovered: false });
+  assertEquals(recoveries.length, 1);
+});
+
+Deno.test("a link already down before the job is not 'recovered' by the job", async () => {
+  const { check, run, recoveries } = setup([false]);
+  const { network } = await runNetworkJob(run, check);
+  assertEquals(network, { online_before: false, online_after: false });
+  assertEquals(recoveries.length, 0);
+});
+
+Deno.test("tcpConnectivity probes health_url:health_port, else the broker", async () => {
+  const probed: string[] = [];
+  const net = {
+    tcpProbe: (host: string, port: number) => {
+      probed.push(`${host}:${port}`);
+      return Promise.resolve({
+        ok: port === 53,
+        ms: 4,
+        error: port === 53 ? undefined : "refused",
+      });
+    },
+  } as unknown as Net;
+  const viaHealth = tcpConnectivity(jobsConfig({ health_url: "https://probe.example/x" }), net);
+  assertEquals(await viaHealth.check(), { online: true, details: ["tcp probe.example:53 ok 4ms"] });
+  const viaBroker = tcpConnectivity(jobsConfig({ mqtt_host: "broker.example" }), net);
+  assertEquals((await viaBroker.check()).online, false);
+  assertEquals(probed, ["probe.example:53", "broker.example:1883"]);
+  assertEquals((await tcpConnectivity(jobsConfig({}), net).check()).online, true);
+});

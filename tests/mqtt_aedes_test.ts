@@ -5,7 +5,10 @@ import { until } from "./support/mosquitto.ts";
 import { tempDir } from "./support/process.ts";
 import { Agent } from "../src/agent.ts";
 import { validateConfig } from "../src/config/mod.ts";
-import { type Clock, systemClock } from "../src/io/mod.ts";
+import { CommandRegistry } from "../src/control/registry.ts";
+import { Counters } from "../src/counters.ts";
+import { type Clock, denoExec, denoFs, denoNet, systemClock } from "../src/io/mod.ts";
+import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
 
 Deno.test("aedes: a job round trip through a whole agent", async () => {
@@ -161,5 +164,53 @@ Deno.test("aedes: garbage on the job topic is refused and the agent goes on", as
     assert(agent.isRunning("mqtt") && agent.isRunning("jobs"));
   } finally {
     await agent.stop();
+  }
+});
+
+Deno.test("aedes: a job is acknowledged to the broker only once the sink has taken it", async () => {
+  await using broker = await startAedes();
+  await using state = await tempDir();
+  const validation = validateConfig({
+    mac: "AA",
+    topic: "t",
+    key: "k",
+    mqtt_host: "127.0.0.1",
+    port: broker.port,
+    state_dir: state.path,
+  });
+  if (!validation.ok) throw new Error(validation.errors.join());
+  const { log } = memoryLogger();
+  const ctx = {
+    config: validation.config,
+    mac: "AA",
+    log,
+    counters: new Counters(),
+    commands: new CommandRegistry({ isRunning: () => true }),
+    io: { clock: systemClock, fs: denoFs, exec: denoExec, net: denoNet },
+  };
+  const replies = new ReplyService(ctx);
+  let taken: () => void = () => {};
+  const received: string[] = [];
+  const mqtt = new MqttCapability(ctx, replies, (payload) => {
+    received.push(new TextDecoder().decode(payload));
+    return new Promise((resolve) => taken = resolve);
+  });
+  await replies.start();
+  await mqtt.start();
+  try {
+    await until(() => broker.subscribed.has("sub/t/k/AA"), "the agent to subscribe");
+    await broker.publish("sub/t/k/AA", "job-a");
+    await until(() => received.length === 1, "the sink to get the job");
+    // Something the agent sends after it got the job: on one TCP stream, an early PUBACK
+    // would have reached the broker before it.
+    replies.channel.send("delivery", { id: "job-a", event_type: "DELIVERED" });
+    await until(() => broker.published.some((m) => m.startsWith("delivery/")), "DELIVERED");
+    assertEquals(broker.acked, [], "the broker still holds the job: a crash would re-deliver it");
+    taken();
+    await until(() => broker.acked.length === 1, "the PUBACK");
+    assertEquals(broker.acked, ["sub/t/k/AA job-a"]);
+  } finally {
+    await mqtt.stop();
+    await replies.stop();
   }
 });

@@ -48,7 +48,9 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
   });
   const replies = new ReplyService(ctx);
   const jobs: string[] = [];
-  const mqtt = new MqttCapability(ctx, replies, (job) => jobs.push(new TextDecoder().decode(job)));
+  const mqtt = new MqttCapability(ctx, replies, (job) => {
+    jobs.push(new TextDecoder().decode(job));
+  });
   await replies.start();
   await mqtt.start();
   try {

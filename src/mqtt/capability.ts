@@ -20,8 +20,11 @@ import {
 
 const STOP_PUBLISH_MS = 1000;
 
-/** Where jobs go once received: the jobs capability sets it when it is wired. */
-export type JobSink = (payload: Uint8Array) => void;
+/**
+ * Where job payloads go. When it returns a promise, the broker's copy is acknowledged once
+ * it settles (the job journaled), so a crash before that gets the job re-delivered.
+ */
+export type JobSink = (payload: Uint8Array) => void | Promise<void>;
 
 export class MqttCapability implements Capability {
   readonly name = "mqtt" as const;
@@ -75,8 +78,8 @@ export class MqttCapability implements Capability {
           this.#replies.channel.drain();
         },
         onMessage: (topic, payload) => {
-          if (topic === topics.sub) this.#onJob(payload);
-          else log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
+          if (topic === topics.sub) return this.#onJob(payload);
+          log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
         },
       },
       { log: log.child("mqtt"), counters: this.#ctx.counters, clock: io.clock },

@@ -42,7 +42,8 @@ export interface SessionOptions {
 export interface SessionEvents {
   /** After each successful connect and subscribe. */
   onConnect(): void;
-  onMessage(topic: string, payload: Uint8Array): void;
+  /** The broker's copy is acknowledged when the returned promise settles (at most 10 s). */
+  onMessage(topic: string, payload: Uint8Array): void | Promise<void>;
 }
 
 export const MQTT_COUNTERS = [
@@ -53,6 +54,8 @@ export const MQTT_COUNTERS = [
 ];
 
 const STOP_GRACE_MS = 2000;
+/** A stuck handler must not stall the session: the message is acknowledged after this. */
+const HANDLER_MAX_MS = 10_000;
 
 /**
  * Waits for `work` at most `ms`; true when it settled in time (its failure included).
@@ -185,15 +188,21 @@ export class MqttSession {
       if (this.#client === client) this.#scheduleReconnect();
     };
     client.on("connect", () => void this.#onConnect(client));
-    client.on("message", (topic, payload) => {
+    // mqtt.js acknowledges (PUBACK) once this calls back: after the handler has taken the
+    // message (a job journaled), so a crash in between gets it re-delivered, not lost.
+    client.handleMessage = (packet, done) => {
       deps.counters.inc("mqtt-messages-in");
-      try {
-        this.events.onMessage(topic, payload);
-      } catch (error) {
-        // Whatever a message does to its handler, the session goes on.
-        deps.log.error("message handler failed", { topic: redactTopic(topic), error });
-      }
-    });
+      const payload = typeof packet.payload === "string"
+        ? new TextEncoder().encode(packet.payload)
+        : packet.payload;
+      const handled = Promise.resolve()
+        .then(() => this.events.onMessage(packet.topic, payload))
+        .catch((error) => {
+          // Whatever a message does to its handler, the session goes on.
+          deps.log.error("message handler failed", { topic: redactTopic(packet.topic), error });
+        });
+      within(deps.clock, HANDLER_MAX_MS, handled).then(() => done());
+    };
     client.on("error", (error) => this.#onError(error));
     client.on("close", onLost);
     client.on("end", onLost);

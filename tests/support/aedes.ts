@@ -9,6 +9,8 @@ export interface InProcessBroker extends AsyncDisposable {
   port: number;
   /** `topic payload` of every message published by a client, in order. */
   published: string[];
+  /** `topic payload` of every QoS 1 message a client acknowledged (PUBACK). */
+  acked: string[];
   /** Client ids subscribed to each topic filter. */
   subscribed: Map<string, string>;
   publish(topic: string, payload: string): Promise<void>;
@@ -22,6 +24,10 @@ export async function startAedes(): Promise<InProcessBroker> {
   if (!address || typeof address === "string") throw new Error("aedes: no TCP address");
   const published: string[] = [];
   const subscribed = new Map<string, string>();
+  const acked: string[] = [];
+  broker.on("ack", (packet) => {
+    if ("topic" in packet) acked.push(`${packet.topic} ${packet.payload.toString()}`);
+  });
   broker.on("publish", (packet, client) => {
     if (client) published.push(`${packet.topic} ${packet.payload.toString()}`);
   });
@@ -31,6 +37,7 @@ export async function startAedes(): Promise<InProcessBroker> {
   return {
     port: address.port,
     published,
+    acked,
     subscribed,
     publish: (topic, payload) =>
       new Promise((resolve, reject) =>

@@ -11,7 +11,7 @@ import { type Clock, denoExec, denoFs, denoNet, systemClock } from "../src/io/mo
 import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
 
-Deno.test("aedes: a job round trip through a whole agent", async () => {
+Deno.test("aedes: a job round trip through a whole agent, and a quiet goodbye", async () => {
   await using broker = await startAedes();
   await using state = await tempDir();
   const validation = validateConfig({
@@ -46,6 +46,11 @@ Deno.test("aedes: a job round trip through a whole agent", async () => {
   } finally {
     await agent.stop();
   }
+  // A graceful stop says goodbye itself (the broker drops the will) and warns of nothing.
+  const last = broker.published.at(-1)!;
+  assertEquals(last.split(" ")[0], "status/fleet/k3y-s3cr3t/00:11:22:33:44:55");
+  assertEquals(JSON.parse(last.slice(last.indexOf(" ") + 1)).meta.online, "0");
+  assertEquals(lines.filter((l) => /^(WARN|ERROR)/.test(l)), []);
   assertEquals(lines.filter((l) => l.includes("k3y-s3cr3t")), []);
 });
 

@@ -174,6 +174,7 @@ export class MqttSession {
       client.on("error", () => {});
       client.end(true);
       this.#failInFlight(new Error("connection to the broker lost"));
+      if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
       if (this.#connectedSince !== undefined) {
         this.#connectedSince = undefined;
         deps.counters.inc("mqtt-disconnects");
@@ -185,7 +186,7 @@ export class MqttSession {
           error: this.#lastError,
         });
       }
-      if (this.#client === client) this.#scheduleReconnect();
+      this.#scheduleReconnect();
     };
     client.on("connect", () => void this.#onConnect(client));
     // mqtt.js acknowledges (PUBACK) once this calls back: after the handler has taken the

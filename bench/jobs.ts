@@ -7,13 +7,12 @@
  *
  *   deno run -A bench/jobs.ts [iterations]
  */
-import { Agent } from "../src/agent.ts";
 import { Counters } from "../src/counters.ts";
-import { validateConfig } from "../src/config/mod.ts";
 import { denoExec, systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
 import { MqttSession } from "../src/mqtt/session.ts";
 import { startBroker } from "../tests/support/mosquitto.ts";
+import { testAgent, testConfig } from "../tests/support/agent.ts";
 
 const ITERATIONS = Number(Deno.args[0] ?? 300);
 const WARMUP = 30;
@@ -41,7 +40,7 @@ async function measure(run: () => Promise<void>): Promise<number[]> {
 
 await using broker = await startBroker();
 const state = await Deno.makeTempDir({ prefix: "ledge-bench-" });
-const validation = validateConfig({
+const { agent } = testAgent(testConfig({
   mac: MAC,
   topic: "bench",
   key: "k",
@@ -49,14 +48,8 @@ const validation = validateConfig({
   port: broker.port,
   state_dir: state,
   "no-ping": 1,
-});
-if (!validation.ok) throw new Error(validation.errors.join());
-const agent = new Agent({
-  config: validation.config,
-  configPath: "-",
-  log: memoryLogger("warn").log,
-  controlSocket: null,
-});
+}));
+agent.log.core.level = "warn";
 await agent.start();
 
 // One bench client sees every topic of the device, and its own echo topic.
@@ -78,10 +71,11 @@ const client = new MqttSession(
     onConnect: () => connected(),
     onMessage: (topic, payload) => {
       const text = new TextDecoder().decode(payload);
-      const key = topic.startsWith("echo/")
+      const kind = topic.split("/")[0];
+      const key = kind === "echo"
         ? text
-        : topic.startsWith("pub/")
-        ? JSON.parse(text).id
+        : ["pub", "delivery"].includes(kind)
+        ? `${kind}:${JSON.parse(text).id}`
         : "";
       waiting.get(key)?.();
     },
@@ -102,12 +96,19 @@ const echo = await measure(async () => {
 const spawn = await measure(async () => {
   await denoExec.run({ argv: ["/bin/sh", "-c", "true"], timeoutMs: 10_000, outputMax: 51200 });
 });
+// Where a job's time goes: until DELIVERED (intake: validation, journal), then the result.
+const toDelivered: number[] = [];
 const job = await measure(async () => {
   const id = `j${n++}`;
-  const arrived = arrival(id);
+  const started = performance.now();
+  const delivered = arrival(`delivery:${id}`).then(() => performance.now() - started);
+  const processed = arrival(`pub:${id}`);
   const payload = JSON.stringify({ id, timestamp: 0, meta: { msg: "true", type: "command" } });
-  await Promise.all([client.publish(`sub/bench/k/${MAC}`, payload, 1), arrived]);
+  await client.publish(`sub/bench/k/${MAC}`, payload, 1);
+  toDelivered.push(await delivered);
+  await processed;
 });
+toDelivered.splice(0, WARMUP);
 
 await client.stop();
 await agent.stop();
@@ -116,11 +117,13 @@ await Deno.remove(state, { recursive: true });
 const e = stats(echo);
 const s = stats(spawn);
 const j = stats(job);
+const d = stats(toDelivered);
 const floor = { p50: e.p50 + s.p50, p99: e.p99 + s.p99 };
 const rows: [string, { p50: number; p99: number }][] = [
   ["broker echo (QoS 1)", e],
   ["spawn /bin/sh -c true", s],
   ["floor = echo + spawn", floor],
+  ["job → DELIVERED", d],
   ["job round trip (true)", j],
 ];
 const ms = (x: number) => x.toFixed(3).padStart(9);
@@ -134,6 +137,7 @@ console.log(JSON.stringify({
   broker: "mosquitto set_tcp_nodelay true",
   echo_ms: e,
   spawn_ms: s,
+  delivered_ms: d,
   job_ms: j,
   overhead_p50_ms: j.p50 - floor.p50,
   ratio_p50: j.p50 / floor.p50,

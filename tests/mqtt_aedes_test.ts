@@ -1,30 +1,34 @@
 /** A whole agent (replies, jobs, mqtt) in-process against an in-process aedes: no mosquitto. */
 import { assert, assertEquals } from "./support/assert.ts";
 import { startAedes } from "./support/aedes.ts";
+import { testAgent, testConfig, testContext } from "./support/agent.ts";
 import { until } from "./support/mosquitto.ts";
 import { tempDir } from "./support/process.ts";
-import { Agent } from "../src/agent.ts";
-import { validateConfig } from "../src/config/mod.ts";
-import { CommandRegistry } from "../src/control/registry.ts";
-import { Counters } from "../src/counters.ts";
-import { type Clock, denoExec, denoFs, denoNet, systemClock } from "../src/io/mod.ts";
+import { type Clock, systemClock } from "../src/io/mod.ts";
 import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
-import { memoryLogger } from "../src/log/logger.ts";
+
+/** A device on the in-process broker: topics t/k/AA unless `keys` say otherwise. */
+function deviceConfig(port: number, stateDir: string, keys: Record<string, unknown> = {}) {
+  return testConfig({
+    mac: "AA",
+    topic: "t",
+    key: "k",
+    mqtt_host: "127.0.0.1",
+    port,
+    state_dir: stateDir,
+    ...keys,
+  });
+}
 
 Deno.test("aedes: a job round trip through a whole agent, and a quiet goodbye", async () => {
   await using broker = await startAedes();
   await using state = await tempDir();
-  const validation = validateConfig({
+  const config = deviceConfig(broker.port, state.path, {
     mac: "00:11:22:33:44:55",
     topic: "fleet",
     key: "k3y-s3cr3t",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
-    state_dir: state.path,
   });
-  if (!validation.ok) throw new Error(validation.errors.join());
-  const { log, lines } = memoryLogger();
-  const agent = new Agent({ config: validation.config, configPath: "-", log, controlSocket: null });
+  const { agent, lines } = testAgent(config);
   await agent.start();
   try {
     const tail = "fleet/k3y-s3cr3t/00:11:22:33:44:55";
@@ -72,28 +76,15 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
         signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
       }),
   };
-  const validation = validateConfig({
-    mac: "AA",
-    topic: "t",
+  const config = deviceConfig(broker.port, state.path, {
     key: "k3y-s3cr3t",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
-    state_dir: state.path,
     rest: 1,
     api_url: `http://127.0.0.1:${api.addr.port}/api`,
     token: "t0k3n-s3cr3t",
     "ping-interval": 30,
     app: "ledge-test",
   });
-  if (!validation.ok) throw new Error(validation.errors.join());
-  const { log } = memoryLogger();
-  const agent = new Agent({
-    config: validation.config,
-    configPath: "-",
-    log,
-    controlSocket: null,
-    io: { clock },
-  });
+  const { agent } = testAgent(config, { clock });
   await agent.start();
   try {
     await until(() => broker.subscribed.has("sub/t/k3y-s3cr3t/AA"), "the agent to subscribe");
@@ -127,21 +118,7 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
 Deno.test("aedes: garbage on the job topic is refused and the agent goes on", async () => {
   await using broker = await startAedes();
   await using state = await tempDir();
-  const validation = validateConfig({
-    mac: "AA",
-    topic: "t",
-    key: "k",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
-    state_dir: state.path,
-  });
-  if (!validation.ok) throw new Error(validation.errors.join());
-  const agent = new Agent({
-    config: validation.config,
-    configPath: "-",
-    log: memoryLogger().log,
-    controlSocket: null,
-  });
+  const { agent } = testAgent(deviceConfig(broker.port, state.path));
   await agent.start();
   try {
     await until(() => broker.subscribed.has("sub/t/k/AA"), "the agent to subscribe");
@@ -175,24 +152,7 @@ Deno.test("aedes: garbage on the job topic is refused and the agent goes on", as
 Deno.test("aedes: a job is acknowledged to the broker only once the sink has taken it", async () => {
   await using broker = await startAedes();
   await using state = await tempDir();
-  const validation = validateConfig({
-    mac: "AA",
-    topic: "t",
-    key: "k",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
-    state_dir: state.path,
-  });
-  if (!validation.ok) throw new Error(validation.errors.join());
-  const { log } = memoryLogger();
-  const ctx = {
-    config: validation.config,
-    mac: "AA",
-    log,
-    counters: new Counters(),
-    commands: new CommandRegistry({ isRunning: () => true }),
-    io: { clock: systemClock, fs: denoFs, exec: denoExec, net: denoNet },
-  };
+  const ctx = testContext(deviceConfig(broker.port, state.path));
   const replies = new ReplyService(ctx);
   let taken: () => void = () => {};
   const received: string[] = [];

@@ -5,32 +5,11 @@
 import { assert, assertEquals } from "./support/assert.ts";
 import { publish, startBroker, subscribe, until } from "./support/mosquitto.ts";
 import { tempDir } from "./support/process.ts";
-import type { CapabilityContext } from "../src/capability.ts";
-import { validateConfig } from "../src/config/mod.ts";
-import { CommandRegistry } from "../src/control/registry.ts";
-import { Counters } from "../src/counters.ts";
-import { denoExec, denoFs, denoNet, systemClock } from "../src/io/mod.ts";
-import { memoryLogger } from "../src/log/logger.ts";
+import { testConfig, testContext } from "./support/agent.ts";
 import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
 
 const MAC = "AA-BB-CC-00-11-22";
 const TAIL = `acme/s3cr3tkey/${MAC}`;
-
-function context(extra: Record<string, unknown>): CapabilityContext & { lines: string[] } {
-  const validation = validateConfig({ topic: "acme", key: "s3cr3tkey", mac: MAC, ...extra });
-  if (!validation.ok) throw new Error(validation.errors.join("; "));
-  const { log, lines } = memoryLogger();
-  log.core.setSecrets(["s3cr3tkey"]);
-  return {
-    config: validation.config,
-    mac: MAC,
-    log,
-    lines,
-    counters: new Counters(),
-    commands: new CommandRegistry({ isRunning: () => true }),
-    io: { clock: systemClock, fs: denoFs, exec: denoExec, net: denoNet },
-  };
-}
 
 Deno.test("session: presence, a job in, replies out, outbox across a broker crash", async () => {
   await using broker = await startBroker();
@@ -40,12 +19,15 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
     `delivery/${TAIL}`,
     `pub/${TAIL}`,
   ]);
-  const ctx = context({
+  const ctx = testContext(testConfig({
+    topic: "acme",
+    key: "s3cr3tkey",
+    mac: MAC,
     mqtt_host: "127.0.0.1",
     port: broker.port,
     state_dir: state.path,
     reconnect_max: 2,
-  });
+  }));
   const replies = new ReplyService(ctx);
   const jobs: string[] = [];
   const mqtt = new MqttCapability(ctx, replies, (job) => {

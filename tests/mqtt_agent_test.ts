@@ -159,22 +159,28 @@ Deno.test("mTLS: accepted with a client certificate, refused without, and the CA
     insecure: 1, // for API requests only: never the broker
     debug: 1,
   });
+  // No cacrt: the default store, which does not know our test CA.
+  const noCa = await startAgent(`${dir.path}/d`, broker.port, {
+    ...mutual,
+    cacrt: undefined,
+    debug: 1,
+  });
+  const refusals = [
+    [noClientCert, /CertificateRequired/],
+    [wrongCa, /self-signed/],
+    [noCa, /self-signed|UnknownIssuer/],
+  ] as const;
   try {
     await accepted.waitFor(/INFO mqtt connected to broker/, 20_000);
     // The refused ones keep trying: each has failed twice without ever connecting.
-    for (
-      const [agent, why] of [[noClientCert, /CertificateRequired/], [
-        wrongCa,
-        /self-signed/,
-      ]] as const
-    ) {
+    for (const [agent, why] of refusals) {
       await until(() => agent.lines.filter((l) => /reconnecting/.test(l)).length >= 2, "retries");
       assert(!agent.lines.some((l) => /connected to broker/.test(l)), agent.lines.join("\n"));
       const refused = agent.lines.find((l) => /WARN mqtt cannot connect to broker/.test(l));
       assertMatch(refused ?? agent.lines.join("\n"), why);
     }
   } finally {
-    for (const agent of [accepted, noClientCert, wrongCa]) {
+    for (const agent of [accepted, noClientCert, wrongCa, noCa]) {
       agent.kill();
       await agent.status;
     }

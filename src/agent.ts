@@ -16,6 +16,7 @@ import {
   secretValues,
   type Validation,
 } from "./config/mod.ts";
+import { Collector, LastSampleSink } from "./collect/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
@@ -46,7 +47,8 @@ export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   const replies = new ReplyService(ctx);
   // Jobs use their default Connectivity (a TCP probe of the health target) until health lands.
   const jobs = new JobService(ctx, { replies: replies.channel });
-  const capabilities: Capability[] = [replies, jobs];
+  // Until the spool is wired, the collector's sink keeps only the newest sample.
+  const capabilities: Capability[] = [new Collector(ctx, new LastSampleSink()), replies, jobs];
   if (mqttEnabled(ctx.config)) {
     // Jobs start before the session, so that jobs queued on the broker find them ready.
     capabilities.push(new MqttCapability(ctx, replies, (payload) => jobs.receive(payload)));

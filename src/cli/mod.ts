@@ -1,6 +1,7 @@
 /** The command line of ../shared/spec/cli.md: dispatch to the subcommands. */
 import { VERSION } from "../version.ts";
 import { checkConfig } from "./check_config.ts";
+import { collectSample } from "./collect.ts";
 import { type CliOutput, terminal, UsageError } from "./output.ts";
 import { runAgent } from "./run.ts";
 import { USAGE } from "./usage.ts";
@@ -15,7 +16,7 @@ const notYet = (name: string, issue: string): Subcommand => (_argv, io) => {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   run: runAgent,
   ctl: notYet("ctl", "control socket"),
-  collect: notYet("collect", "collectors"),
+  collect: collectSample,
   "check-config": checkConfig,
   version: (_argv, io) => {
     io.out(

@@ -143,17 +143,22 @@ export function capabilityNeeds(
       },
     },
     collect: {
+      // Deno 2.9 refuses /proc and /sys to anything short of --allow-all, so the collector
+      // reads them through `cat`; /sys is named whole because Deno checks the resolved
+      // path (/sys/class/net/eth0 -> /sys/devices/...), should it ever grant it directly.
       flags: needs({
         read: [
           "/proc",
-          "/sys/class/net",
+          "/sys",
           config.dhcp_leases,
+          "/var/lib/misc/dnsmasq.leases",
           "/etc/openwrt_version",
           "/etc/os-release",
           "/tmp/sysinfo",
         ],
-        sys: ["hostname", "osUptime", "loadavg", "systemMemoryInfo", "networkInterfaces"],
-        run: config.scan || config.survey ? ["ubus", "iw"] : [],
+        // osUptime, loadavg, systemMemoryInfo: the device stats when /proc is refused.
+        sys: ["networkInterfaces", "osUptime", "loadavg", "systemMemoryInfo"],
+        run: ["cat", ...(config.scan || config.survey ? ["ubus", "iw"] : [])],
       }),
       gate: { read: ["/proc"] },
     },

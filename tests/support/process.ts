@@ -19,24 +19,64 @@ export interface LedgeProcess {
 
 export function spawnLedge(
   args: string[],
-  options: { flags?: string[]; env?: Record<string, string>; script?: string } = {},
+  options: {
+    flags?: string[];
+    env?: Record<string, string>;
+    script?: string;
+    /** The command line that runs `deno` (e.g. qemu and an arm64 deno); default: this deno. */
+    runtime?: string[];
+  } = {},
 ): LedgeProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.flags ?? []), options.script ?? MAIN, ...args],
+  const [runtime, ...runtimeArgs] = options.runtime ?? [Deno.execPath()];
+  const child = new Deno.Command(runtime, {
+    args: [
+      ...runtimeArgs,
+      "run",
+      "--quiet",
+      ...(options.flags ?? []),
+      options.script ?? MAIN,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
     clearEnv: true,
     env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...options.env },
   }).spawn();
+  const stderr = watchLines(child.stderr);
+  const stdout = new Response(child.stdout).text();
+  const status = Promise.all([child.status, stderr.done]).then(([s]) => s);
+  return {
+    child,
+    lines: stderr.lines,
+    stdout,
+    status,
+    kill: (signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    },
+    waitFor: stderr.waitFor,
+  };
+}
+
+export interface WatchedLines {
+  /** Every line so far. */
+  lines: string[];
+  /** Resolves with the first line (already seen or future) matching `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the stream has ended. */
+  done: Promise<void>;
+}
+
+/** Reads a byte stream (a child's stdout or stderr) line by line, to the end. */
+export function watchLines(stream: ReadableStream<Uint8Array>): WatchedLines {
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  const stderrDone = (async () => {
-    const decoder = new TextDecoderStream();
+  const done = (async () => {
     let pending = "";
-    for await (const chunk of child.stderr.pipeThrough(decoder)) {
-      pending += chunk;
-      const parts = pending.split("\n");
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (pending + chunk).split("\n");
       pending = parts.pop()!;
       for (const line of parts) {
         lines.push(line);
@@ -50,39 +90,27 @@ export function spawnLedge(
     }
     if (pending) lines.push(pending);
   })();
-  const stdout = new Response(child.stdout).text();
-  const status = Promise.all([child.status, stderrDone]).then(([s]) => s);
-  return {
-    child,
-    lines,
-    stdout,
-    status,
-    kill: (signal = "SIGTERM") => {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-    },
-    waitFor(pattern, timeoutMs = 10_000) {
-      const seen = lines.find((l) => pattern.test(l));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const waiter = { pattern, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(
-            new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`),
-          );
-        }, timeoutMs);
-        waiters.add(waiter);
-        status.then(() => {
-          if (!waiters.has(waiter)) return;
-          waiters.delete(waiter);
-          clearTimeout(timer);
-          reject(new Error(`exited before a line matching ${pattern}:\n${lines.join("\n")}`));
-        });
+  const waitFor = (pattern: RegExp, timeoutMs = 10_000) => {
+    const seen = lines.find((l) => pattern.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const waiter = { pattern, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(
+          new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.join("\n")}`),
+        );
+      }, timeoutMs);
+      waiters.add(waiter);
+      done.then(() => {
+        if (!waiters.has(waiter)) return;
+        waiters.delete(waiter);
+        clearTimeout(timer);
+        reject(new Error(`exited before a line matching ${pattern}:\n${lines.join("\n")}`));
       });
-    },
+    });
   };
+  return { lines, waitFor, done };
 }
 
 /** Runs ledge to completion and returns exit code, stdout and stderr. */

@@ -1,0 +1,11 @@
+import type { Sample, SampleSink } from "./sink.ts";
+
+/** A sink that keeps only the newest sample: `ledge collect`, and the agent until a spool is wired. */
+export class LastSampleSink implements SampleSink {
+  last: Sample | undefined;
+
+  push(sample: Sample): Promise<void> {
+    this.last = sample;
+    return Promise.resolve();
+  }
+}

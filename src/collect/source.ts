@@ -1,0 +1,64 @@
+/**
+ * The uniform shape of a stats source (Telegraf's inputs): a name, the permissions it
+ * needs, and one read that returns its part of the sample. The scheduler applies deadline,
+ * permission check, error counting and "log once" to all of them alike.
+ */
+import type { Exec, Fs } from "../io/mod.ts";
+import type { Parsed } from "./_parse.ts";
+import type { Device, DhcpLease, NetInterface, SurveyEntry, Wireless } from "./sample.ts";
+
+/** The part of the Deno namespace the sources use; `Deno` itself in the agent. */
+export type SystemInfo = Pick<
+  typeof Deno,
+  "networkInterfaces" | "osUptime" | "loadavg" | "systemMemoryInfo"
+>;
+
+export interface SourceNeeds {
+  read?: string[];
+  run?: string[];
+  sys?: Deno.SysPermissionDescriptor["kind"][];
+}
+
+export interface SourceContext {
+  fs: Fs;
+  exec: Exec;
+  /** Aborted when the source's deadline passes or the collector stops. */
+  signal: AbortSignal;
+  /** The time left for a program this source runs. */
+  deadlineMs: number;
+  /** The OS as Deno reports it (--allow-sys): addresses, and device stats without /proc. */
+  system: SystemInfo;
+  /** Counts the malformed lines a parser skipped. */
+  skipped(count: number): void;
+}
+
+/** A source's contribution; the sample is assembled from all of them. */
+export interface Part {
+  device?: Device;
+  interfaces?: NetInterface[];
+  /** Interface name → its addresses (CIDR) and MAC, as the OS reports them. */
+  links?: Map<string, Link>;
+  wireless?: Wireless;
+  survey?: SurveyEntry[];
+  dhcp?: DhcpLease[];
+}
+
+export interface Link {
+  addresses: string[];
+  mac?: string;
+}
+
+export interface Source {
+  readonly name: string;
+  readonly needs: SourceNeeds;
+  read(ctx: SourceContext): Promise<Part>;
+}
+
+/** Thrown when nothing this source could use is present (no tool, no file): logged once. */
+export class SourceUnavailable extends Error {}
+
+/** Counts what a parser skipped and returns what it read. */
+export function take<T>(ctx: SourceContext, parsed: Parsed<T>): T {
+  if (parsed.skipped > 0) ctx.skipped(parsed.skipped);
+  return parsed.value;
+}

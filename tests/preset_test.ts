@@ -1,0 +1,24 @@
+/**
+ * The hardened preset: a fresh bundle, run with exactly the flags `--print-permissions`
+ * prints for its config, starts, keeps every built capability running, and stops cleanly.
+ */
+import { bundle, DENO, run } from "../scripts/bundle.ts";
+import { assertMatch } from "./support/assert.ts";
+import { hardenedRun } from "./support/hardened_run.ts";
+import { tempDir } from "./support/process.ts";
+
+Deno.test("the bundled agent runs under its hardened preset", async (t) => {
+  await using dir = await tempDir("ledge-bundle-");
+  const script = `${dir.path}/ledge.js`;
+  await bundle(script);
+  await t.step("the bundle answers version with no permission at all", async () => {
+    assertMatch(await run(DENO, ["run", "--quiet", script, "version"]), /^ledge \d+\.\d+\.\d+ /);
+  });
+  await hardenedRun({ script }, async (name, check, skip) => {
+    await t.step({
+      name: skip ? `${name} (${skip})` : name,
+      ignore: skip !== undefined,
+      fn: check,
+    });
+  });
+});

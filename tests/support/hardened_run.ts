@@ -1,0 +1,185 @@
+/**
+ * The hardened run: the bundled agent under exactly the flags `--print-permissions` gives
+ * for its config, against a real mosquitto and a stats API on loopback. Shared by
+ * tests/preset_test.ts (this deno) and scripts/test_arm64.ts (the arm64 deno under qemu).
+ *
+ * Each check names the capabilities it exercises; a capability this build does not have
+ * yet is reported as skipped, so the run checks more as capabilities land. A capability
+ * that is built but disabled or failed under the preset fails the run.
+ */
+import { DENO, presetFlags } from "../../scripts/bundle.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { publish, startBroker, subscribe } from "./mosquitto.ts";
+import {
+  type LedgeProcess,
+  spawnLedge,
+  tempDir,
+  type WatchedLines,
+  watchLines,
+} from "./process.ts";
+
+/** Runs one named check, or reports it skipped with the reason. */
+export type StepRunner = (name: string, check: () => Promise<void>, skip?: string) => Promise<void>;
+
+export interface HardenedRunOptions {
+  /** The bundle (dist/ledge.js or a fresh one). */
+  script: string;
+  /** The command line that runs `deno`; default: `deno` from PATH, as for ctl. */
+  runtime?: string[];
+  /** Called once the agent has started, e.g. to measure it. */
+  onStarted?: (agent: LedgeProcess) => Promise<void>;
+}
+
+const MAC = "AA-BB-CC-00-00-01";
+const STARTED = /"message":"agent started"/;
+/** Log lines of a capability the preset starved: what this run exists to catch. */
+const STARVED = /disabled: permission missing|failed to start/;
+
+export async function hardenedRun(options: HardenedRunOptions, step: StepRunner): Promise<void> {
+  await using dir = await tempDir("ledge-preset-");
+  await using broker = await startBroker();
+  await using api = startStatsApi();
+  const config = `${dir.path}/config.json`;
+  const socket = `${dir.path}/ledge.sock`;
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify(testConfig(dir.path, broker.port, api.url, socket)),
+  );
+  const flags = await presetFlags(config, options.script);
+  const agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {
+    flags,
+    script: options.script,
+    runtime: options.runtime ?? [DENO],
+  });
+  try {
+    let running: string[] = [];
+    await step("starts under exactly the preset, no capability starved", async () => {
+      const started = JSON.parse(await agent.waitFor(STARTED, 60_000));
+      running = started.running === "none" ? [] : started.running.split(",");
+      const starved = agent.lines.filter((line) => STARVED.test(line));
+      assertEquals(starved, [], `capabilities starved by ${flags.join(" ")}`);
+    });
+    await options.onStarted?.(agent);
+    const skipUnless = (...needed: string[]) => {
+      const absent = needed.filter((name) => !running.includes(name));
+      return absent.length ? `not in this build: ${absent.join(", ")}` : undefined;
+    };
+
+    await step("stays up: SIGHUP reloads the config", async () => {
+      agent.kill("SIGHUP");
+      await agent.waitFor(/"message":"config reloaded"/, 60_000);
+    });
+
+    await step("ctl status (x86_64 deno, same preset): every capability running", async () => {
+      const { code, stdout } = await ctl(flags, options.script, socket, "status");
+      assertEquals(code, 0, stdout);
+      const status = JSON.parse(stdout)["agent-status"];
+      for (const name of running) {
+        const line = status[name];
+        assert(
+          typeof line === "string" && !/^(disabled|failed|stopped)/.test(line),
+          `${name}: ${line}`,
+        );
+      }
+    }, skipUnless("control"));
+
+    await step("a job outside the preset fails cleanly, the next one runs", async () => {
+      await using replies = await subscribe(broker.port, [`pub/t/k/${MAC}`]);
+      await publishJob(broker.port, "outside", "/bin/cat /etc/hostname");
+      await publishJob(broker.port, "inside", "/bin/echo still-here");
+      // mosquitto_sub -v prints `topic payload`.
+      const reply = async (id: string) => {
+        const line = await replies.waitFor(new RegExp(`"id":"${id}"`), 30_000);
+        return JSON.parse(line.slice(line.indexOf(" ") + 1));
+      };
+      const outside = await reply("outside");
+      assert(["REJECTED", "FAILED"].includes(outside.event_type), JSON.stringify(outside));
+      const inside = await reply("inside");
+      assertEquals([inside.event_type, inside.meta.msg.trim()], ["PROCESSED", "still-here"]);
+    }, skipUnless("mqtt", "jobs"));
+
+    await step("stats reach the API", async () => {
+      await api.requests.waitFor(/^POST \/stats /, 60_000);
+    }, skipUnless("collect", "uplink"));
+
+    await step("SIGTERM stops cleanly with exit 0", async () => {
+      agent.kill("SIGTERM");
+      assertEquals((await agent.status).code, 0, agent.lines.join("\n"));
+      await agent.waitFor(/"message":"agent stopped"/);
+    });
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+  }
+}
+
+/** Everything on loopback or under `dir`; jobs limited to /bin/echo. */
+function testConfig(dir: string, brokerPort: number, api: string, socket: string) {
+  return {
+    mac: MAC,
+    topic: "t",
+    key: "k",
+    mqtt_host: "127.0.0.1",
+    port: brokerPort,
+    health_url: "127.0.0.1",
+    health_port: brokerPort,
+    stats_url: `${api}/stats`,
+    api_url: `${api}/api`,
+    heartbeat: 1,
+    control_socket: socket,
+    cache_dir: `${dir}/cache`,
+    state_dir: `${dir}/state`,
+    dhcp_leases: `${dir}/dhcp.leases`,
+    scan: 0,
+    reboot: 0,
+    recovery_cmd: "/bin/true",
+    reboot_cmd: "/bin/true",
+    jobs: { allow: ["/bin/echo"] },
+  };
+}
+
+function publishJob(brokerPort: number, id: string, command: string): Promise<void> {
+  const job = {
+    id,
+    timestamp: Math.floor(Date.now() / 1000),
+    meta: { msg: command, type: "command" },
+  };
+  return publish(brokerPort, `sub/t/k/${MAC}`, JSON.stringify(job));
+}
+
+/** `ledge ctl --json` through the x86_64 deno, with the same preset flags as the agent. */
+async function ctl(flags: string[], script: string, socket: string, command: string) {
+  const out = await new Deno.Command(DENO, {
+    args: ["run", "--quiet", ...flags, script, "ctl", "-S", socket, "--json", command],
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+}
+
+interface StatsApi extends AsyncDisposable {
+  url: string;
+  /** One line per request received: `METHOD PATH BYTES`. */
+  requests: WatchedLines;
+}
+
+/** The operator's stats API: answers 200 to everything and notes each request. */
+function startStatsApi(): StatsApi {
+  const log = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = log.writable.getWriter();
+  const encoder = new TextEncoder();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.arrayBuffer();
+    const path = new URL(req.url).pathname;
+    await writer.write(encoder.encode(`${req.method} ${path} ${body.byteLength}\n`));
+    return Response.json({});
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests: watchLines(log.readable),
+    [Symbol.asyncDispose]: async () => {
+      await server.shutdown();
+      await writer.close();
+    },
+  };
+}

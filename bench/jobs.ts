@@ -12,6 +12,7 @@ import { denoExec, systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
 import { MqttSession } from "../src/mqtt/session.ts";
 import { startBroker } from "../tests/support/mosquitto.ts";
+import { type BenchRow, printTable } from "./run.ts";
 import { testAgent, testConfig } from "../tests/support/agent.ts";
 
 const ITERATIONS = Number(Deno.args[0] ?? 300);
@@ -119,27 +120,23 @@ const s = stats(spawn);
 const j = stats(job);
 const d = stats(toDelivered);
 const floor = { p50: e.p50 + s.p50, p99: e.p99 + s.p99 };
-const rows: [string, { p50: number; p99: number }][] = [
-  ["broker echo (QoS 1)", e],
-  ["spawn /bin/sh -c true", s],
-  ["floor = echo + spawn", floor],
-  ["job → DELIVERED", d],
-  ["job round trip (true)", j],
+const row = (name: string, median: number, baseline?: number, goal?: string): BenchRow => ({
+  name,
+  median: Number(median.toFixed(3)),
+  unit: "ms",
+  ...(baseline === undefined
+    ? {}
+    : { baseline: Number(baseline.toFixed(3)), ratio: Number((median / baseline).toFixed(2)) }),
+  ...(goal ? { goal } : {}),
+});
+const results = [
+  row("broker echo QoS 1, p50", e.p50),
+  row("spawn /bin/sh -c true, p50", s.p50),
+  row("job -> DELIVERED, p50", d.p50, e.p50),
+  row("job round trip, p50", j.p50, floor.p50, "<= echo + spawn + 1 ms"),
+  row("job round trip, p99", j.p99, floor.p99),
 ];
-const ms = (x: number) => x.toFixed(3).padStart(9);
-console.log(`${"ms, n=" + ITERATIONS + ", set_tcp_nodelay true".padEnd(0)}`);
-console.log(`${"".padEnd(24)}${"p50".padStart(9)}${"p99".padStart(9)}`);
-for (const [name, v] of rows) console.log(`${name.padEnd(24)}${ms(v.p50)}${ms(v.p99)}`);
-console.log(`${"job - floor".padEnd(24)}${ms(j.p50 - floor.p50)}${ms(j.p99 - floor.p99)}`);
-console.log(JSON.stringify({
-  bench: "jobs",
-  iterations: ITERATIONS,
-  broker: "mosquitto set_tcp_nodelay true",
-  echo_ms: e,
-  spawn_ms: s,
-  delivered_ms: d,
-  job_ms: j,
-  overhead_p50_ms: j.p50 - floor.p50,
-  ratio_p50: j.p50 / floor.p50,
-  goal_met: j.p50 - floor.p50 <= 1,
-}));
+printTable(results, `jobs: n=${ITERATIONS}, mosquitto set_tcp_nodelay true`);
+console.log(`job - floor at p50: ${(j.p50 - floor.p50).toFixed(3)} ms`);
+// The report line `deno task bench` (bench/run.ts) collects.
+console.log(JSON.stringify({ bench: "jobs", results }));

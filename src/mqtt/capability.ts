@@ -1,7 +1,7 @@
 /**
  * The `mqtt` capability: the session to the broker, SocketMan's presence and pings on
- * `status/...`, jobs in from `sub/...`, and the reply channel (MQTT or REST) with its
- * outbox. Built from the context; nothing global.
+ * `status/...`, jobs in from `sub/...`, and the publisher the `replies` capability sends
+ * through. Built from the context; nothing global.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
@@ -35,6 +35,7 @@ export class MqttCapability implements Capability {
   readonly #rest: RestTarget | undefined;
   #session: MqttSession | undefined;
   #topics: JobTopics | undefined;
+  #clientId = "";
   /** Aborted on stop: ends the ping loop. */
   #stopping = new AbortController();
 
@@ -53,6 +54,7 @@ export class MqttCapability implements Capability {
     }
     const topics = jobTopics(config.topic, config.key, mac);
     const clientId = clientIdFor(mac);
+    this.#clientId = clientId;
     const tls = config.tls ? await readTls(config, (p) => io.fs.readTextFile(p)) : undefined;
     this.#topics = topics;
     const session = new MqttSession(
@@ -69,12 +71,12 @@ export class MqttCapability implements Capability {
         subscription: { topic: topics.sub, qos: config.qos },
         will: {
           topic: topics.status,
-          payload: () => JSON.stringify(presenceEvent(config.app, clientId, false, this.#nowS())),
+          payload: () => this.#presence(false),
         },
       },
       {
         onConnect: () => {
-          this.#publishStatus(presenceEvent(config.app, clientId, true, this.#nowS()));
+          this.#publishStatus(this.#presence(true));
           this.#replies.channel.drain();
         },
         onMessage: (topic, payload) => {
@@ -101,15 +103,9 @@ export class MqttCapability implements Capability {
     this.#session = undefined;
     this.#replies.attachMqtt(undefined);
     if (session?.connected && this.#topics) {
-      const { app } = this.#ctx.config;
-      const offline = JSON.stringify(
-        presenceEvent(app, clientIdFor(this.#ctx.mac!), false, this.#nowS()),
-      );
-      await within(
-        this.#ctx.io.clock,
-        STOP_PUBLISH_MS,
-        session.publish(this.#topics.status, offline),
-      );
+      // Leaving on purpose: the broker drops the will, so say it ourselves.
+      const offline = session.publish(this.#topics.status, this.#presence(false));
+      await within(this.#ctx.io.clock, STOP_PUBLISH_MS, offline);
     }
     await session?.stop();
   }
@@ -124,6 +120,12 @@ export class MqttCapability implements Capability {
     return Math.floor(this.#ctx.io.clock.now() / 1000);
   }
 
+  #presence(online: boolean): string {
+    return JSON.stringify(
+      presenceEvent(this.#ctx.config.app, this.#clientId, online, this.#nowS()),
+    );
+  }
+
   #publishReply(kind: ReplyKind, payload: string): Promise<void> {
     const session = this.#session;
     const topics = this.#topics;
@@ -131,9 +133,9 @@ export class MqttCapability implements Capability {
     return session.publish(kind === "delivery" ? topics.delivery : topics.pub, payload, 1);
   }
 
-  #publishStatus(event: object): void {
+  #publishStatus(message: string): void {
     if (!this.#session || !this.#topics) return;
-    this.#session.publish(this.#topics.status, JSON.stringify(event), 1).catch((error) =>
+    this.#session.publish(this.#topics.status, message, 1).catch((error) =>
       this.#ctx.log.debug("status message not sent", { error })
     );
   }
@@ -147,7 +149,7 @@ export class MqttCapability implements Capability {
 
   #sendPing(): void {
     const ping = pingEvent(this.#ctx.config.app, this.#nowS());
-    if (this.#session?.connected) this.#publishStatus(ping);
+    if (this.#session?.connected) this.#publishStatus(JSON.stringify(ping));
     if (this.#rest) {
       // SocketMan's pings go to api_url only; the backup is for results.
       postJson(this.#ctx.io.net, { ...this.#rest, urls: this.#rest.urls.slice(0, 1) }, ping)

@@ -44,7 +44,7 @@ export class ReplyService implements Capability {
     );
   }
 
-  /** The MQTT session's publisher (in MQTT mode); undefined when the session stops. */
+  /** The MQTT session's publisher; undefined when the session stops (replies then wait). */
   attachMqtt(transport: ReplyTransport | undefined): void {
     this.#mqtt = transport;
     if (transport) this.channel.drain();

@@ -31,6 +31,8 @@ export class OutboxReplyChannel implements ReplyChannel {
   /** Every outbox operation runs on this chain, one after the other. */
   #chain: Promise<void> = Promise.resolve();
   #failures = 0;
+  /** Replies handed to the outbox whose append has not run yet: they count as waiting. */
+  #appending = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -56,15 +58,15 @@ export class OutboxReplyChannel implements ReplyChannel {
     return this.#opened;
   }
 
-  /** Replies waiting in the outbox. */
+  /** Replies waiting to be sent. */
   get waiting(): number {
-    return this.outbox.size;
+    return this.outbox.size + this.#appending;
   }
 
   send(kind: ReplyKind, reply: JobReply): void {
     const entry = { kind, reply };
-    const direct = this.#opened !== undefined && this.outbox.size === 0 &&
-      this.#failures === 0 && this.transport.ready();
+    const direct = this.#opened !== undefined && this.waiting === 0 && this.#failures === 0 &&
+      this.transport.ready();
     if (!direct) return this.#enqueue(entry);
     this.transport.deliver(kind, reply).then(
       () => this.options.counters.inc("replies-sent"),
@@ -105,7 +107,9 @@ export class OutboxReplyChannel implements ReplyChannel {
   #enqueue(entry: OutboxEntry): void {
     this.options.counters.inc("replies-queued");
     this.open();
+    this.#appending++;
     this.#run(async () => {
+      this.#appending--;
       const dropped = await this.outbox.append(entry);
       if (dropped > 0) {
         this.options.counters.inc("replies-dropped", dropped);

@@ -105,7 +105,9 @@ Deno.test("denoExec does not wait for a background child holding the pipes", asy
   assertEquals(result.exitCode, 0);
   assert(result.output.endsWith("done\n"));
   const pgid = groupOf(result.output);
-  // Left alone, as SocketMan's system() left it; the test cleans up.
+  // Left alone, as SocketMan's system() left it (this also shows the /proc check sees
+  // live processes); the test cleans up.
+  assertEquals(liveProcessesInGroup(pgid).length, 1);
   Deno.kill(-pgid, "SIGKILL");
   assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
 });

@@ -14,7 +14,9 @@ const seconds = z.number().check(z.nonnegative());
 
 export const jobSchema = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH)),
-  timestamp: seconds,
+  // Only `id` and `meta.msg` are required (spec): a back end that leaves `timestamp` out
+  // keeps working, unless jobs must be signed, which needs it.
+  timestamp: z.optional(seconds),
   meta: z.object({
     msg: z.string().check(
       z.refine((msg) => new TextEncoder().encode(msg).length <= MAX_MSG_BYTES, {

@@ -17,6 +17,8 @@ export interface NetworkCheck {
   pollMs: number;
   /** Runs `recovery_cmd`. */
   recover(): Promise<ExecResult>;
+  /** A cancelled job (or a stopping agent) stops waiting and recovers nothing. */
+  signal?: AbortSignal;
 }
 
 export interface NetworkOutcome {
@@ -34,7 +36,9 @@ export async function runNetworkJob(
   const before = await isOnline(check.connectivity);
   const result = await run();
   const after = await onlineWithin(check);
-  if (!before || after) return { result, network: { online_before: before, online_after: after } };
+  if (!before || after || check.signal?.aborted) {
+    return { result, network: { online_before: before, online_after: after } };
+  }
   await check.recover();
   const recovered = await onlineWithin(check);
   return { result, network: { online_before: true, online_after: false, recovered } };
@@ -53,8 +57,8 @@ async function onlineWithin(check: NetworkCheck): Promise<boolean> {
   for (;;) {
     if (await isOnline(check.connectivity)) return true;
     const left = deadline - check.clock.monotonic();
-    if (left <= 0) return false;
-    await check.clock.sleep(Math.min(check.pollMs, left));
+    if (left <= 0 || check.signal?.aborted) return false;
+    await check.clock.sleep(Math.min(check.pollMs, left), check.signal).catch(() => {});
   }
 }
 

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import type { ConnectivityReport } from "../health/connectivity.ts";
 import type { Clock } from "../io/clock.ts";
 import type { ExecResult } from "../io/exec.ts";
@@ -95,4 +95,23 @@ Deno.test("tcpConnectivity probes health_url:health_port, else the broker", asyn
   assertEquals((await viaBroker.check()).online, false);
   assertEquals(probed, ["probe.example:53", "broker.example:1883"]);
   assertEquals((await tcpConnectivity(jobsConfig({}), net).check()).online, true);
+});
+
+Deno.test("a cancel while waiting for the link stops the wait and recovers nothing", async () => {
+  const { check, run, recoveries, connectivity } = setup([true, false]);
+  const controller = new AbortController();
+  let sleeps = 0;
+  const clock = check.clock;
+  check.clock = {
+    ...clock,
+    sleep: async (ms, signal) => {
+      if (++sleeps === 2) controller.abort();
+      await clock.sleep(ms);
+      if (signal?.aborted) throw signal.reason;
+    },
+  };
+  const { network } = await runNetworkJob(run, { ...check, signal: controller.signal });
+  assertEquals(network, { online_before: true, online_after: false });
+  assertEquals(recoveries.length, 0);
+  assert(connectivity.checks.length <= 4, `${connectivity.checks.length} checks`);
 });

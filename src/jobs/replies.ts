@@ -36,7 +36,7 @@ export function outcomeOf(result: ExecResult): Outcome {
 
 /** The `pub/...` result of a job that ran (or could not start). */
 export function resultReply(
-  job: { id: string; type?: string },
+  job: { id: string; meta: { type?: string } },
   result: ExecResult,
   ctx: ReplyContext,
   extra: Record<string, unknown> = {},
@@ -46,7 +46,7 @@ export function resultReply(
     timestamp: seconds(ctx.now),
     app: ctx.app,
     event_type: outcomeOf(result),
-    meta: { msg: result.output, type: job.type ?? "" },
+    meta: { msg: result.output, type: job.meta.type ?? "" },
     exit_code: result.exitCode,
     duration_ms: Math.round(result.durationMs),
     truncated: result.truncated,

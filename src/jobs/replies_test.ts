@@ -24,7 +24,7 @@ Deno.test("deliveredReply is SocketMan's acknowledgement", () => {
 });
 
 Deno.test("resultReply has the seed's shape with our fields added", () => {
-  assertEquals(resultReply({ id: "job-42", type: "command" }, run({}), ctx), {
+  assertEquals(resultReply({ id: "job-42", meta: { type: "command" } }, run({}), ctx), {
     id: "job-42",
     timestamp: 1484484399,
     app: "socketman",
@@ -38,7 +38,7 @@ Deno.test("resultReply has the seed's shape with our fields added", () => {
 
 Deno.test("resultReply names each outcome", () => {
   const type = (fields: Partial<ExecResult>) =>
-    resultReply({ id: "j" }, run(fields), ctx).event_type;
+    resultReply({ id: "j", meta: {} }, run(fields), ctx).event_type;
   assertEquals(type({ exitCode: 1 }), "FAILED");
   assertEquals(type({ exitCode: null, error: "NotFound: /bin/nope" }), "FAILED");
   assertEquals(type({ exitCode: null, timedOut: true }), "TIMEOUT");
@@ -47,7 +47,7 @@ Deno.test("resultReply names each outcome", () => {
 
 Deno.test("resultReply keeps empty output as an empty string and reports a start error", () => {
   const reply = resultReply(
-    { id: "j" },
+    { id: "j", meta: {} },
     run({ exitCode: null, output: "", error: "not found" }),
     ctx,
   );
@@ -68,7 +68,7 @@ Deno.test("refusalReply carries the reason", () => {
 });
 
 Deno.test("toRestResult is the seed's REST body", () => {
-  assertEquals(toRestResult(resultReply({ id: "j" }, run({}), ctx)), {
+  assertEquals(toRestResult(resultReply({ id: "j", meta: {} }, run({}), ctx)), {
     id: "j",
     success: true,
     output: "up 3 days\n",

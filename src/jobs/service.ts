@@ -205,6 +205,11 @@ export class JobService implements Capability {
     if (journal.has(job.id)) return this.#refuse(job.id, "DUPLICATE");
     if (!this.#pool.hasRoom()) return this.#refuse(job.id, "BUSY", "queue full");
 
+    this.#accept(job, argv.argv, journal, now);
+  }
+
+  /** Journals the id, acknowledges once it is on disk, and queues the run. */
+  #accept(job: Job, argv: string[], journal: JobJournal, now: number): void {
     const record: JobRecord = {
       id: job.id,
       type: job.meta.type ?? "",
@@ -226,11 +231,15 @@ export class JobService implements Capability {
     this.#track(finished.promise);
     this.#pool.submit(async () => {
       try {
-        if (await journaled) await this.#run(job, argv.argv, record, controller.signal);
-        else {this.#settle(
-            record,
-            refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable"),
-          );}
+        if (!await journaled) {
+          const reply = refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable");
+          return this.#settle(record, reply);
+        }
+        await this.#run(job, argv, record, controller.signal);
+      } catch (error) {
+        // Exec never throws by contract; should anything else, the job still gets an answer.
+        this.#log.error("job failed unexpectedly", { id: job.id, error });
+        this.#settle(record, resultReply(job, failedResult(error), this.#replyCtx()));
       } finally {
         this.#controllers.delete(record);
         finished.resolve();
@@ -257,6 +266,7 @@ export class JobService implements Capability {
         clock: this.#ctx.io.clock,
         windowMs: config.network_check_s * 1000,
         pollMs: this.#networkPollMs,
+        signal,
         recover: () => {
           this.#log.warn("network job broke connectivity: running recovery", { id: job.id });
           return exec.run({
@@ -281,7 +291,7 @@ export class JobService implements Capability {
     if (result.error) record.reason = result.error;
     this.#settle(
       record,
-      resultReply({ id: job.id, type: job.meta.type }, result, this.#replyCtx(), extra),
+      resultReply(job, result, this.#replyCtx(), extra),
     );
     this.#log.info("job finished", { id: job.id, state: outcomeOf(result), exit: result.exitCode });
   }
@@ -381,13 +391,19 @@ export class JobService implements Capability {
   }
 }
 
+const NOT_RUN: ExecResult = {
+  exitCode: null,
+  output: "",
+  truncated: false,
+  timedOut: false,
+  cancelled: false,
+  durationMs: 0,
+};
+
 function cancelledBeforeStart(): ExecResult {
-  return {
-    exitCode: null,
-    output: "",
-    truncated: false,
-    timedOut: false,
-    cancelled: true,
-    durationMs: 0,
-  };
+  return { ...NOT_RUN, cancelled: true };
+}
+
+function failedResult(error: unknown): ExecResult {
+  return { ...NOT_RUN, error: error instanceof Error ? error.message : String(error) };
 }

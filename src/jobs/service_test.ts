@@ -286,3 +286,16 @@ Deno.test("a network job that breaks the link runs recovery_cmd and says recover
   );
   assertEquals(jobs.service.info("net")?.recovered, true);
 });
+
+Deno.test("an Exec that throws still gives the job a FAILED answer", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec(() => {
+    throw new Error("exec broke");
+  });
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  jobs.service.receive(payload(job("j", "true")));
+  await jobs.service.idle();
+  const [reply] = jobs.replies.results();
+  assertEquals([reply.event_type, reply.error], ["FAILED", "exec broke"]);
+  assertEquals(jobs.counters.get("jobs-failed"), 1);
+});

@@ -4,8 +4,11 @@
  */
 import type { Job } from "./job.ts";
 
+/** What is signed: a signed job always carries its timestamp. */
+export type SignedFields = Pick<Job, "id" | "meta"> & { timestamp: number };
+
 /** The signed text; an absent `meta.type` signs as the empty string. */
-export function signedText(job: Pick<Job, "id" | "timestamp" | "meta">): string {
+export function signedText(job: SignedFields): string {
   return `${job.id}\n${job.timestamp}\n${job.meta.type ?? ""}\n${job.meta.msg}`;
 }
 
@@ -23,24 +26,30 @@ async function hmac(secret: string, text: string): Promise<Uint8Array> {
 
 /** The hex signature of a job (what a back end computes; tests use it too). */
 export async function signJob(
-  job: Pick<Job, "id" | "timestamp" | "meta">,
+  job: SignedFields,
   secret: string,
 ): Promise<string> {
   return [...await hmac(secret, signedText(job))].map((b) => b.toString(16).padStart(2, "0"))
     .join("");
 }
 
-/** Why a job fails the signing rules, or undefined when it passes. */
+/**
+ * Why a job fails the signing rules, or undefined when it passes. A timestamp too far in
+ * the future is refused like an old one: a skewed or forged clock must not stretch the
+ * window a captured job can be replayed in.
+ */
 export async function checkSignature(
   job: Job,
   secret: string,
   nowSeconds: number,
   maxAgeSeconds: number,
 ): Promise<"bad signature" | "too old" | undefined> {
+  if (job.timestamp === undefined) return "bad signature";
+  const signed = { ...job, timestamp: job.timestamp };
   const given = fromHex(job.sig ?? "");
-  const expected = await hmac(secret, signedText(job));
+  const expected = await hmac(secret, signedText(signed));
   if (!given || !constantTimeEqual(given, expected)) return "bad signature";
-  if (Math.abs(nowSeconds - job.timestamp) > maxAgeSeconds) return "too old";
+  if (Math.abs(nowSeconds - signed.timestamp) > maxAgeSeconds) return "too old";
   return undefined;
 }
 

@@ -46,6 +46,8 @@ Deno.test("checkSignature refuses a missing, malformed, wrong or tampered signat
     { ...job, id: "j2" },
     { ...job, timestamp: job.timestamp + 1 },
   ];
+  const { timestamp: _, ...undated } = job;
+  bad.push(undated as typeof job);
   for (const candidate of bad) {
     assertEquals(await checkSignature(candidate, SECRET, NOW, 600), "bad signature");
   }

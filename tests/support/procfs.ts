@@ -1,21 +1,19 @@
-/** Process facts from /proc, for tests that check what a job left behind. */
+/** Process facts, for tests that check what a job left behind. */
 
-/** Pids of the live (not zombie) processes whose process group is `pgid`. */
+/**
+ * Pids of the live (not zombie) processes whose process group is `pgid`. Through `ps`:
+ * Deno reads nothing under /proc without --allow-all.
+ */
 export function liveProcessesInGroup(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let stat: string;
-    try {
-      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-    } catch {
-      continue; // exited while we looked
-    }
-    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") pids.push(Number(entry.name));
-  }
-  return pids;
+  const { stdout } = new Deno.Command("ps", {
+    args: ["-e", "-o", "pid=,pgid=,stat="],
+    stdin: "null",
+    stderr: "null",
+  }).outputSync();
+  return new TextDecoder().decode(stdout).split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid, group, stat]) => pid && Number(group) === pgid && !/^[ZX]/.test(stat))
+    .map(([pid]) => Number(pid));
 }
 
 /** Polls `condition` until it holds or the deadline passes; returns whether it held. */

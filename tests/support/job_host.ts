@@ -1,0 +1,22 @@
+/**
+ * A JobService in a process of its own, for tests that kill it or measure its memory.
+ * Usage: job_host.ts <config-json> <payload-json>...
+ * Runs the jobs one after the other; prints one JSON line per reply as it is sent and
+ * `{"memory": Deno.MemoryUsage}` after each job, then exits.
+ */
+import { jobsConfig, payload, startJobs } from "../../src/jobs/_test_support.ts";
+import type { JobReply, ReplyKind } from "../../src/jobs/reply.ts";
+
+const [configJson, ...payloads] = Deno.args;
+const encoder = new TextEncoder();
+const print = (value: unknown) =>
+  Deno.stdout.writeSync(encoder.encode(JSON.stringify(value) + "\n"));
+
+const jobs = await startJobs(jobsConfig(JSON.parse(configJson)));
+jobs.replies.send = (kind: ReplyKind, reply: JobReply) => print({ kind, reply });
+for (const text of payloads) {
+  jobs.service.receive(payload(JSON.parse(text)));
+  await jobs.service.idle();
+  print({ memory: Deno.memoryUsage() });
+}
+await jobs.service.stop();

@@ -15,7 +15,10 @@ import { reconnectDelayMs } from "./backoff.ts";
 import { redactTopic } from "./topics.ts";
 
 export interface SessionTls {
-  /** CA PEM; absent means the system store. Broker verification is never turned off. */
+  /**
+   * CA PEM; absent means Deno's root store (the OS's with DENO_TLS_CA_STORE=system).
+   * Broker verification is never turned off.
+   */
   ca?: string;
   cert?: string;
   key?: string;

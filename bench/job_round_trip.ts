@@ -61,6 +61,8 @@ const { agent } = testAgent(
     port: broker.port,
     state_dir: state,
     "no-ping": 1,
+    "no-cache": 1,
+    scan: 0,
   }),
   { exec: timedExec },
 );

@@ -43,7 +43,10 @@ export function describeFsError(error: unknown): string {
 }
 
 /** The device MAC: `mac` as written, else the first line of `mac_file` (SocketMan's /etc/mac). */
-export async function resolveMac(config: Config, readText: ReadText): Promise<string | undefined> {
+export async function resolveMac(
+  config: Pick<Config, "mac" | "mac_file">,
+  readText: ReadText,
+): Promise<string | undefined> {
   if (config.mac) return config.mac;
   try {
     return (await readText(config.mac_file)).trim().split("\n")[0] || undefined;

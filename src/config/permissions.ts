@@ -107,7 +107,16 @@ export function capabilityNeeds(
     },
     log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
     control: {
-      flags: needs(sock ? { read: [sock], write: [sock], net: [`unix:${sock}`] } : {}),
+      // /etc/group names the gid of control_socket_group.
+      flags: needs(
+        sock
+          ? {
+            read: [sock, config.control_socket_group ? "/etc/group" : undefined],
+            write: [sock],
+            net: [`unix:${sock}`],
+          }
+          : {},
+      ),
     },
     mqtt: {
       flags: needs(
@@ -170,8 +179,16 @@ export function capabilityNeeds(
     uplink: { flags: needs({ net: apiUrls(config).map(urlHostPort) }) },
     health: {
       flags: needs({
-        net: health ? [`${health.host}:${health.port}`] : [],
-        run: [programOf(config.recovery_cmd), programOf(config.reboot_cmd)],
+        read: ["/proc/net/route"],
+        net: [
+          health ? `${health.host}:${health.port}` : undefined,
+          config.boot_url ? urlHostPort(config.boot_url) : undefined,
+        ],
+        run: [
+          programOf(config.recovery_cmd),
+          programOf(config.reboot_cmd),
+          config.boot_cmd ? "/bin/sh" : undefined,
+        ],
       }),
       gate: { net: health ? [`${health.host}:${health.port}`] : [] },
     },

@@ -1,0 +1,131 @@
+/**
+ * Provisioning (`-b URL`, SocketMan's init server): GET the config for this device until
+ * a valid one arrives, then write it atomically with mode 0600. An answer is only ever
+ * parsed and validated as a config, never executed; an invalid one never reaches the disk.
+ */
+import { type Backoff, retryDelay } from "./backoff.ts";
+import { readCapped } from "./read_capped.ts";
+import type { Clock, Net } from "../io/mod.ts";
+import type { Logger } from "../log/logger.ts";
+import { type Config, parseConfigText } from "../config/mod.ts";
+
+/** Who is asking: SocketMan's query `mac`, `machine` (model) and `firmware`. */
+export interface DeviceIdentity {
+  mac: string | undefined;
+  machine: string;
+  firmware: string;
+}
+
+export interface ProvisionDeps {
+  fetch: Net["fetch"];
+  clock: Clock;
+  log: Logger;
+  /** Writes the accepted config text (atomically, mode 0600). */
+  write: (text: string) => Promise<void>;
+  random?: () => number;
+}
+
+export type Provisioned = { config: Config; text: string; warnings: string[] };
+export type Answer = { ok: true; provisioned: Provisioned } | { ok: false; reasons: string[] };
+
+export const PROVISION_BACKOFF: Backoff = { baseMs: 15_000, maxMs: 300_000, jitter: 0.2 };
+/** A config is a few KiB; anything far larger is not one. */
+export const MAX_ANSWER_BYTES = 256 * 1024;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** `URL?mac=..&machine=..&firmware=..`, keeping any query the operator put in the URL. */
+export function provisionUrl(url: string, device: DeviceIdentity): URL {
+  const target = new URL(url);
+  if (device.mac) target.searchParams.set("mac", device.mac);
+  target.searchParams.set("machine", device.machine);
+  target.searchParams.set("firmware", device.firmware);
+  return target;
+}
+
+/** Judges one answer: 200/201 with a valid config, or the reasons it is refused. */
+export function judgeAnswer(status: number, body: string): Answer {
+  if (status !== 200 && status !== 201) return { ok: false, reasons: [`HTTP ${status}`] };
+  if (body.trim() === "") return { ok: false, reasons: ["empty answer"] };
+  const validation = parseConfigText(body);
+  if (!validation.ok) return { ok: false, reasons: validation.errors };
+  const { config, warnings } = validation;
+  return { ok: true, provisioned: { config, text: body, warnings } };
+}
+
+/** One request; a network error or a refusal comes back as reasons. */
+export async function askOnce(
+  target: URL,
+  deps: ProvisionDeps,
+  signal?: AbortSignal,
+): Promise<Answer> {
+  try {
+    const response = await deps.fetch(target, {
+      signal: AbortSignal.any([
+        AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        ...(signal ? [signal] : []),
+      ]),
+      headers: { accept: "application/json" },
+    });
+    const body = await readCapped(response, MAX_ANSWER_BYTES);
+    if (body === undefined) {
+      return { ok: false, reasons: [`answer larger than ${MAX_ANSWER_BYTES} bytes`] };
+    }
+    return judgeAnswer(response.status, body);
+  } catch (error) {
+    return { ok: false, reasons: [error instanceof Error ? error.message : String(error)] };
+  }
+}
+
+/**
+ * Asks until a valid config arrives, writes it and returns it; `undefined` if `signal`
+ * aborts first. A write failure is retried too: the agent must not start on a config it
+ * could not keep.
+ */
+export async function provision(
+  url: string,
+  device: DeviceIdentity,
+  deps: ProvisionDeps,
+  signal?: AbortSignal,
+): Promise<Provisioned | undefined> {
+  const log = deps.log.child("provision");
+  const target = provisionUrl(url, device);
+  if (!device.mac) log.warn("no MAC known (mac_file unreadable): asking without mac");
+  for (let attempt = 0; !signal?.aborted; attempt++) {
+    const answer = await askOnce(target, deps, signal);
+    if (signal?.aborted) return undefined;
+    if (answer.ok) {
+      try {
+        await deps.write(answer.provisioned.text);
+        log.info("config provisioned", { url: target.origin + target.pathname });
+        for (const warning of answer.provisioned.warnings) log.warn(`config: ${warning}`);
+        return answer.provisioned;
+      } catch (error) {
+        log.error("cannot write the provisioned config", { error });
+      }
+    } else {
+      log.warn("provisioning answer refused", { reasons: answer.reasons.join("; "), attempt });
+    }
+    const delay = retryDelay(PROVISION_BACKOFF, attempt, deps.random ?? Math.random);
+    await deps.clock.sleep(delay, signal).catch(() => {});
+  }
+  return undefined;
+}
+
+/** The model and firmware as OpenWRT reports them; "unknown" where it does not. */
+export async function readDeviceIdentity(
+  readText: (path: string) => Promise<string>,
+  mac: string | undefined,
+): Promise<DeviceIdentity> {
+  const first = async (path: string) => {
+    try {
+      return (await readText(path)).trim().split("\n")[0].trim() || "unknown";
+    } catch {
+      return "unknown";
+    }
+  };
+  return {
+    mac,
+    machine: await first("/tmp/sysinfo/model"),
+    firmware: await first("/etc/openwrt_version"),
+  };
+}

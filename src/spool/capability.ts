@@ -1,0 +1,62 @@
+/** The `spool` capability: the Spool in `cache_dir`, and the SampleSink the collector feeds. */
+import type { Capability, CapabilityContext } from "../capability.ts";
+import type { Sample, SampleSink } from "../collect/sink.ts";
+import { Spool } from "./spool.ts";
+
+export class SpoolCapability implements Capability, SampleSink {
+  readonly name = "spool";
+  #spool: Spool | undefined;
+
+  constructor(private readonly ctx: CapabilityContext) {}
+
+  /** The open spool, while the capability runs. */
+  get spool(): Spool | undefined {
+    return this.#spool;
+  }
+
+  async start(): Promise<void> {
+    const { config, counters, io } = this.ctx;
+    const log = this.ctx.log.child("spool");
+    counters.declare("stats-cached", "stats-dropped");
+    this.#spool = await Spool.open({
+      dir: config.cache_dir,
+      maxBytes: config.cache_max,
+      clock: io.clock,
+      onDrop: (records) => {
+        counters.inc("stats-dropped", records);
+        log.warn("cache full: oldest samples dropped", { records });
+      },
+      onDamage: (segment, { torn, corrupt }) =>
+        log.warn("damaged lines skipped in the cache", { segment, torn, corrupt }),
+    });
+    if (this.#spool.records > 0) {
+      log.info("cache resumed", { records: this.#spool.records, segments: this.#spool.segments });
+    }
+  }
+
+  /** Appends to the batch; rejects (counting nothing) when the spool is not running. */
+  push(sample: Sample): Promise<void> {
+    try {
+      if (!this.#spool) throw new Error("spool not running");
+      this.#spool.append(sample);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.ctx.counters.inc("stats-cached");
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    const spool = this.#spool;
+    this.#spool = undefined;
+    await spool?.close();
+  }
+
+  state(): string {
+    const spool = this.#spool;
+    if (!spool) return "stopped";
+    return `${spool.records} samples in ${spool.segments} segments, ${
+      Math.ceil(spool.bytes / 1024)
+    } KiB of ${Math.round(this.ctx.config.cache_max / 1024)} KiB`;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Reading NDJSON segments back: every complete line that parses as JSON is a record; a last
+ * line without its newline is torn (kill -9 or power loss mid-append) and skipped, and so
+ * is a line that does not parse (a flash page that came back as garbage). Nothing else is
+ * dropped, so one bad write costs at most the record it was writing.
+ */
+
+const NEWLINE = 0x0a;
+
+/** What a scan found beside the records it passed on. */
+export interface ScanTally {
+  records: number;
+  /** A trailing line without newline was skipped. */
+  torn: boolean;
+  /** Complete lines skipped because they are not JSON. */
+  corrupt: number;
+}
+
+/**
+ * Splits raw segment bytes into runs of valid `record\n` lines. Runs are views into the
+ * chunk given (no copy: the caller reads into one reused buffer), so a run must be used
+ * before the next `scan`. `tally` is final after `end()`.
+ *
+ * @example
+ * const scanner = new RecordScanner();
+ * for (const run of scanner.scan(bytes)) await write(run);
+ * scanner.end(); // scanner.tally: { records: 2, torn: true, corrupt: 0 }
+ */
+export class RecordScanner {
+  readonly tally: ScanTally = { records: 0, torn: false, corrupt: 0 };
+  readonly #decoder = new TextDecoder("utf-8", { fatal: true });
+  /** The start of a line that continues in the next chunk (copied: the buffer is reused). */
+  #pending: Uint8Array[] = [];
+
+  *scan(chunk: Uint8Array): Generator<Uint8Array> {
+    let start = 0;
+    let run = -1; // start of the current run of valid lines in `chunk`
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      if (this.#pending.length > 0) {
+        const line = concat([...this.#pending, chunk.subarray(start, end + 1)]);
+        this.#pending = [];
+        if (this.#valid(line.subarray(0, -1))) yield line;
+      } else if (this.#valid(chunk.subarray(start, end))) {
+        if (run < 0) run = start;
+      } else if (run >= 0) {
+        yield chunk.subarray(run, start);
+        run = -1;
+      }
+      start = end + 1;
+    }
+    if (run >= 0) yield chunk.subarray(run, start);
+    if (start < chunk.length) this.#pending.push(chunk.slice(start));
+  }
+
+  end(): void {
+    if (this.#pending.some((p) => p.length > 0)) this.tally.torn = true;
+    this.#pending = [];
+  }
+
+  #valid(line: Uint8Array): boolean {
+    if (line.length === 0) return false;
+    try {
+      JSON.parse(this.#decoder.decode(line));
+      this.tally.records++;
+      return true;
+    } catch {
+      this.tally.corrupt++;
+      return false;
+    }
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+/**
+ * What an upload answer means and when to try again: pure decisions, tested on fixtures.
+ * Nothing from an answer is used but its status and its Retry-After header.
+ */
+
+/**
+ * - `sent`: 2xx, the data may be deleted.
+ * - `retry`: keep the data, back off (network, 5xx, 408, 429, redirects, anything odd).
+ * - `token`: 401, keep the data; the operator must fix the token (or provisioning will).
+ * - `reject`: another 4xx: this data will never be accepted; set it aside.
+ */
+export type Verdict = "sent" | "retry" | "token" | "reject";
+
+export function classifyStatus(status: number): Verdict {
+  if (status >= 200 && status < 300) return "sent";
+  if (status === 401) return "token";
+  if (status === 408 || status === 429) return "retry";
+  if (status >= 400 && status < 500) return "reject";
+  return "retry";
+}
+
+/** The longest Retry-After honoured; a server asking for more is asked again after this. */
+export const MAX_RETRY_AFTER_MS = 3600_000;
+
+/**
+ * Milliseconds to wait from `Retry-After` (delta-seconds or an HTTP date), or undefined
+ * when absent or malformed. A date in the past means now.
+ *
+ * @example
+ * parseRetryAfter("2", Date.now()); // 2000
+ */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else if (/^[A-Za-z]{3}, /.test(text)) {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = Math.max(0, at - nowMs);
+  } else return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+export interface Backoff {
+  baseMs: number;
+  maxMs: number;
+}
+
+/**
+ * "Full jitter": a uniform delay in [0, min(max, base·2^(attempt-1))), so a fleet that lost
+ * its API at the same moment does not come back at the same moment.
+ */
+export function backoffDelay(attempt: number, backoff: Backoff, random: () => number): number {
+  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/** SocketMan's upload URL: `?access_token=<token>&mac=<mac>` added to the configured one. */
+export function uploadUrl(base: string, token: string | undefined, mac: string | undefined): URL {
+  const url = new URL(base);
+  if (token !== undefined) url.searchParams.set("access_token", token);
+  if (mac !== undefined) url.searchParams.set("mac", mac);
+  return url;
+}

@@ -10,6 +10,7 @@ import {
   type Config,
   loadConfigFile,
   missingPermissions,
+  mqttEnabled,
   redactConfig,
   resolveMac,
   secretValues,
@@ -21,6 +22,8 @@ import { type ControlLimits, ControlServer } from "./control/server.ts";
 import { Counters } from "./counters.ts";
 import { HealthCapability } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
+import { JobService } from "./jobs/mod.ts";
+import { MqttCapability, ReplyService } from "./mqtt/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
 import { buildStatsPipeline } from "./uplink/mod.ts";
 import { VERSION } from "./version.ts";
@@ -51,7 +54,22 @@ export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   // The collector pushes into the spool (with `no-cache`, straight to the uplink).
   const stats = buildStatsPipeline(ctx);
-  return [...stats.capabilities, new Collector(ctx, stats.sink), new HealthCapability(ctx)];
+  // Replies outlive both the session and the jobs: started before them, stopped after.
+  const replies = new ReplyService(ctx);
+  const mqtt = mqttEnabled(ctx.config)
+    ? new MqttCapability(ctx, replies, (payload): void => jobs.receive(payload))
+    : undefined;
+  const health = new HealthCapability(ctx, mqtt ? { mqttConnected: () => mqtt.connected } : {});
+  const jobs = new JobService(ctx, { replies: replies.channel, connectivity: health });
+  return [
+    ...stats.capabilities,
+    new Collector(ctx, stats.sink),
+    health,
+    replies,
+    jobs,
+    // Last: jobs queued on the broker for our persistent session find the jobs ready.
+    ...(mqtt ? [mqtt] : []),
+  ];
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

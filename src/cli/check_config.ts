@@ -2,6 +2,7 @@ import {
   capabilityNeeds,
   loadConfigFile,
   permissionFlags,
+  PRESET_V8_FLAGS,
   presetNeeds,
   redactConfig,
 } from "../config/mod.ts";
@@ -30,7 +31,7 @@ export async function checkConfig(argv: string[], io: CliOutput): Promise<number
       controlSocket: values["control-socket"] ?? loaded.config.control_socket,
       provisioning: values["init-url"] !== undefined,
     });
-    io.out(permissionFlags(presetNeeds(needs), loaded.config).join(" "));
+    io.out([PRESET_V8_FLAGS, ...permissionFlags(presetNeeds(needs), loaded.config)].join(" "));
     return 0;
   }
   io.out(JSON.stringify(redactConfig(loaded.config), null, 2));

@@ -17,6 +17,7 @@ export {
   mqttEnabled,
   type Needs,
   permissionFlags,
+  PRESET_V8_FLAGS,
   presetNeeds,
   type RunContext,
 } from "./permissions.ts";

@@ -157,6 +157,7 @@ const idleRss: number[] = [];
 const agentConnect: number[] = [];
 const bareConnect: number[] = [];
 let leak = { before: 0, after: 0 };
+const leakTrend: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   idleRss.push(await baselineRss());
   await withAgent(async (running) => {
@@ -171,8 +172,12 @@ for (let run = 0; run < RUNS; run++) {
     // is not counted as a leak.
     await load(running, replies, Math.min(1000, LEAK), "warmup");
     leak.before = await settledRss(running.agent.child.pid);
-    await load(running, replies, LEAK, "leak");
-    leak = { ...leak, after: await settledRss(running.agent.child.pid) };
+    // In fifths, to tell a plateau (allocator high-water marks) from a steady climb.
+    for (let part = 0; part < 5; part++) {
+      await load(running, replies, Math.round(LEAK / 5), `leak${part}`);
+      leakTrend.push(await settledRss(running.agent.child.pid));
+    }
+    leak = { ...leak, after: leakTrend[leakTrend.length - 1] };
   });
 }
 
@@ -205,4 +210,9 @@ const rows: BenchRow[] = [
   },
 ];
 printTable(rows);
+console.log(
+  `leak run, RSS before and after each fifth: ${
+    [leak.before, ...leakTrend].map((kb) => mb(kb).toFixed(1)).join(" → ")
+  } MB`,
+);
 console.log(JSON.stringify({ bench: "footprint", results: rows }));

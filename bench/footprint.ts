@@ -15,8 +15,8 @@
 import { BUNDLE, bundle, DENO, presetFlags } from "../scripts/bundle.ts";
 import { baselineRss, median, rssKb } from "../scripts/footprint.ts";
 import { controlRequest } from "../src/control/client.ts";
-import { MAC, STARTED, startStatsApi, testConfig } from "../tests/support/hardened_run.ts";
-import { startBroker, subscribe, type Subscriber, until } from "../tests/support/mosquitto.ts";
+import { hardenedSetup, MAC, STARTED } from "../tests/support/hardened_run.ts";
+import { subscribe, type Subscriber, until } from "../tests/support/mosquitto.ts";
 import { type LedgeProcess, spawnLedge, tempDir, watchLines } from "../tests/support/process.ts";
 import { type BenchRow, printTable } from "./run.ts";
 
@@ -36,15 +36,8 @@ interface RunningAgent {
 
 /** Runs the bundled agent under its preset for the duration of `use`. */
 async function withAgent<T>(use: (running: RunningAgent) => Promise<T>): Promise<T> {
-  await using dir = await tempDir("ledge-bench-");
-  await using broker = await startBroker();
-  await using api = startStatsApi();
-  const config = `${dir.path}/config.json`;
-  const socket = `${dir.path}/ledge.sock`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify(testConfig(dir.path, broker.port, api.url, socket)),
-  );
+  await using setup = await hardenedSetup();
+  const { broker, config, socket } = setup;
   const flags = await presetFlags(config);
   const started = performance.now();
   const agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {

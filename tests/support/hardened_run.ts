@@ -9,7 +9,7 @@
  */
 import { DENO, presetFlags } from "../../scripts/bundle.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { publish, startBroker, subscribe } from "./mosquitto.ts";
+import { type Broker, publish, startBroker, subscribe } from "./mosquitto.ts";
 import {
   type LedgeProcess,
   spawnLedge,
@@ -30,21 +30,38 @@ export interface HardenedRunOptions {
   onStarted?: (agent: LedgeProcess) => Promise<void>;
 }
 
-const MAC = "AA-BB-CC-00-00-01";
-const STARTED = /"message":"agent started"/;
+export const MAC = "AA-BB-CC-00-00-01";
+export const STARTED = /"message":"agent started"/;
 /** Log lines of a capability the preset starved: what this run exists to catch. */
 const STARVED = /disabled: permission missing|failed to start/;
 
-export async function hardenedRun(options: HardenedRunOptions, step: StepRunner): Promise<void> {
-  await using dir = await tempDir("ledge-preset-");
-  await using broker = await startBroker();
-  await using api = startStatsApi();
+export interface HardenedSetup extends AsyncDisposable {
+  broker: Broker;
+  api: StatsApi;
+  /** The config file (`testConfig`) and the control socket it names. */
+  config: string;
+  socket: string;
+}
+
+/** A private mosquitto, a stats API and a config for them; disposing removes all three. */
+export async function hardenedSetup(): Promise<HardenedSetup> {
+  await using stack = new AsyncDisposableStack();
+  const dir = stack.use(await tempDir("ledge-preset-"));
+  const broker = stack.use(await startBroker());
+  const api = stack.use(startStatsApi());
   const config = `${dir.path}/config.json`;
   const socket = `${dir.path}/ledge.sock`;
   await Deno.writeTextFile(
     config,
     JSON.stringify(testConfig(dir.path, broker.port, api.url, socket)),
   );
+  const owned = stack.move();
+  return { broker, api, config, socket, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+export async function hardenedRun(options: HardenedRunOptions, step: StepRunner): Promise<void> {
+  await using setup = await hardenedSetup();
+  const { broker, api, config, socket } = setup;
   const flags = await presetFlags(config, options.script);
   const agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {
     flags,
@@ -157,7 +174,7 @@ async function ctl(flags: string[], script: string, socket: string, command: str
   return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
 }
 
-interface StatsApi extends AsyncDisposable {
+export interface StatsApi extends AsyncDisposable {
   url: string;
   /** One line per request received: `METHOD PATH BYTES`. */
   requests: WatchedLines;

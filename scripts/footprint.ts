@@ -14,7 +14,7 @@ import { tempDir, watchLines } from "../tests/support/process.ts";
 const RUNS = 3;
 
 /** Resident memory of a live process, in KB (Deno grants another's /proc only with -A). */
-async function rssKb(pid: number): Promise<number> {
+export async function rssKb(pid: number): Promise<number> {
   return Number((await run("ps", ["-o", "rss=", "-p", String(pid)])).trim());
 }
 
@@ -32,7 +32,7 @@ async function agentRss(): Promise<number> {
   return rss;
 }
 
-async function baselineRss(): Promise<number> {
+export async function baselineRss(): Promise<number> {
   await using dir = await tempDir("ledge-footprint-");
   const script = `${dir.path}/idle.js`;
   await Deno.writeTextFile(
@@ -53,7 +53,7 @@ async function baselineRss(): Promise<number> {
   return rss;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }

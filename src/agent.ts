@@ -10,6 +10,7 @@ import {
   type Config,
   loadConfigFile,
   missingPermissions,
+  mqttEnabled,
   redactConfig,
   resolveMac,
   secretValues,
@@ -20,6 +21,8 @@ import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { Counters } from "./counters.ts";
 import { HealthCapability } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
+import { JobService } from "./jobs/mod.ts";
+import { MqttCapability, ReplyService } from "./mqtt/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
 import { buildStatsPipeline } from "./uplink/mod.ts";
 import { VERSION } from "./version.ts";
@@ -45,7 +48,21 @@ export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   // The collector pushes into the spool (with `no-cache`, straight to the uplink).
   const stats = buildStatsPipeline(ctx);
-  return [...stats.capabilities, new Collector(ctx, stats.sink), new HealthCapability(ctx)];
+  const replies = new ReplyService(ctx);
+  // Jobs use their default Connectivity (a TCP probe of the health target) until health lands.
+  const jobs = new JobService(ctx, { replies: replies.channel });
+  const capabilities: Capability[] = [
+    ...stats.capabilities,
+    new Collector(ctx, stats.sink),
+    new HealthCapability(ctx),
+    replies,
+    jobs,
+  ];
+  if (mqttEnabled(ctx.config)) {
+    // Jobs start before the session, so that jobs queued on the broker find them ready.
+    capabilities.push(new MqttCapability(ctx, replies, (payload) => jobs.receive(payload)));
+  }
+  return capabilities;
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };

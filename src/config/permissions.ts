@@ -10,6 +10,7 @@ export type CapabilityName =
   | "log"
   | "control"
   | "mqtt"
+  | "replies"
   | "jobs"
   | "collect"
   | "spool"
@@ -117,6 +118,15 @@ export function capabilityNeeds(
           }
           : {},
       ),
+    },
+    replies: {
+      flags: needs({
+        read: [config.state_dir],
+        write: [config.state_dir],
+        net: config.rest ? [config.api_url, config.backup_url].map((u) => u && urlHostPort(u)) : [],
+      }),
+      // Without the API's net permission, REST replies wait in the outbox.
+      gate: { read: [config.state_dir], write: [config.state_dir] },
     },
     jobs: {
       // /bin/sh also in allow-list mode: recovery_cmd is a shell command, and the shell's

@@ -1,0 +1,24 @@
+/**
+ * Reconnect delays: exponential backoff with full jitter, so a fleet that lost its broker
+ * at the same moment does not come back in lock-step.
+ */
+
+const BASE_MS = 1000;
+
+/**
+ * The delay before reconnect attempt `attempt` (0 for the first after a loss): a uniform
+ * draw from [0, min(max, 1 s × 2^attempt)).
+ *
+ * ```ts
+ * reconnectDelayMs(0, 60, () => 0.5); // 500
+ * reconnectDelayMs(10, 60, () => 0.5); // 30000
+ * ```
+ */
+export function reconnectDelayMs(
+  attempt: number,
+  reconnectMaxS: number,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(reconnectMaxS * 1000, BASE_MS * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * ceiling);
+}

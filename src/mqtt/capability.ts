@@ -1,0 +1,200 @@
+/**
+ * The `mqtt` capability: the session to the broker, SocketMan's presence and pings on
+ * `status/...`, jobs in from `sub/...`, and the publisher the `replies` capability sends
+ * through. Built from the context; nothing global.
+ */
+import type { Capability, CapabilityContext } from "../capability.ts";
+import type { Config } from "../config/mod.ts";
+import type { ReplyKind } from "../jobs/reply.ts";
+import { type ReplyService, restTarget } from "./replies.ts";
+import { postJson, type RestTarget } from "./rest.ts";
+import { MqttSession, type SessionTls, within } from "./session.ts";
+import {
+  clientIdFor,
+  type JobTopics,
+  jobTopics,
+  pingEvent,
+  presenceEvent,
+  redactTopic,
+} from "./topics.ts";
+
+const STOP_PUBLISH_MS = 1000;
+
+/**
+ * Where job payloads go. When it returns a promise, the broker's copy is acknowledged once
+ * it settles (the job journaled), so a crash before that gets the job re-delivered.
+ */
+export type JobSink = (payload: Uint8Array) => void | Promise<void>;
+
+export class MqttCapability implements Capability {
+  readonly name = "mqtt" as const;
+
+  readonly #ctx: CapabilityContext;
+  readonly #replies: ReplyService;
+  readonly #onJob: JobSink;
+  readonly #rest: RestTarget | undefined;
+  #session: MqttSession | undefined;
+  #topics: JobTopics | undefined;
+  #clientId = "";
+  /** Aborted on stop: ends the ping loop. */
+  #stopping = new AbortController();
+
+  constructor(ctx: CapabilityContext, replies: ReplyService, onJob: JobSink) {
+    this.#ctx = ctx;
+    this.#replies = replies;
+    this.#onJob = onJob;
+    this.#rest = restTarget(ctx.config);
+  }
+
+  async start(): Promise<void> {
+    const { config, mac, log, io } = this.#ctx;
+    if (!mac) throw new Error("no device MAC (set mac or mac_file): topics need it");
+    if (!config.topic || !config.key) {
+      throw new Error("topic and key are needed for the MQTT topics");
+    }
+    const topics = jobTopics(config.topic, config.key, mac);
+    const clientId = clientIdFor(mac);
+    this.#clientId = clientId;
+    const tls = config.tls ? await readTls(config, (p) => io.fs.readTextFile(p)) : undefined;
+    this.#topics = topics;
+    const session = new MqttSession(
+      {
+        host: config.mqtt_host!,
+        port: config.port,
+        tls,
+        username: config.username,
+        password: config.password,
+        clientId,
+        keepaliveS: config.keepalive,
+        clean: config.qos === 0,
+        reconnectMaxS: config.reconnect_max,
+        subscription: { topic: topics.sub, qos: config.qos },
+        will: {
+          topic: topics.status,
+          payload: () => this.#presence(false),
+        },
+      },
+      {
+        onConnect: () => {
+          this.#publishStatus(this.#presence(true));
+          this.#replies.channel.drain();
+        },
+        onMessage: (topic, payload) => {
+          if (topic === topics.sub) return this.#onJob(payload);
+          log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
+        },
+      },
+      { log: log.child("mqtt"), counters: this.#ctx.counters, clock: io.clock },
+    );
+    this.#session = session;
+    this.#registerCommands();
+    this.#replies.attachMqtt({
+      ready: () => session.connected,
+      deliver: (kind, reply) => this.#publishReply(kind, JSON.stringify(reply)),
+    });
+    await session.start();
+    this.#stopping = new AbortController();
+    if (!config["no-ping"]) void this.#pingLoop(config["ping-interval"] * 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    const session = this.#session;
+    this.#session = undefined;
+    this.#replies.attachMqtt(undefined);
+    if (session?.connected && this.#topics) {
+      // Leaving on purpose: the broker drops the will, so say it ourselves.
+      const offline = session.publish(this.#topics.status, this.#presence(false));
+      await within(this.#ctx.io.clock, STOP_PUBLISH_MS, offline);
+    }
+    await session?.stop();
+  }
+
+  state(): string {
+    const session = this.#session;
+    if (!session) return "stopped";
+    return `${session.connected ? "connected to" : "connecting to"} ${session.info().broker}`;
+  }
+
+  #nowS(): number {
+    return Math.floor(this.#ctx.io.clock.now() / 1000);
+  }
+
+  #presence(online: boolean): string {
+    return JSON.stringify(
+      presenceEvent(this.#ctx.config.app, this.#clientId, online, this.#nowS()),
+    );
+  }
+
+  #publishReply(kind: ReplyKind, payload: string): Promise<void> {
+    const session = this.#session;
+    const topics = this.#topics;
+    if (!session || !topics) return Promise.reject(new Error("mqtt not started"));
+    return session.publish(kind === "delivery" ? topics.delivery : topics.pub, payload, 1);
+  }
+
+  #publishStatus(message: string): void {
+    if (!this.#session || !this.#topics) return;
+    this.#session.publish(this.#topics.status, message, 1).catch((error) =>
+      this.#ctx.log.debug("status message not sent", { error })
+    );
+  }
+
+  async #pingLoop(intervalMs: number): Promise<void> {
+    const { clock } = this.#ctx.io;
+    while (await clock.sleep(intervalMs, this.#stopping.signal).then(() => true, () => false)) {
+      this.#sendPing();
+    }
+  }
+
+  #sendPing(): void {
+    const ping = pingEvent(this.#ctx.config.app, this.#nowS());
+    if (this.#session?.connected) this.#publishStatus(JSON.stringify(ping));
+    if (this.#rest) {
+      // SocketMan's pings go to api_url only; the backup is for results.
+      postJson(this.#ctx.io.net, { ...this.#rest, urls: this.#rest.urls.slice(0, 1) }, ping)
+        .catch((error) => this.#ctx.log.debug("ping not posted", { error }));
+    }
+  }
+
+  #registerCommands(): void {
+    this.#ctx.commands.register({
+      name: "mqtt-info",
+      description: "broker, client id, topics (key hidden), connected since, messages in/out",
+      capability: "mqtt",
+      run: () => {
+        const topics = this.#topics!;
+        const counters = this.#ctx.counters;
+        return {
+          ...this.#session?.info(),
+          topics: Object.fromEntries(
+            Object.entries(topics).map(([name, topic]) => [name, redactTopic(topic)]),
+          ),
+          "messages-in": counters.get("mqtt-messages-in"),
+          "messages-out": counters.get("mqtt-messages-out"),
+          "replies-waiting": this.#replies.channel.waiting,
+        };
+      },
+    });
+  }
+}
+
+/** The PEM files of the broker connection; a missing file fails the start with its path. */
+async function readTls(
+  config: Config,
+  read: (path: string) => Promise<string>,
+): Promise<SessionTls> {
+  const load = async (path: string | undefined, what: string) => {
+    if (!path) return undefined;
+    try {
+      return await read(path);
+    } catch (error) {
+      throw new Error(`${what} ${path}: ${error instanceof Error ? error.message : error}`);
+    }
+  };
+  return {
+    ca: await load(config.cacrt, "cacrt"),
+    cert: await load(config.client_cert, "client_cert"),
+    key: await load(config.client_key, "client_key"),
+  };
+}

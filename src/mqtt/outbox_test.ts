@@ -1,0 +1,50 @@
+import { assertEquals } from "../../tests/support/assert.ts";
+import { tempDir } from "../../tests/support/process.ts";
+import { Outbox, parseOutbox } from "./outbox.ts";
+
+const reply = (id: string) => ({ kind: "result" as const, reply: { id, event_type: "PROCESSED" } });
+
+Deno.test("the outbox keeps order across a restart and forgets what was sent", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/outbox.jsonl`;
+  const first = new Outbox(path);
+  await first.load();
+  for (const id of ["a", "b", "c"]) await first.append(reply(id));
+  const second = new Outbox(path);
+  await second.load();
+  assertEquals(second.size, 3);
+  assertEquals(second.at(0)?.reply.id, "a");
+  await second.shift(2);
+  const third = new Outbox(path);
+  await third.load();
+  assertEquals([third.size, third.at(0)?.reply.id], [1, "c"]);
+});
+
+Deno.test("the outbox is bounded: the oldest replies are dropped first", async () => {
+  await using dir = await tempDir();
+  const outbox = new Outbox(`${dir.path}/o`, { maxEntries: 2, maxBytes: 1 << 20 });
+  await outbox.load();
+  assertEquals(await outbox.append(reply("a")), 0);
+  await outbox.append(reply("b"));
+  assertEquals(await outbox.append(reply("c")), 1);
+  const reloaded = new Outbox(`${dir.path}/o`);
+  await reloaded.load();
+  assertEquals([reloaded.size, reloaded.at(0)?.reply.id], [2, "b"]);
+  const small = new Outbox(`${dir.path}/s`, { maxEntries: 100, maxBytes: 130 });
+  await small.load();
+  for (const id of ["a", "b", "c"]) await small.append(reply(id));
+  assertEquals(small.size, 2);
+});
+
+Deno.test("a torn last line and foreign lines are skipped, not fatal", () => {
+  const text = [
+    JSON.stringify(reply("a")),
+    '{"kind":"result","reply":{"id":1}}',
+    "not json",
+    JSON.stringify(reply("b")),
+    '{"kind":"res',
+  ].join("\n");
+  const { entries, skipped } = parseOutbox(text);
+  assertEquals(entries.map((e) => e.reply.id), ["a", "b"]);
+  assertEquals(skipped, 3);
+});

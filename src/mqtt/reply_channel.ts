@@ -1,0 +1,136 @@
+/**
+ * The ReplyChannel of src/jobs/reply.ts: a reply goes straight to the transport when it is
+ * up and nothing is waiting; otherwise (or when that fails) it joins the on-disk outbox,
+ * which is drained in order once the transport is back. `send` never fails or blocks.
+ */
+import type { Counters } from "../counters.ts";
+import type { JobReply, ReplyChannel, ReplyKind } from "../jobs/reply.ts";
+import type { Logger } from "../log/logger.ts";
+import { reconnectDelayMs } from "./backoff.ts";
+import type { Outbox, OutboxEntry } from "./outbox.ts";
+
+/** Where replies actually go: the MQTT session, or the REST API. */
+export interface ReplyTransport {
+  /** Whether a send can succeed now (MQTT connected; REST always tries). */
+  ready(): boolean;
+  /** Resolves once the reply is accepted (PUBACK, HTTP 2xx); rejects otherwise. */
+  deliver(kind: ReplyKind, reply: JobReply): Promise<void>;
+}
+
+export interface ReplyChannelOptions {
+  log: Logger;
+  counters: Counters;
+  /** The retry ceiling after a failed drain, in seconds (the config's `reconnect_max`). */
+  retryMaxS: number;
+}
+
+export const REPLY_COUNTERS = ["replies-sent", "replies-queued", "replies-dropped"];
+
+export class OutboxReplyChannel implements ReplyChannel {
+  #opened: Promise<void> | undefined;
+  /** Every outbox operation runs on this chain, one after the other. */
+  #chain: Promise<void> = Promise.resolve();
+  #failures = 0;
+  /** Replies handed to the outbox whose append has not run yet: they count as waiting. */
+  #appending = 0;
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly transport: ReplyTransport,
+    private readonly outbox: Outbox,
+    private readonly options: ReplyChannelOptions,
+  ) {
+    options.counters.declare(...REPLY_COUNTERS);
+  }
+
+  /** Loads what a previous run left and starts sending it; idempotent. */
+  open(): Promise<void> {
+    if (this.#opened) return this.#opened;
+    this.#opened = this.#run(async () => {
+      const { skipped } = await this.outbox.load();
+      if (skipped > 0) this.options.log.warn("outbox: unreadable entries skipped", { skipped });
+      if (this.outbox.size > 0) {
+        this.options.log.info("outbox: replies waiting from before", { count: this.outbox.size });
+      }
+    });
+    this.drain();
+    return this.#opened;
+  }
+
+  /** Replies waiting to be sent. */
+  get waiting(): number {
+    return this.outbox.size + this.#appending;
+  }
+
+  send(kind: ReplyKind, reply: JobReply): void {
+    const entry = { kind, reply };
+    const direct = this.#opened !== undefined && this.waiting === 0 && this.#failures === 0 &&
+      this.transport.ready();
+    if (!direct) return this.#enqueue(entry);
+    this.transport.deliver(kind, reply).then(
+      () => this.options.counters.inc("replies-sent"),
+      () => this.#enqueue(entry),
+    );
+  }
+
+  /** Sends what waits, in order; called on reconnect and after a failed attempt. */
+  drain(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#retry);
+    this.#run(async () => {
+      let sent = 0;
+      try {
+        while (sent < this.outbox.size && this.transport.ready() && !this.#closed) {
+          const { kind, reply } = this.outbox.at(sent)!;
+          await this.transport.deliver(kind, reply);
+          sent++;
+          this.options.counters.inc("replies-sent");
+        }
+        this.#failures = 0;
+      } catch (error) {
+        this.options.log.debug("outbox: send failed, will retry", { error });
+        this.#scheduleRetry();
+      } finally {
+        await this.outbox.shift(sent);
+      }
+    });
+  }
+
+  /** Stops retrying and waits for the outbox writes in progress. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    await this.#chain;
+  }
+
+  #enqueue(entry: OutboxEntry): void {
+    this.options.counters.inc("replies-queued");
+    this.open();
+    this.#appending++;
+    this.#run(async () => {
+      this.#appending--;
+      const dropped = await this.outbox.append(entry);
+      if (dropped > 0) {
+        this.options.counters.inc("replies-dropped", dropped);
+        this.options.log.warn("outbox full: oldest replies dropped", { dropped });
+      }
+    });
+    if (this.#failures === 0) this.drain();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#closed) return;
+    const delay = reconnectDelayMs(this.#failures++, this.options.retryMaxS);
+    this.#retry = setTimeout(() => this.drain(), delay);
+  }
+
+  /** Queues `work` on the chain; its failure is logged, never thrown at the caller. */
+  #run(work: () => Promise<void>): Promise<void> {
+    const next = this.#chain.then(work).catch((error) =>
+      this.options.log.error("outbox: write failed", { error })
+    );
+    this.#chain = next;
+    return next;
+  }
+}

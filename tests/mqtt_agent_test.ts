@@ -1,0 +1,214 @@
+/**
+ * The agent as a subprocess with narrow permissions against a private mosquitto: jobs
+ * published with mosquitto_pub, replies and presence read with mosquitto_sub.
+ */
+import { assert, assertEquals, assertMatch } from "./support/assert.ts";
+import { makeCerts } from "./support/certs.ts";
+import { publish, startBroker, subscribe, until } from "./support/mosquitto.ts";
+import { type LedgeProcess, spawnLedge, tempDir } from "./support/process.ts";
+
+const MAC = "AA-BB-CC-00-11-22";
+const KEY = "k3y-s3cr3t";
+const TAIL = `acme/${KEY}/${MAC}`;
+
+async function startAgent(
+  dir: string,
+  port: number,
+  extra: Record<string, unknown> = {},
+  net = `127.0.0.1:${port}`,
+): Promise<LedgeProcess> {
+  const config = `${dir}/config.json`;
+  const state = `${dir}/state`;
+  await Deno.mkdir(state, { recursive: true });
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      mac: MAC,
+      topic: "acme",
+      key: KEY,
+      mqtt_host: "127.0.0.1",
+      port,
+      state_dir: state,
+      reconnect_max: 2,
+      "no-cache": 1,
+      ...extra,
+    }),
+  );
+  const reads = [config, state, ...["cacrt", "client_cert", "client_key"].map((k) => extra[k])]
+    .filter(Boolean);
+  return spawnLedge(["run", `--config=${config}`, "-S", `${dir}/ctl.sock`], {
+    flags: [
+      `--allow-read=${reads.join(",")}`,
+      `--allow-write=${state}`,
+      `--allow-net=${net}`,
+      "--allow-run=/bin/sh",
+    ],
+  });
+}
+
+function job(id: string, msg: string): string {
+  return JSON.stringify({
+    id,
+    timestamp: Math.floor(Date.now() / 1000),
+    meta: { msg, type: "command" },
+  });
+}
+
+/** The JSON payload of a `mosquitto_sub -v` line. */
+function payloadOf(line: string): Record<string, unknown> {
+  return JSON.parse(line.slice(line.indexOf(" ") + 1));
+}
+
+Deno.test("a job round trip; the will on kill -9; a job resent while down is DUPLICATE", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker();
+  await using watch = await subscribe(broker.port, [
+    `status/${TAIL}`,
+    `delivery/${TAIL}`,
+    `pub/${TAIL}`,
+  ]);
+  const runs = `${dir.path}/state/runs`;
+  let agent = await startAgent(dir.path, broker.port);
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 20_000);
+    const connect = payloadOf(await watch.waitFor(/^status\/.*"online":"1"/));
+    assertEquals(connect.app, "socketman");
+    assertEquals(connect.meta, { online: "1", client_id: `ledge-${MAC}` });
+
+    const command = `echo ran >> ${runs}; echo hello`;
+    await publish(broker.port, `sub/${TAIL}`, job("job-1", command));
+    const delivered = payloadOf(await watch.waitFor(/^delivery\/.*"job-1"/));
+    assertEquals([delivered.event_type, delivered.meta], ["DELIVERED", { delivered: true }]);
+    const processed = payloadOf(await watch.waitFor(/^pub\/.*"job-1"/));
+    assertEquals(processed.event_type, "PROCESSED");
+    assertEquals(processed.meta, { msg: "hello\n", type: "command" });
+    assertEquals(processed.exit_code, 0);
+
+    agent.kill("SIGKILL");
+    await agent.status;
+    const will = payloadOf(await watch.waitFor(/^status\/.*"online":"0"/));
+    assertEquals(will.meta, { online: "0", client_id: `ledge-${MAC}` });
+
+    // Sent while the agent is down: the persistent session (clean: false) keeps it.
+    await publish(broker.port, `sub/${TAIL}`, job("job-1", command));
+    agent = await startAgent(dir.path, broker.port);
+    const again = await watch.waitFor(/^pub\/.*"job-1".*"DUPLICATE"|^pub\/.*"DUPLICATE".*"job-1"/);
+    assertEquals(payloadOf(again).event_type, "DUPLICATE");
+    assertEquals(await Deno.readTextFile(runs), "ran\n");
+    assert(agent.lines.every((l) => !l.includes(KEY)), agent.lines.join("\n"));
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("the broker killed while a job runs: the reply arrives once it is back", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker({ persistent: true });
+  // A persistent subscriber: the broker keeps its messages across the restart.
+  await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`], [
+    "-c",
+    "-i",
+    "ledge-test-watch",
+  ]);
+  const go = `${dir.path}/state/go`;
+  const agent = await startAgent(dir.path, broker.port);
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 20_000);
+    const command = `while [ ! -e ${go} ]; do sleep 0.05; done; echo finished`;
+    await publish(broker.port, `sub/${TAIL}`, job("job-2", command));
+    await watch.waitFor(/^delivery\/.*"job-2"/);
+    await broker.kill();
+    await agent.waitFor(/WARN mqtt disconnected from broker/);
+    await Deno.writeTextFile(go, "");
+    const outbox = `${dir.path}/state/outbox.jsonl`;
+    await until(
+      async () => (await Deno.readTextFile(outbox).catch(() => "")).includes("job-2"),
+      "the reply in the outbox",
+    );
+    await broker.restart();
+    const processed = payloadOf(await watch.waitFor(/^pub\/.*"job-2"/, 20_000));
+    assertEquals(processed.event_type, "PROCESSED");
+    assertEquals((processed.meta as { msg: string }).msg, "finished\n");
+    await until(async () => (await Deno.readTextFile(outbox)).trim() === "", "the outbox to empty");
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("mTLS: accepted with a client certificate, refused without, and the CA is checked", async () => {
+  await using dir = await tempDir();
+  await using certsDir = await tempDir();
+  const certs = await makeCerts(certsDir.path);
+  await using broker = await startBroker({
+    listener: [
+      `cafile ${certs.ca}`,
+      `certfile ${certs.serverCert}`,
+      `keyfile ${certs.serverKey}`,
+      "require_certificate true",
+    ],
+  });
+  const tls = { tls: true, cacrt: certs.ca };
+  const mutual = { ...tls, client_cert: certs.clientCert, client_key: certs.clientKey };
+  const accepted = await startAgent(`${dir.path}/a`, broker.port, mutual);
+  const noClientCert = await startAgent(`${dir.path}/b`, broker.port, { ...tls, debug: 1 });
+  const wrongCa = await startAgent(`${dir.path}/c`, broker.port, {
+    ...mutual,
+    cacrt: certs.otherCa,
+    insecure: 1, // for API requests only: never the broker
+    debug: 1,
+  });
+  // No cacrt: the default store, which does not know our test CA.
+  const noCa = await startAgent(`${dir.path}/d`, broker.port, {
+    ...mutual,
+    cacrt: undefined,
+    debug: 1,
+  });
+  const refusals = [
+    [noClientCert, /CertificateRequired/],
+    [wrongCa, /self-signed/],
+    [noCa, /self-signed|UnknownIssuer/],
+  ] as const;
+  try {
+    await accepted.waitFor(/INFO mqtt connected to broker/, 20_000);
+    // The refused ones keep trying: each has failed twice without ever connecting.
+    for (const [agent, why] of refusals) {
+      await until(() => agent.lines.filter((l) => /reconnecting/.test(l)).length >= 2, "retries");
+      assert(!agent.lines.some((l) => /connected to broker/.test(l)), agent.lines.join("\n"));
+      const refused = agent.lines.find((l) => /WARN mqtt cannot connect to broker/.test(l));
+      assertMatch(refused ?? agent.lines.join("\n"), why);
+    }
+  } finally {
+    for (const agent of [accepted, noClientCert, wrongCa, noCa]) {
+      agent.kill();
+      await agent.status;
+    }
+  }
+});
+
+Deno.test("wrong credentials: one clear log line, then backoff rather than a tight loop", async () => {
+  await using dir = await tempDir();
+  const password = "right-horse-battery";
+  await using broker = await startBroker({ users: { device: password } });
+  const agent = await startAgent(dir.path, broker.port, {
+    username: "device",
+    password: "wrong-horse-battery",
+    reconnect_max: 1,
+  });
+  const started = performance.now();
+  try {
+    const refusals = () => broker.log().match(/not authori[sz]ed/g)?.length ?? 0;
+    await until(() => refusals() >= 4, "four refused attempts", 30_000);
+    const elapsed = performance.now() - started;
+    // With reconnect_max 1 the mean wait is ~0.5 s; a tight loop would be hundreds a second.
+    assert(refusals() <= elapsed / 100 + 2, `${refusals()} attempts in ${elapsed} ms`);
+    const lines = agent.lines.filter((l) => /broker refused credentials/.test(l));
+    assertEquals(lines.length, 1, agent.lines.join("\n"));
+    assertMatch(lines[0], /^ERROR mqtt broker refused credentials .*username=device/);
+    assert(agent.lines.every((l) => !l.includes("wrong-horse")), agent.lines.join("\n"));
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});

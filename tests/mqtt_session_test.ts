@@ -1,0 +1,82 @@
+/**
+ * The mqtt capability in-process against a private mosquitto: presence, jobs in, replies
+ * out, and the outbox across a broker crash. The jobs service is a stand-in here.
+ */
+import { assert, assertEquals } from "./support/assert.ts";
+import { publish, startBroker, subscribe, until } from "./support/mosquitto.ts";
+import { tempDir } from "./support/process.ts";
+import { testConfig, testContext } from "./support/agent.ts";
+import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
+
+const MAC = "AA-BB-CC-00-11-22";
+const TAIL = `acme/s3cr3tkey/${MAC}`;
+
+Deno.test("session: presence, a job in, replies out, outbox across a broker crash", async () => {
+  await using broker = await startBroker();
+  await using state = await tempDir();
+  await using watch = await subscribe(broker.port, [
+    `status/${TAIL}`,
+    `delivery/${TAIL}`,
+    `pub/${TAIL}`,
+  ]);
+  const ctx = testContext(testConfig({
+    topic: "acme",
+    key: "s3cr3tkey",
+    mac: MAC,
+    mqtt_host: "127.0.0.1",
+    port: broker.port,
+    state_dir: state.path,
+    reconnect_max: 2,
+  }));
+  const replies = new ReplyService(ctx);
+  const jobs: string[] = [];
+  const mqtt = new MqttCapability(ctx, replies, (job) => {
+    jobs.push(new TextDecoder().decode(job));
+  });
+  await replies.start();
+  await mqtt.start();
+  try {
+    const connect = JSON.parse(
+      (await watch.waitFor(/^status\/.* \{/)).split(" ").slice(1).join(" "),
+    );
+    assertEquals(connect.event_type, "CONNECT");
+    assertEquals(connect.meta, { online: "1", client_id: `ledge-${MAC}` });
+
+    await publish(broker.port, `sub/${TAIL}`, '{"id":"j1"}');
+    await until(() => jobs.length === 1, "the job to reach the sink");
+    assertEquals(jobs, ['{"id":"j1"}']);
+    replies.channel.send("delivery", { id: "j1", event_type: "DELIVERED" });
+    replies.channel.send("result", { id: "j1", event_type: "PROCESSED" });
+    await watch.waitFor(/^delivery\/.*"id":"j1"/);
+    await watch.waitFor(/^pub\/.*"id":"j1"/);
+
+    const info = await ctx.commands.execute({ command: "mqtt-info" });
+    const shown = JSON.stringify(info);
+    assert(!shown.includes("s3cr3tkey"), shown);
+    assertEquals(
+      (info["mqtt-info"] as { topics: { sub: string } }).topics.sub,
+      `sub/acme/***/${MAC}`,
+    );
+
+    await broker.kill();
+    await until(() => !mqtt.state().startsWith("connected"), "the session to notice");
+    replies.channel.send("result", { id: "j2", event_type: "PROCESSED" });
+    replies.channel.send("result", { id: "j3", event_type: "PROCESSED" });
+    await until(
+      async () =>
+        (await Deno.readTextFile(`${state.path}/outbox.jsonl`).catch(() => "")).includes("j3"),
+      "the outbox on disk",
+    );
+    await broker.restart();
+    await using again = await subscribe(broker.port, [`pub/${TAIL}`]);
+    const j2 = await again.waitFor(/"id":"j2"/);
+    const j3 = await again.waitFor(/"id":"j3"/);
+    assert(again.messages.indexOf(j2) < again.messages.indexOf(j3), "sent in order");
+    assertEquals(ctx.counters.get("mqtt-connects"), 2);
+    assertEquals(ctx.counters.get("mqtt-disconnects"), 1);
+    assert(ctx.lines.every((l) => !l.includes("s3cr3tkey")), ctx.lines.join("\n"));
+  } finally {
+    await mqtt.stop();
+    await replies.stop();
+  }
+});

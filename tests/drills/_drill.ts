@@ -1,0 +1,80 @@
+/**
+ * What every drill shares: the size (full, or `DRILLS=short` for CI), fleets of in-process
+ * agents that run only jobs over MQTT, and one way of printing figures.
+ */
+import { Agent } from "../../src/agent.ts";
+import type { AgentIo, Capability, CapabilityContext } from "../../src/capability.ts";
+import { JobService } from "../../src/jobs/mod.ts";
+import { memoryLogger } from "../../src/log/logger.ts";
+import { MqttCapability, ReplyService } from "../../src/mqtt/mod.ts";
+import { testConfig } from "../support/agent.ts";
+
+/** `DRILLS=short` runs every drill at a size CI can afford. */
+export const SHORT = Deno.env.get("DRILLS") === "short";
+
+/** Full size, or the short one under `DRILLS=short`. */
+export function size(full: number, short: number): number {
+  return SHORT ? short : full;
+}
+
+/** Prints a drill's figures: one readable line each, then one JSON line for tools. */
+export function report(drill: string, figures: Record<string, unknown>): void {
+  console.log(`drill ${drill}${SHORT ? " (short)" : ""}`);
+  for (const [name, value] of Object.entries(figures)) {
+    console.log(
+      `  ${name.padEnd(28)} ${typeof value === "string" ? value : JSON.stringify(value)}`,
+    );
+  }
+  console.log(JSON.stringify({ drill, short: SHORT, ...figures }));
+}
+
+/** Only what a fleet box needs for jobs: replies, jobs and the session (no collector). */
+export function jobsOverMqtt(ctx: CapabilityContext): Capability[] {
+  const replies = new ReplyService(ctx);
+  const jobs = new JobService(ctx, { replies: replies.channel });
+  return [replies, jobs, new MqttCapability(ctx, replies, (payload) => jobs.receive(payload))];
+}
+
+/** A distinct MAC per box: `02-00-00-00-HH-LL`. */
+export function macOf(index: number): string {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
+  return `02-00-00-00-${hex(index >> 8)}-${hex(index & 0xff)}`;
+}
+
+export interface Box {
+  agent: Agent;
+  mac: string;
+  lines: string[];
+}
+
+/** One in-process box with its own state dir, no control socket and a quiet logger. */
+export async function startBox(
+  index: number,
+  dir: string,
+  keys: Record<string, unknown>,
+  io?: Partial<AgentIo>,
+): Promise<Box> {
+  const mac = macOf(index);
+  const state = `${dir}/box-${index}`;
+  await Deno.mkdir(state, { recursive: true });
+  const config = testConfig({
+    mac,
+    topic: "fleet",
+    key: "k3y",
+    mqtt_host: "127.0.0.1",
+    state_dir: state,
+    "no-ping": 1,
+    "no-cache": 1,
+    ...keys,
+  });
+  const { log, lines } = memoryLogger("warn");
+  const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io }, jobsOverMqtt);
+  await agent.start();
+  return { agent, mac, lines };
+}
+
+/** Resident set size in bytes (Linux /proc), after a full GC when the runtime allows it. */
+export function rss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return Deno.memoryUsage().rss;
+}

@@ -72,9 +72,3 @@ export async function startBox(
   await agent.start();
   return { agent, mac, lines };
 }
-
-/** Resident set size in bytes (Linux /proc), after a full GC when the runtime allows it. */
-export function rss(): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  return Deno.memoryUsage().rss;
-}

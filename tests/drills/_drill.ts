@@ -8,6 +8,8 @@ import { JobService } from "../../src/jobs/mod.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
 import { MqttCapability, ReplyService } from "../../src/mqtt/mod.ts";
 import { testConfig } from "../support/agent.ts";
+import { FakeClock } from "../support/fake_clock.ts";
+import { until } from "../support/mosquitto.ts";
 
 /** `DRILLS=short` runs every drill at a size CI can afford. */
 export const SHORT = Deno.env.get("DRILLS") === "short";
@@ -22,7 +24,7 @@ export function report(drill: string, figures: Record<string, unknown>): void {
   console.log(`drill ${drill}${SHORT ? " (short)" : ""}`);
   for (const [name, value] of Object.entries(figures)) {
     console.log(
-      `  ${name.padEnd(28)} ${typeof value === "string" ? value : JSON.stringify(value)}`,
+      `  ${name.padEnd(36)} ${typeof value === "string" ? value : JSON.stringify(value)}`,
     );
   }
   console.log(JSON.stringify({ drill, short: SHORT, ...figures }));
@@ -71,4 +73,40 @@ export async function startBox(
   const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io }, jobsOverMqtt);
   await agent.start();
   return { agent, mac, lines };
+}
+
+/** A fake clock whose wall time can be stepped, as NTP does; the monotonic time never is. */
+export class SteppingClock extends FakeClock {
+  #offset = 0;
+
+  override now(): number {
+    return super.now() + this.#offset;
+  }
+
+  /** Steps the wall clock by `ms` (negative: back). */
+  step(ms: number): void {
+    this.#offset += ms;
+  }
+}
+
+/**
+ * Moves simulated time on by `stepMs` at a time, giving real I/O its turn in between,
+ * until `check` holds; fails after `timeoutMs` of real time.
+ */
+export async function advanceUntil(
+  clock: FakeClock,
+  check: () => boolean,
+  what: string,
+  stepMs = 1000,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await until(
+    async () => {
+      if (check()) return true;
+      await clock.advance(stepMs);
+      return check();
+    },
+    what,
+    timeoutMs,
+  );
 }

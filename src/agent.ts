@@ -59,7 +59,14 @@ export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   const mqtt = mqttEnabled(ctx.config)
     ? new MqttCapability(ctx, replies, (payload): void => jobs.receive(payload))
     : undefined;
-  const health = new HealthCapability(ctx, mqtt ? { mqttConnected: () => mqtt.connected } : {});
+  const health = new HealthCapability(ctx, {
+    mqttConnected: mqtt ? () => mqtt.connected : undefined,
+    // Samples batched in memory reach the disk before the box goes down.
+    beforeReboot: async () => await stats.spool?.spool?.commit(),
+    // Back online: the cache goes up now, not at the next upload interval.
+    onOnline: () => stats.uplink.trigger(),
+    agentStartedAt: ctx.agentStartedAt,
+  });
   const jobs = new JobService(ctx, { replies: replies.channel, connectivity: health });
   return [
     ...stats.capabilities,
@@ -184,6 +191,7 @@ export class Agent {
       counters: this.counters,
       commands: this.commands,
       io: this.io,
+      agentStartedAt: this.startedAt,
     });
     const needs = this.#needs();
     for (const capability of this.#capabilities) {

@@ -57,7 +57,7 @@ export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   // Replies outlive both the session and the jobs: started before them, stopped after.
   const replies = new ReplyService(ctx);
   const mqtt = mqttEnabled(ctx.config)
-    ? new MqttCapability(ctx, replies, (payload): void => jobs.receive(payload))
+    ? new MqttCapability(ctx, replies, (payload): Promise<void> => jobs.receive(payload))
     : undefined;
   const health = new HealthCapability(ctx, {
     mqttConnected: mqtt ? () => mqtt.connected : undefined,

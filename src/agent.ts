@@ -18,6 +18,7 @@ import {
 } from "./config/mod.ts";
 import { Collector } from "./collect/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
+import { type ControlLimits, ControlServer } from "./control/server.ts";
 import { Counters } from "./counters.ts";
 import { HealthCapability } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
@@ -39,7 +40,12 @@ export interface AgentOptions {
   provisioning?: boolean;
   /** Reads the config again on reload; default: the file at `configPath`. */
   loadConfig?: () => Promise<Validation>;
+  /** Control socket limits (tests shorten the timeouts). */
+  controlLimits?: Partial<ControlLimits>;
 }
+
+/** The agent cannot run as asked (the control socket is taken): `ledge run` exits 1. */
+export class AgentStartError extends Error {}
 
 /** Builds the capabilities of one config, in start order. */
 export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
@@ -48,21 +54,29 @@ export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
 export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   // The collector pushes into the spool (with `no-cache`, straight to the uplink).
   const stats = buildStatsPipeline(ctx);
+  // Replies outlive both the session and the jobs: started before them, stopped after.
   const replies = new ReplyService(ctx);
-  // Jobs use their default Connectivity (a TCP probe of the health target) until health lands.
-  const jobs = new JobService(ctx, { replies: replies.channel });
-  const capabilities: Capability[] = [
+  const mqtt = mqttEnabled(ctx.config)
+    ? new MqttCapability(ctx, replies, (payload): Promise<void> => jobs.receive(payload))
+    : undefined;
+  const health = new HealthCapability(ctx, {
+    mqttConnected: mqtt ? () => mqtt.connected : undefined,
+    // Samples batched in memory reach the disk before the box goes down.
+    beforeReboot: async () => await stats.spool?.spool?.commit(),
+    // Back online: the cache goes up now, not at the next upload interval.
+    onOnline: () => stats.uplink.trigger(),
+    agentStartedAt: ctx.agentStartedAt,
+  });
+  const jobs = new JobService(ctx, { replies: replies.channel, connectivity: health });
+  return [
     ...stats.capabilities,
     new Collector(ctx, stats.sink),
-    new HealthCapability(ctx),
+    health,
     replies,
     jobs,
+    // Last: jobs queued on the broker for our persistent session find the jobs ready.
+    ...(mqtt ? [mqtt] : []),
   ];
-  if (mqttEnabled(ctx.config)) {
-    // Jobs start before the session, so that jobs queued on the broker find them ready.
-    capabilities.push(new MqttCapability(ctx, replies, (payload) => jobs.receive(payload)));
-  }
-  return capabilities;
 }
 
 export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };
@@ -79,6 +93,8 @@ export class Agent {
   #config: Config;
   #mac: string | undefined;
   #capabilities: Capability[] = [];
+  /** Started once before the others and stopped last: it survives reloads. */
+  #control: ControlServer | undefined;
   #running = new Set<string>();
   #off = new Map<string, string>();
   #resolveStopped!: () => void;
@@ -118,7 +134,54 @@ export class Agent {
     return this.#running.has(name);
   }
 
+  /** Starts the control socket, then the capabilities. Throws AgentStartError. */
   async start(): Promise<void> {
+    await this.#startControl();
+    await this.#startCapabilities();
+    this.log.info("agent started", {
+      version: VERSION,
+      running: [...this.#running].join(",") || "none",
+    });
+  }
+
+  #needs() {
+    return capabilityNeeds(this.#config, {
+      configPath: this.options.configPath,
+      controlSocket: this.controlSocket,
+      provisioning: this.options.provisioning ?? false,
+    });
+  }
+
+  /** False, with one log line, when a permission the capability needs is missing. */
+  #permitted(name: CapabilityName, needs: ReturnType<typeof capabilityNeeds>): boolean {
+    const missing = missingPermissions(needs[name]);
+    if (missing.length === 0) return true;
+    this.#off.set(name, `disabled: missing ${missing.join(" ")}`);
+    this.log.warn(`${name} disabled: permission missing`, { missing: missing.join(" ") });
+    return false;
+  }
+
+  async #startControl(): Promise<void> {
+    const path = this.controlSocket;
+    if (path === null || !this.#permitted("control", this.#needs())) return;
+    const control = new ControlServer({
+      path,
+      group: this.#config.control_socket_group,
+      log: this.log,
+      counters: this.counters,
+      commands: this.commands,
+      limits: this.options.controlLimits,
+    });
+    try {
+      await control.start();
+    } catch (error) {
+      throw new AgentStartError(`control socket ${path}: ${describe(error)}`);
+    }
+    this.#control = control;
+    this.#running.add(control.name);
+  }
+
+  async #startCapabilities(): Promise<void> {
     this.log.core.setSecrets(secretValues(this.#config));
     this.#mac = await resolveMac(this.#config, (p) => this.io.fs.readTextFile(p));
     this.#capabilities = this.build({
@@ -128,21 +191,11 @@ export class Agent {
       counters: this.counters,
       commands: this.commands,
       io: this.io,
+      agentStartedAt: this.startedAt,
     });
-    const needs = capabilityNeeds(this.#config, {
-      configPath: this.options.configPath,
-      controlSocket: this.controlSocket,
-      provisioning: this.options.provisioning ?? false,
-    });
+    const needs = this.#needs();
     for (const capability of this.#capabilities) {
-      const missing = missingPermissions(needs[capability.name]);
-      if (missing.length > 0) {
-        this.#off.set(capability.name, `disabled: missing ${missing.join(" ")}`);
-        this.log.warn(`${capability.name} disabled: permission missing`, {
-          missing: missing.join(" "),
-        });
-        continue;
-      }
+      if (!this.#permitted(capability.name, needs)) continue;
       try {
         await capability.start();
         this.#running.add(capability.name);
@@ -151,10 +204,6 @@ export class Agent {
         this.log.error(`${capability.name} failed to start`, { error });
       }
     }
-    this.log.info("agent started", {
-      version: VERSION,
-      running: [...this.#running].join(",") || "none",
-    });
   }
 
   /** The control socket path in use, or null when it is off. */
@@ -166,24 +215,29 @@ export class Agent {
 
   /** Stops every capability in reverse order; safe to call more than once. */
   stop(): Promise<void> {
-    this.#stopping ??= this.#stopAll().then(() => {
+    this.#stopping ??= this.#stopAll().then(async () => {
+      await this.#stopOne(this.#control);
+      this.#control = undefined;
       this.log.info("agent stopped");
       this.#resolveStopped();
     });
     return this.#stopping;
   }
 
+  /** Stops the capabilities in reverse order; the control socket keeps answering. */
   async #stopAll(): Promise<void> {
-    for (const capability of [...this.#capabilities].reverse()) {
-      if (!this.#running.delete(capability.name)) continue;
-      try {
-        await capability.stop();
-      } catch (error) {
-        this.log.error(`${capability.name} failed to stop cleanly`, { error });
-      }
-    }
+    for (const capability of [...this.#capabilities].reverse()) await this.#stopOne(capability);
     this.#capabilities = [];
-    this.#off.clear();
+    for (const name of this.#off.keys()) if (name !== "control") this.#off.delete(name);
+  }
+
+  async #stopOne(capability: Capability | undefined): Promise<void> {
+    if (!capability || !this.#running.delete(capability.name)) return;
+    try {
+      await capability.stop();
+    } catch (error) {
+      this.log.error(`${capability.name} failed to stop cleanly`, { error });
+    }
   }
 
   /** Reads the config again: a valid one replaces the running one, an invalid one is refused. */
@@ -199,7 +253,7 @@ export class Agent {
     for (const warning of loaded.warnings) this.log.warn(`config: ${warning}`);
     await this.#stopAll();
     this.#config = loaded.config;
-    await this.start();
+    await this.#startCapabilities();
     this.log.info("config reloaded");
     return { ok: true, warnings: loaded.warnings };
   }
@@ -207,6 +261,8 @@ export class Agent {
   /** One line per capability for `status`. */
   states(): Record<string, string> {
     const states: Record<string, string> = {};
+    if (this.#control) states.control = this.#control.state();
+    else if (this.#off.has("control")) states.control = this.#off.get("control")!;
     for (const capability of this.#capabilities) {
       states[capability.name] = this.#running.has(capability.name)
         ? capability.state()

@@ -32,14 +32,14 @@ async function badPayloads(
   const replayed = { ...(await signed("replayed")), meta: { msg: "true", type: "command" } };
   const replay = payload({ ...replayed, sig: await signJob(replayed, SECRET) });
   const oversized = payload(await signed("big", { meta: { msg: "x".repeat(MAX_MSG_BYTES + 1) } }));
-  const kinds: ((i: number) => Promise<Bad>)[] = [
-    async (i) => ({ bytes: new Uint8Array([0x7b, 0xc3, 0x28, i & 0xff, 0x7d]) }),
-    async (i) => ({ bytes: new TextEncoder().encode(`{"id": "cut-${i}", "meta": {"msg": "touch`) }),
-    async () => ({
+  const kinds: ((i: number) => Bad | Promise<Bad>)[] = [
+    (i) => ({ bytes: new Uint8Array([0x7b, 0xc3, 0x28, i & 0xff, 0x7d]) }),
+    (i) => ({ bytes: new TextEncoder().encode(`{"id": "cut-${i}", "meta": {"msg": "touch`) }),
+    () => ({
       bytes: oversized,
       expect: { id: "big", event: "REJECTED", reason: /meta\.msg/ },
     }),
-    async (i) => ({
+    (i) => ({
       bytes: payload({ id: `unsigned-${i}`, timestamp: now, meta: { msg } }),
       expect: { id: `unsigned-${i}`, event: "REJECTED", reason: /^bad signature$/ },
     }),
@@ -55,7 +55,7 @@ async function badPayloads(
       bytes: payload(await signed(`expired-${i}`, { expires: now - 1 })),
       expect: { id: `expired-${i}`, event: "EXPIRED" },
     }),
-    async () => ({ bytes: replay, expect: { id: "replayed", event: "DUPLICATE" } }),
+    () => ({ bytes: replay, expect: { id: "replayed", event: "DUPLICATE" } }),
   ];
   const bad: Bad[] = [];
   for (let i = 0; i < count; i++) bad.push(await kinds[i % kinds.length](i));

@@ -70,7 +70,7 @@ Deno.test("a job round trip; the will on kill -9; a job resent while down is DUP
   const runs = `${dir.path}/state/runs`;
   let agent = await startAgent(dir.path, broker.port);
   try {
-    await agent.waitFor(/INFO mqtt connected to broker/, 20_000);
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
     const connect = payloadOf(await watch.waitFor(/^status\/.*"online":"1"/));
     assertEquals(connect.app, "socketman");
     assertEquals(connect.meta, { online: "1", client_id: `ledge-${MAC}` });
@@ -114,12 +114,12 @@ Deno.test("the broker killed while a job runs: the reply arrives once it is back
   const go = `${dir.path}/state/go`;
   const agent = await startAgent(dir.path, broker.port);
   try {
-    await agent.waitFor(/INFO mqtt connected to broker/, 20_000);
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
     const command = `while [ ! -e ${go} ]; do sleep 0.05; done; echo finished`;
     await publish(broker.port, `sub/${TAIL}`, job("job-2", command));
     await watch.waitFor(/^delivery\/.*"job-2"/);
     await broker.kill();
-    await agent.waitFor(/WARN mqtt disconnected from broker/);
+    await agent.waitFor(/WARN mqtt disconnected from broker/, 30_000);
     await Deno.writeTextFile(go, "");
     const outbox = `${dir.path}/state/outbox.jsonl`;
     await until(
@@ -127,7 +127,7 @@ Deno.test("the broker killed while a job runs: the reply arrives once it is back
       "the reply in the outbox",
     );
     await broker.restart();
-    const processed = payloadOf(await watch.waitFor(/^pub\/.*"job-2"/, 20_000));
+    const processed = payloadOf(await watch.waitFor(/^pub\/.*"job-2"/, 30_000));
     assertEquals(processed.event_type, "PROCESSED");
     assertEquals((processed.meta as { msg: string }).msg, "finished\n");
     await until(async () => (await Deno.readTextFile(outbox)).trim() === "", "the outbox to empty");
@@ -171,7 +171,7 @@ Deno.test("mTLS: accepted with a client certificate, refused without, and the CA
     [noCa, /self-signed|UnknownIssuer/],
   ] as const;
   try {
-    await accepted.waitFor(/INFO mqtt connected to broker/, 20_000);
+    await accepted.waitFor(/INFO mqtt connected to broker/, 30_000);
     // The refused ones keep trying: each has failed twice without ever connecting.
     for (const [agent, why] of refusals) {
       await until(() => agent.lines.filter((l) => /reconnecting/.test(l)).length >= 2, "retries");

@@ -12,13 +12,14 @@ const MAC = "AA-BB-CC-00-11-22";
 const TAIL = `acme/s3cr3tkey/${MAC}`;
 
 Deno.test("session: presence, a job in, replies out, outbox across a broker crash", async () => {
-  await using broker = await startBroker();
+  await using broker = await startBroker({ persistent: true });
   await using state = await tempDir();
-  await using watch = await subscribe(broker.port, [
-    `status/${TAIL}`,
-    `delivery/${TAIL}`,
-    `pub/${TAIL}`,
-  ]);
+  // A persistent subscriber: the broker keeps its messages across the crash and restart.
+  await using watch = await subscribe(
+    broker.port,
+    [`status/${TAIL}`, `delivery/${TAIL}`, `pub/${TAIL}`],
+    ["-c", "-i", "ledge-test-watch"],
+  );
   const ctx = testContext(testConfig({
     topic: "acme",
     key: "s3cr3tkey",
@@ -68,10 +69,9 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
       "the outbox on disk",
     );
     await broker.restart();
-    await using again = await subscribe(broker.port, [`pub/${TAIL}`]);
-    const j2 = await again.waitFor(/"id":"j2"/);
-    const j3 = await again.waitFor(/"id":"j3"/);
-    assert(again.messages.indexOf(j2) < again.messages.indexOf(j3), "sent in order");
+    const j2 = await watch.waitFor(/"id":"j2"/);
+    const j3 = await watch.waitFor(/"id":"j3"/);
+    assert(watch.messages.indexOf(j2) < watch.messages.indexOf(j3), "sent in order");
     assertEquals(ctx.counters.get("mqtt-connects"), 2);
     assertEquals(ctx.counters.get("mqtt-disconnects"), 1);
     assert(ctx.lines.every((l) => !l.includes("s3cr3tkey")), ctx.lines.join("\n"));

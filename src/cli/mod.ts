@@ -2,20 +2,16 @@
 import { VERSION } from "../version.ts";
 import { checkConfig } from "./check_config.ts";
 import { collectSample } from "./collect.ts";
+import { ctl } from "./ctl.ts";
 import { type CliOutput, terminal, UsageError } from "./output.ts";
 import { runAgent } from "./run.ts";
 import { USAGE } from "./usage.ts";
 
 type Subcommand = (argv: string[], io: CliOutput) => Promise<number>;
 
-const notYet = (name: string, issue: string): Subcommand => (_argv, io) => {
-  io.err(`ledge ${name}: not available yet in this build (${issue})`);
-  return Promise.resolve(2);
-};
-
 const SUBCOMMANDS: Record<string, Subcommand> = {
   run: runAgent,
-  ctl: notYet("ctl", "control socket"),
+  ctl,
   collect: collectSample,
   "check-config": checkConfig,
   version: (_argv, io) => {

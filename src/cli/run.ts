@@ -1,4 +1,4 @@
-import { Agent } from "../agent.ts";
+import { Agent, AgentStartError } from "../agent.ts";
 import { DEFAULTS, loadConfigFile, resolveMac, type Validation } from "../config/mod.ts";
 import { urlHostPort } from "../config/permissions.ts";
 import { provision, readDeviceIdentity } from "../health/mod.ts";
@@ -80,7 +80,13 @@ export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
   for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, stop);
   Deno.addSignalListener("SIGHUP", reload);
   try {
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (error) {
+      if (!(error instanceof AgentStartError)) throw error;
+      log.error(error.message);
+      return 1;
+    }
     if (provisioner) {
       // SocketMan provisions at every start: run on the valid config meanwhile, and
       // switch to the provisioned one (a reload) if it differs.

@@ -19,15 +19,19 @@ SIGHUP re-reads the config (an invalid one is refused and the running one kept).
   -S, --control-socket=SOCK  control socket path (default: config control_socket)
   -b, --init-url=URL         provision the config from URL (SocketMan's -b)
   --log-format=text|json     one line per event as text (default) or JSON
-exit: 0 clean stop, 2 bad config or arguments, 1 fatal error`,
+exit: 0 clean stop, 2 bad config or arguments, 1 fatal error (also: the control socket
+is answered by another agent, or its path is not a socket; the file is left alone)`,
   ctl: `usage: ledge ctl [-S SOCK] [--json] COMMAND [KEY VALUE]...
 
 Sends one control request and prints the answer. Values are typed the way BNG Blaster's
 cli.py does it: integer, then a literal ([1,2], 1.5, True, False, None), else a string.
-  -S, --control-socket=SOCK  socket path (default: /var/run/ledge.sock)
-  --config=PATH              take the socket path from this config
+'ledge ctl help' lists the commands of the running agent, with their arguments.
+  -S, --control-socket=SOCK  socket path (default: the config's control_socket with
+                             --config, else /var/run/ledge.sock)
+  -c, --config=PATH          take the socket path from this config
   --json                     print the raw JSON answer
-exit: 0 ok, 1 warning/error or no agent, 2 bad usage`,
+exit: 0 ok, 1 warning/error or no agent, 2 bad usage
+example: ledge ctl -S /tmp/ledge.sock log-level level debug`,
   collect: `usage: ledge collect [--config=PATH] [--pretty]
 
 Collects one sample and prints it as JSON, the same shape that is uploaded.

@@ -34,18 +34,9 @@ import { CommandRegistry } from "../control/registry.ts";
 import { Counters } from "../counters.ts";
 import { denoNet } from "../io/mod.ts";
 import { memoryLogger } from "../log/logger.ts";
+import { seededRandom } from "../../tests/support/random.ts";
 
 const ROUNDS = 400;
-
-/** mulberry32: a tiny seeded PRNG. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ' \t\n\r:*./-_0123456789abcdefxyzABCDEFXYZ"{}[],\u0000\u00ff\u2028';
 
@@ -121,7 +112,7 @@ const PARSERS: [string, string[], (text: string) => Parsed<unknown>][] = [
 
 for (const [label, seeds, parse] of PARSERS) {
   Deno.test(`fuzz: ${label} never throws on ${ROUNDS} mutated inputs`, () => {
-    const random = prng(label.length * 7919);
+    const random = seededRandom(label.length * 7919);
     const texts = seeds.map(fixture);
     for (let i = 0; i < ROUNDS; i++) {
       const input = mutate(texts[i % texts.length], random);
@@ -131,7 +122,7 @@ for (const [label, seeds, parse] of PARSERS) {
 }
 
 Deno.test("fuzz: the collector survives mutated files and program output, every time", async () => {
-  const random = prng(42);
+  const random = seededRandom(42);
   const clock = new ManualClock();
   const { fs, exec } = fakeRouter({ interfaces: 3, leases: 20, stations: 5 });
   const pristine = { files: new Map(fs.files), outputs: new Map(exec.outputs) };

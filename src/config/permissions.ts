@@ -107,7 +107,16 @@ export function capabilityNeeds(
     },
     log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
     control: {
-      flags: needs(sock ? { read: [sock], write: [sock], net: [`unix:${sock}`] } : {}),
+      // /etc/group names the gid of control_socket_group.
+      flags: needs(
+        sock
+          ? {
+            read: [sock, config.control_socket_group ? "/etc/group" : undefined],
+            write: [sock],
+            net: [`unix:${sock}`],
+          }
+          : {},
+      ),
     },
     mqtt: {
       flags: needs(

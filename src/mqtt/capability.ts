@@ -110,6 +110,11 @@ export class MqttCapability implements Capability {
     await session?.stop();
   }
 
+  /** Whether the session is up: evidence of being online for the health checks. */
+  get connected(): boolean {
+    return this.#session?.connected ?? false;
+  }
+
   state(): string {
     const session = this.#session;
     if (!session) return "stopped";

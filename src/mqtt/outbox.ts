@@ -4,6 +4,7 @@
  * oldest dropped first. Not safe for concurrent calls: the reply channel serialises them.
  */
 import * as z from "zod/mini";
+import { dirname } from "node:path";
 import { writeFileAtomic } from "../io/fs.ts";
 import type { JobReply, ReplyKind } from "../jobs/reply.ts";
 
@@ -50,8 +51,9 @@ export class Outbox {
 
   constructor(readonly path: string, private readonly limits = DEFAULT_OUTBOX_LIMITS) {}
 
-  /** Reads what a previous run left; a missing file is an empty outbox. */
+  /** Reads what a previous run left; a missing file (or state dir) is an empty outbox. */
   async load(): Promise<{ skipped: number }> {
+    await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     let text = "";
     try {
       text = await Deno.readTextFile(this.path);

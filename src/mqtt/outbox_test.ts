@@ -6,7 +6,7 @@ const reply = (id: string) => ({ kind: "result" as const, reply: { id, event_typ
 
 Deno.test("the outbox keeps order across a restart and forgets what was sent", async () => {
   await using dir = await tempDir();
-  const path = `${dir.path}/outbox.jsonl`;
+  const path = `${dir.path}/state/outbox.jsonl`; // the state dir is made on first load
   const first = new Outbox(path);
   await first.load();
   for (const id of ["a", "b", "c"]) await first.append(reply(id));

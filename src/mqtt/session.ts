@@ -15,7 +15,10 @@ import { AFTER_LOSS_ATTEMPT, reconnectDelayMs } from "./backoff.ts";
 import { redactTopic } from "./topics.ts";
 
 export interface SessionTls {
-  /** CA PEM; absent means the system store. Broker verification is never turned off. */
+  /**
+   * CA PEM; absent means Deno's root store (the OS's with DENO_TLS_CA_STORE=system).
+   * Broker verification is never turned off.
+   */
   ca?: string;
   cert?: string;
   key?: string;
@@ -130,7 +133,10 @@ export class MqttSession {
     const client = this.#client;
     this.#client = undefined;
     if (!client) return;
-    const graceful = await within(this.deps.clock, STOP_GRACE_MS, client.endAsync(false));
+    // Not connected yet: drop the attempt, or it would connect after we stopped and take
+    // the session (same client id) from our successor.
+    const graceful = client.connected &&
+      await within(this.deps.clock, STOP_GRACE_MS, client.endAsync(false));
     if (!graceful) await client.endAsync(true).catch(() => {});
     this.#failInFlight(new Error("session stopped"));
   }
@@ -230,6 +236,7 @@ export class MqttSession {
   }
 
   async #onConnect(client: MqttClient): Promise<void> {
+    if (this.#client !== client) return void client.end(true); // stopped meanwhile
     const { subscription } = this.options;
     try {
       const granted = await client.subscribeAsync(subscription.topic, { qos: subscription.qos });
@@ -239,6 +246,7 @@ export class MqttSession {
       client.end(true);
       return;
     }
+    if (this.#client !== client) return void client.end(true);
     this.#attempt = 0;
     this.#failureLogged = false;
     this.#lastError = undefined;

@@ -45,7 +45,7 @@ export function freePort(): number {
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
@@ -174,7 +174,7 @@ export async function subscribe(port: number, topics: string[], extra: string[] 
   })();
   const subscriber: Subscriber = {
     messages,
-    async waitFor(pattern, timeoutMs = 15_000) {
+    async waitFor(pattern, timeoutMs = 30_000) {
       let found: string | undefined;
       await until(
         () => (found = messages.find((m) => pattern.test(m))) !== undefined,

@@ -3,13 +3,14 @@
  * agents that run only jobs over MQTT, and one way of printing figures.
  */
 import { Agent } from "../../src/agent.ts";
-import type { AgentIo, Capability, CapabilityContext } from "../../src/capability.ts";
+import type { Capability, CapabilityContext } from "../../src/capability.ts";
 import { JobService } from "../../src/jobs/mod.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
 import { MqttCapability, ReplyService } from "../../src/mqtt/mod.ts";
-import { testConfig } from "../support/agent.ts";
+import { testAgent, testConfig } from "../support/agent.ts";
+import type { Clock } from "../../src/io/mod.ts";
 import { FakeClock } from "../support/fake_clock.ts";
-import { until } from "../support/mosquitto.ts";
+import { publish, type Subscriber, until } from "../support/mosquitto.ts";
 
 /** `DRILLS=short` runs every drill at a size CI can afford. */
 export const SHORT = Deno.env.get("DRILLS") === "short";
@@ -43,6 +44,56 @@ export function macOf(index: number): string {
   return `02-00-00-00-${hex(index >> 8)}-${hex(index & 0xff)}`;
 }
 
+/** What every drill box shares: box `index` on the broker at `port`, no pings. */
+export function boxKeys(index: number, port: number): Record<string, unknown> {
+  return {
+    mac: macOf(index),
+    topic: "fleet",
+    key: "k3y",
+    mqtt_host: "127.0.0.1",
+    port,
+    "no-ping": 1,
+  };
+}
+
+/** The topics' common tail for a box. */
+export function tailOf(mac: string): string {
+  return `fleet/k3y/${mac}`;
+}
+
+/** The back end of one box: sends it jobs, and reads its results from a subscriber. */
+export function backEndOf(port: number, mac: string, subscriber: Subscriber) {
+  return {
+    send: (id: string, msg: string, extra: Record<string, unknown> = {}) =>
+      publish(
+        port,
+        `sub/${tailOf(mac)}`,
+        JSON.stringify({ id, timestamp: Math.floor(Date.now() / 1000), meta: { msg }, ...extra }),
+      ),
+    /** The parsed results on pub/..., in arrival order. */
+    results: (): { id: string; event_type: string }[] =>
+      subscriber.messages.filter((m) => m.startsWith("pub/")).map((m) =>
+        JSON.parse(m.slice(m.indexOf(" ") + 1))
+      ),
+  };
+}
+
+/**
+ * Box 0 as a whole agent (every capability) in this process on `clock`, its state in
+ * `dir`/state; `keys` add to or override the box's config. Not started.
+ */
+export async function wholeBox(
+  dir: string,
+  port: number,
+  clock: Clock,
+  keys: Record<string, unknown>,
+): Promise<{ agent: Agent; mac: string; state: string }> {
+  const state = `${dir}/state`;
+  await Deno.mkdir(state);
+  const config = testConfig({ ...boxKeys(0, port), state_dir: state, ...keys });
+  return { agent: testAgent(config, { clock }).agent, mac: macOf(0), state };
+}
+
 export interface Box {
   agent: Agent;
   mac: string;
@@ -53,24 +104,15 @@ export interface Box {
 export async function startBox(
   index: number,
   dir: string,
+  port: number,
   keys: Record<string, unknown>,
-  io?: Partial<AgentIo>,
 ): Promise<Box> {
   const mac = macOf(index);
   const state = `${dir}/box-${index}`;
   await Deno.mkdir(state, { recursive: true });
-  const config = testConfig({
-    mac,
-    topic: "fleet",
-    key: "k3y",
-    mqtt_host: "127.0.0.1",
-    state_dir: state,
-    "no-ping": 1,
-    "no-cache": 1,
-    ...keys,
-  });
+  const config = testConfig({ ...boxKeys(index, port), state_dir: state, "no-cache": 1, ...keys });
   const { log, lines } = memoryLogger("warn");
-  const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io }, jobsOverMqtt);
+  const agent = new Agent({ config, configPath: "-", log, controlSocket: null }, jobsOverMqtt);
   await agent.start();
   return { agent, mac, lines };
 }

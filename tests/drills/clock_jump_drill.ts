@@ -5,10 +5,9 @@
  * stays quiet while online and fires after `reboot` seconds offline, not at a step.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { publish, startBroker, subscribe, until } from "../support/mosquitto.ts";
+import { startBroker, subscribe, until } from "../support/mosquitto.ts";
 import { tempDir } from "../support/process.ts";
-import { testAgent, testConfig } from "../support/agent.ts";
-import { advanceUntil, macOf, report, SteppingClock } from "./_drill.ts";
+import { advanceUntil, backEndOf, report, SteppingClock, tailOf, wholeBox } from "./_drill.ts";
 
 const HOUR = 3_600_000;
 const REBOOT_S = 300;
@@ -17,19 +16,9 @@ Deno.test("clock jumps: jobs keep their meaning, the watchdog its patience", asy
   await using dir = await tempDir();
   await using broker = await startBroker();
   const clock = new SteppingClock(Date.now());
-  const mac = macOf(0);
-  const state = `${dir.path}/state`;
   const go = `${dir.path}/go`;
-  await Deno.mkdir(state);
-  const config = testConfig({
-    mac,
-    topic: "fleet",
-    key: "k3y",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
-    state_dir: state,
+  const { agent, mac } = await wholeBox(dir.path, broker.port, clock, {
     "no-cache": 1,
-    "no-ping": 1,
     health_url: "127.0.0.1",
     health_port: broker.port,
     reboot: REBOOT_S,
@@ -37,23 +26,12 @@ Deno.test("clock jumps: jobs keep their meaning, the watchdog its patience", asy
     recovery_cmd: "true",
     job_concurrency: 1,
   });
-  const { agent } = testAgent(config, { clock });
   const counters = agent.counters;
-  const tail = `fleet/k3y/${mac}`;
-  const job = (id: string, msg: string, extra: Record<string, unknown> = {}) =>
-    publish(
-      broker.port,
-      `sub/${tail}`,
-      JSON.stringify({ id, timestamp: Math.floor(Date.now() / 1000), meta: { msg }, ...extra }),
-    );
   try {
     await agent.start();
-    await using backEnd = await subscribe(broker.port, [`pub/${tail}`]);
+    await using watch = await subscribe(broker.port, [`pub/${tailOf(mac)}`]);
+    const { send: job, results } = backEndOf(broker.port, mac, watch);
     await until(() => counters.get("mqtt-connects") === 1, "the agent to connect");
-    const results = () =>
-      backEnd.messages.filter((m) => m.startsWith("pub/")).map((m) =>
-        JSON.parse(m.slice(m.indexOf(" ") + 1))
-      );
 
     // One job runs, one waits behind it with an expiry two minutes out; then NTP steps.
     const inTwoMinutes = Math.floor(Date.now() / 1000) + 120;

@@ -6,11 +6,10 @@
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { FakeClock } from "../support/fake_clock.ts";
-import { publish, startBroker, subscribe, until } from "../support/mosquitto.ts";
+import { startBroker, subscribe, until } from "../support/mosquitto.ts";
 import { tempDir } from "../support/process.ts";
 import { startStatsApi } from "../support/stats_api.ts";
-import { testAgent, testConfig } from "../support/agent.ts";
-import { advanceUntil, macOf, report, size } from "./_drill.ts";
+import { advanceUntil, backEndOf, report, size, tailOf, wholeBox } from "./_drill.ts";
 
 const DISK = "1m";
 /** A quarter of it is the segment size and the most the spool holds in memory. */
@@ -52,43 +51,25 @@ Deno.test("disk full: the spool degrades, jobs run, the agent recovers", async (
   let apiUp = false;
   await using api = startStatsApi(() => new Response(null, { status: apiUp ? 200 : 503 }));
   const clock = new FakeClock(Date.now());
-  const mac = macOf(0);
-  const config = testConfig({
-    mac,
-    topic: "fleet",
-    key: "k3y",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
+  const { agent, mac } = await wholeBox(dir.path, broker.port, clock, {
     // The defaults' layout: the journal and outbox on flash, the cache on the small /tmp.
-    state_dir: `${dir.path}/state`,
     cache_dir: `${disk}/cache`,
     cache_max: CACHE_MAX,
     stats_url: api.url,
     heartbeat: 60,
     reboot: 0,
-    "no-ping": 1,
   });
-  const { agent } = testAgent(config, { clock });
   const counters = agent.counters;
-  const tail = `fleet/k3y/${mac}`;
   const minutes = async (count: number) => {
     const end = clock.monotonic() + count * 60_000;
     await advanceUntil(clock, () => clock.monotonic() >= end, `${count} minutes`, 5000);
   };
   try {
     await agent.start();
-    await using backEnd = await subscribe(broker.port, [`pub/${tail}`]);
+    await using watch = await subscribe(broker.port, [`pub/${tailOf(mac)}`]);
+    const { send, results } = backEndOf(broker.port, mac, watch);
+    const job = (id: string) => send(id, "echo ok");
     await until(() => counters.get("mqtt-connects") === 1, "the agent to connect");
-    const results = () =>
-      backEnd.messages.filter((m) => m.startsWith("pub/")).map((m) =>
-        JSON.parse(m.slice(m.indexOf(" ") + 1))
-      );
-    const job = (id: string) =>
-      publish(
-        broker.port,
-        `sub/${tail}`,
-        JSON.stringify({ id, timestamp: Math.floor(Date.now() / 1000), meta: { msg: "echo ok" } }),
-      );
 
     // The API is down: samples pile up; then the disk fills up under them.
     await minutes(10);

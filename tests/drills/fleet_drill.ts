@@ -15,10 +15,13 @@ const BOXES = size(200, 100);
 Deno.test(`fleet: ${BOXES} agents reconnect after a broker restart, spread out`, async () => {
   await using dir = await tempDir();
   await using broker = await startBroker();
-  const keys = { port: broker.port, reconnect_max: RECONNECT_MAX_S };
   const boxes: Box[] = [];
   try {
-    for (let i = 0; i < BOXES; i++) boxes.push(await startBox(i, dir.path, keys));
+    for (let i = 0; i < BOXES; i++) {
+      boxes.push(
+        await startBox(i, dir.path, broker.port, { reconnect_max: RECONNECT_MAX_S }),
+      );
+    }
     const connects = (box: Box) => box.agent.counters.get("mqtt-connects");
     await until(() => boxes.every((b) => connects(b) === 1), "the fleet to connect", 60_000);
 

@@ -9,8 +9,7 @@ import { FakeClock } from "../support/fake_clock.ts";
 import { publish, startBroker, subscribe, until } from "../support/mosquitto.ts";
 import { tempDir } from "../support/process.ts";
 import { startStatsApi } from "../support/stats_api.ts";
-import { testAgent, testConfig } from "../support/agent.ts";
-import { macOf, report, size } from "./_drill.ts";
+import { report, size, tailOf, wholeBox } from "./_drill.ts";
 
 const OUTAGE_S = 3600;
 const MONITOR_S = 15;
@@ -22,28 +21,17 @@ Deno.test(`outage: broker and API down for ${OUTAGE_S / 3600} simulated hour`, a
   let apiUp = true;
   await using api = startStatsApi(() => new Response(null, { status: apiUp ? 200 : 503 }));
   const clock = new FakeClock(Date.now());
-  const mac = macOf(0);
-  const state = `${dir.path}/state`;
   const go = `${dir.path}/go`;
-  await Deno.mkdir(state);
-  const config = testConfig({
-    mac,
-    topic: "fleet",
-    key: "k3y",
-    mqtt_host: "127.0.0.1",
-    port: broker.port,
-    state_dir: state,
+  const { agent, mac, state } = await wholeBox(dir.path, broker.port, clock, {
     cache_dir: `${dir.path}/cache`,
     stats_url: api.url,
     monitor: MONITOR_S,
     heartbeat: 60,
     reconnect_max: 60,
     reboot: 0,
-    "no-ping": 1,
   });
-  const { agent } = testAgent(config, { clock });
   const counters = agent.counters;
-  const tail = `fleet/k3y/${mac}`;
+  const tail = tailOf(mac);
   /** One simulated collection period, and real time for the collector to write it. */
   const nextSample = async () => {
     const before = counters.get("stats-cached");

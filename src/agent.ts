@@ -36,8 +36,8 @@ export interface AgentOptions {
   io?: Partial<AgentIo>;
   /** The control socket path; `null` turns it off (fleet simulations). Default: config's. */
   controlSocket?: string | null;
-  /** `-b URL` was given: the config may be rewritten by provisioning. */
-  provisioning?: boolean;
+  /** `-b URL`: the config may be rewritten by provisioning from there. */
+  initUrl?: string;
   /** Reads the config again on reload; default: the file at `configPath`. */
   loadConfig?: () => Promise<Validation>;
   /** Control socket limits (tests shorten the timeouts). */
@@ -148,7 +148,7 @@ export class Agent {
     return capabilityNeeds(this.#config, {
       configPath: this.options.configPath,
       controlSocket: this.controlSocket,
-      provisioning: this.options.provisioning ?? false,
+      initUrl: this.options.initUrl,
     });
   }
 

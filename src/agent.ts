@@ -36,8 +36,8 @@ export interface AgentOptions {
   io?: Partial<AgentIo>;
   /** The control socket path; `null` turns it off (fleet simulations). Default: config's. */
   controlSocket?: string | null;
-  /** `-b URL` was given: the config may be rewritten by provisioning. */
-  provisioning?: boolean;
+  /** `-b URL`: the config may be rewritten by provisioning from there. */
+  initUrl?: string;
   /** Reads the config again on reload; default: the file at `configPath`. */
   loadConfig?: () => Promise<Validation>;
   /** Control socket limits (tests shorten the timeouts). */
@@ -57,9 +57,16 @@ export function buildCapabilities(ctx: CapabilityContext): Capability[] {
   // Replies outlive both the session and the jobs: started before them, stopped after.
   const replies = new ReplyService(ctx);
   const mqtt = mqttEnabled(ctx.config)
-    ? new MqttCapability(ctx, replies, (payload): void => jobs.receive(payload))
+    ? new MqttCapability(ctx, replies, (payload): Promise<void> => jobs.receive(payload))
     : undefined;
-  const health = new HealthCapability(ctx, mqtt ? { mqttConnected: () => mqtt.connected } : {});
+  const health = new HealthCapability(ctx, {
+    mqttConnected: mqtt ? () => mqtt.connected : undefined,
+    // Samples batched in memory reach the disk before the box goes down.
+    beforeReboot: async () => await stats.spool?.spool?.commit(),
+    // Back online: the cache goes up now, not at the next upload interval.
+    onOnline: () => stats.uplink.trigger(),
+    agentStartedAt: ctx.agentStartedAt,
+  });
   const jobs = new JobService(ctx, { replies: replies.channel, connectivity: health });
   return [
     ...stats.capabilities,
@@ -141,7 +148,7 @@ export class Agent {
     return capabilityNeeds(this.#config, {
       configPath: this.options.configPath,
       controlSocket: this.controlSocket,
-      provisioning: this.options.provisioning ?? false,
+      initUrl: this.options.initUrl,
     });
   }
 
@@ -184,6 +191,7 @@ export class Agent {
       counters: this.counters,
       commands: this.commands,
       io: this.io,
+      agentStartedAt: this.startedAt,
     });
     const needs = this.#needs();
     for (const capability of this.#capabilities) {

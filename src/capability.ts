@@ -31,4 +31,9 @@ export interface CapabilityContext {
   counters: Counters;
   commands: CommandRegistry;
   io: AgentIo;
+  /**
+   * Monotonic ms at which the agent started (not the last reload): the reboot watchdog's
+   * 15-minute grace counts from it. Absent when a test builds one capability alone.
+   */
+  agentStartedAt?: number;
 }

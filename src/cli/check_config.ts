@@ -29,7 +29,7 @@ export async function checkConfig(argv: string[], io: CliOutput): Promise<number
     const needs = capabilityNeeds(loaded.config, {
       configPath: path,
       controlSocket: values["control-socket"] ?? loaded.config.control_socket,
-      provisioning: values["init-url"] !== undefined,
+      initUrl: values["init-url"],
     });
     io.out([PRESET_V8_FLAGS, ...permissionFlags(presetNeeds(needs), loaded.config)].join(" "));
     return 0;

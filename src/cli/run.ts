@@ -67,7 +67,7 @@ export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
     configPath,
     log,
     controlSocket: values["control-socket"],
-    provisioning: initUrl !== undefined,
+    initUrl,
   });
   // Bad input must never kill the daemon: a stray rejection is logged, not fatal.
   const onRejection = (event: PromiseRejectionEvent) => {

@@ -36,8 +36,8 @@ export interface CapabilityNeeds {
 export interface RunContext {
   configPath: string;
   controlSocket: string | null;
-  /** `-b URL` given: the config file may be written. */
-  provisioning: boolean;
+  /** `-b URL`: the config is fetched from there and the config file may be written. */
+  initUrl?: string;
 }
 
 type Loose = { [K in keyof Needs]?: (string | undefined)[] };
@@ -102,7 +102,8 @@ export function capabilityNeeds(
     config: {
       flags: needs({
         read: [run.configPath, config.mac ? undefined : config.mac_file],
-        write: run.provisioning ? [run.configPath] : [],
+        write: run.initUrl ? [run.configPath] : [],
+        net: run.initUrl ? [urlHostPort(run.initUrl)] : [],
       }),
     },
     log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },

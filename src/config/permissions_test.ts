@@ -2,7 +2,7 @@ import { assertEquals } from "../../tests/support/assert.ts";
 import { capabilityNeeds } from "./permissions.ts";
 import { validateConfig } from "./validate.ts";
 
-const run = { configPath: "/etc/ledge/config.json", controlSocket: null, provisioning: false };
+const run = { configPath: "/etc/ledge/config.json", controlSocket: null };
 
 function jobsNeeds(extra: Record<string, unknown>) {
   const result = validateConfig({
@@ -26,4 +26,13 @@ Deno.test("jobs with an allow-list run only its programs, /bin/sh only for recov
   const needs = jobsNeeds({ jobs: { allow: ["/bin/echo", "/sbin/ip"] } });
   assertEquals(needs.flags.run, ["/bin/echo", "/sbin/ip", "/bin/sh"]);
   assertEquals(needs.gate?.run, ["/bin/echo", "/sbin/ip"]);
+});
+
+Deno.test("-b adds the init server's host and write access to the config file", () => {
+  const result = validateConfig({ mac: "AA" });
+  if (!result.ok) throw new Error(result.errors.join());
+  const config = capabilityNeeds(result.config, { ...run, initUrl: "https://init.example/v1" })
+    .config.flags;
+  assertEquals(config.net, ["init.example:443"]);
+  assertEquals(config.write, ["/etc/ledge/config.json"]);
 });

@@ -32,6 +32,8 @@ import {
 export interface HealthDeps {
   /** The MQTT session state, counted as evidence of being online (wired by the agent). */
   mqttConnected?: () => boolean;
+  /** Called on every transition to online (the uplink sends its cache at once). */
+  onOnline?: () => void;
   /** Flushes the stats cache and the job journal to disk before `reboot_cmd`. */
   beforeReboot?: () => Promise<void>;
   /** Whether this process holds a permission; default: `Deno.permissions.querySync`. */
@@ -210,6 +212,7 @@ export class HealthCapability implements Capability, Connectivity {
     }
     this.#log.info("online", { cause: transition.cause, was: transition.from });
     this.#progress = NO_PROGRESS;
+    this.#deps.onOnline?.();
     const url = this.#ctx.config.boot_url;
     if (url && !this.#bootUrlStarted && this.#ctx.counters.get("boot-url-ok") === 0) {
       this.#bootUrlStarted = true;

@@ -185,6 +185,21 @@ for (const [stepsTaken, recoverAtS] of [[0, 100], [1, 200], [2, 400], [3, 590], 
   });
 }
 
+Deno.test("health: every return online calls onOnline once (the uplink sends its cache)", async () => {
+  let calls = 0;
+  const w = world({}, { onOnline: () => void calls++ });
+  await onlineThenCut(w);
+  assertEquals(calls, 1, "the first online round at start");
+  await w.clock.advance(60 * S);
+  assertEquals(w.counters.get("health-offline"), 1);
+  w.link.up = true;
+  await w.clock.advance(10 * S);
+  assertEquals(calls, 2);
+  await w.clock.advance(60 * S);
+  assertEquals(calls, 2, "staying online calls nothing more");
+  await w.health.stop();
+});
+
 Deno.test("health: no default route is offline at once; the probe is not even tried", async () => {
   const w = world();
   await w.health.start();

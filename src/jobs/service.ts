@@ -139,21 +139,24 @@ export class JobService implements Capability {
   }
 
   /**
-   * Takes one job payload as it came off the wire. Never throws and never waits: the
-   * answer goes out through the ReplyChannel.
+   * Takes one job payload as it came off the wire; the answer goes out through the
+   * ReplyChannel. Never throws; resolves (never rejects) once the job is refused or its id
+   * is on disk, so the broker is acknowledged only then: a crash before that gets the job
+   * re-delivered, not lost.
    */
-  receive(payload: Uint8Array): void {
+  receive(payload: Uint8Array): Promise<void> {
     this.#ctx.counters.inc("jobs-received");
     const parsed = parseJob(payload);
     if (!parsed.ok) {
       this.#refuse(parsed.id, "REJECTED", parsed.reason);
-      return;
+      return Promise.resolve();
     }
     const admitted = this.#intake.then(() => this.#admit(parsed.job)).catch((error) =>
       this.#log.error("job intake failed", { id: parsed.job.id, error })
     );
     this.#intake = admitted;
     this.#track(admitted);
+    return admitted;
   }
 
   /** Resolves once every payload received so far is answered and its job finished. */
@@ -205,11 +208,14 @@ export class JobService implements Capability {
     if (journal.has(job.id)) return this.#refuse(job.id, "DUPLICATE");
     if (!this.#pool.hasRoom()) return this.#refuse(job.id, "BUSY", "queue full");
 
-    this.#accept(job, argv.argv, journal, now);
+    await this.#accept(job, argv.argv, journal, now);
   }
 
-  /** Journals the id, acknowledges once it is on disk, and queues the run. */
-  #accept(job: Job, argv: string[], journal: JobJournal, now: number): void {
+  /**
+   * Journals the id, acknowledges once it is on disk, and queues the run. Resolves when the
+   * journal write is done (whether it worked or not).
+   */
+  #accept(job: Job, argv: string[], journal: JobJournal, now: number): Promise<unknown> {
     const record: JobRecord = {
       id: job.id,
       type: job.meta.type ?? "",
@@ -245,6 +251,7 @@ export class JobService implements Capability {
         finished.resolve();
       }
     });
+    return journaled;
   }
 
   async #run(job: Job, argv: string[], record: JobRecord, signal: AbortSignal): Promise<void> {

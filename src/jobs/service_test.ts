@@ -3,6 +3,7 @@ import { tempDir } from "../../tests/support/process.ts";
 import { eventually } from "../../tests/support/procfs.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
 import { CountingExec, job, jobsConfig, okResult, payload, startJobs } from "./_test_support.ts";
+import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "./signature.ts";
 
 const SECRET = "a-job-secret-of-some-length";
@@ -22,6 +23,20 @@ Deno.test("a shell job runs once and answers DELIVERED then PROCESSED", async ()
   assertEquals([result.reply.exit_code, result.reply.truncated], [0, false]);
   assert(typeof result.reply.duration_ms === "number");
   assertEquals(jobs.counters.get("jobs-succeeded"), 1);
+});
+
+Deno.test("receive resolves once the id is on disk, so the broker is acknowledged after", async () => {
+  await using dir = await tempDir();
+  const exec = new CountingExec();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  const journal = `${dir.path}/${JOURNAL_FILE}`;
+  await jobs.service.receive(payload(job("acked", "true")));
+  assert((await Deno.readTextFile(journal)).includes("acked"), "id not journaled yet");
+  // A refusal resolves too, and writes nothing.
+  await jobs.service.receive(new TextEncoder().encode("{not json"));
+  assert(!(await Deno.readTextFile(journal)).includes("not json"));
+  await jobs.service.idle();
+  assertEquals(exec.requests.length, 1);
 });
 
 Deno.test("the same id is answered DUPLICATE, also by a new service over the same state_dir", async () => {

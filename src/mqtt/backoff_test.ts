@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { reconnectDelayMs } from "./backoff.ts";
+import { AFTER_LOSS_ATTEMPT, reconnectDelayMs } from "./backoff.ts";
 
 Deno.test("backoff ceiling doubles from 1 s and stops at reconnect_max", () => {
   const ceiling = (attempt: number) => reconnectDelayMs(attempt, 60, () => 1);
@@ -19,4 +19,9 @@ Deno.test("backoff is full jitter: anywhere from 0 to the ceiling", () => {
 Deno.test("a small reconnect_max caps even the first attempt", () => {
   assertEquals(reconnectDelayMs(0, 1, () => 0.999), 999);
   assertEquals(reconnectDelayMs(5, 2, () => 0.5), 1000);
+});
+
+Deno.test("after a lost session the first retry draws over the whole window", () => {
+  assertEquals(reconnectDelayMs(AFTER_LOSS_ATTEMPT, 60, () => 0.5), 30_000);
+  assertEquals(reconnectDelayMs(AFTER_LOSS_ATTEMPT + 1, 60, () => 0.5), 30_000);
 });

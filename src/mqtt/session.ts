@@ -11,7 +11,7 @@ import { loadMqtt } from "./_load_mqtt.ts";
 import type { Clock } from "../io/mod.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/logger.ts";
-import { reconnectDelayMs } from "./backoff.ts";
+import { AFTER_LOSS_ATTEMPT, reconnectDelayMs } from "./backoff.ts";
 import { redactTopic } from "./topics.ts";
 
 export interface SessionTls {
@@ -183,6 +183,7 @@ export class MqttSession {
       if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
       if (this.#connectedSince !== undefined) {
         this.#connectedSince = undefined;
+        this.#attempt = AFTER_LOSS_ATTEMPT;
         deps.counters.inc("mqtt-disconnects");
         deps.log.warn("disconnected from broker", { error: this.#lastError });
       } else if (!this.#failureLogged) {

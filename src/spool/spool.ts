@@ -233,8 +233,11 @@ export class Spool {
     try {
       await this.#appendToOpen(this.#encoder.encode(lines.join("\n") + "\n"));
     } catch (error) {
-      // The file may now end in a fragment: never append after it, and keep the batch
-      // (unless it grew past what memory should hold while the disk refuses writes).
+      // A write cut short (ENOSPC) may have left whole lines and a fragment: cut the file
+      // back to what is counted, so that a line is on disk or in the batch, never both.
+      await this.#cutBack();
+      // Never append after a cut that may have failed, and keep the batch (unless it grew
+      // past what memory should hold while the disk refuses writes).
       if (this.#open.bytes > 0) this.#seal();
       else this.#open = { seq: this.#open.seq + 1, bytes: 0, records: 0 };
       const unwritten = [...lines, ...rest];
@@ -264,6 +267,12 @@ export class Spool {
     } finally {
       file.close();
     }
+  }
+
+  async #cutBack(): Promise<void> {
+    const path = this.#path(this.#open.seq);
+    const cut = this.#open.bytes > 0 ? Deno.truncate(path, this.#open.bytes) : Deno.remove(path);
+    await cut.catch(() => {}); // left as it is, a fragment is skipped as torn by readers
   }
 
   async #enforceCap(): Promise<void> {

@@ -13,12 +13,17 @@ export { StatsPoster } from "./poster.ts";
  */
 export function buildStatsPipeline(
   ctx: CapabilityContext,
-): { capabilities: Capability[]; sink: SampleSink; uplink: UplinkCapability } {
+): {
+  capabilities: Capability[];
+  sink: SampleSink;
+  uplink: UplinkCapability;
+  spool?: SpoolCapability;
+} {
   if (ctx.config["no-cache"]) {
     const uplink = new UplinkCapability(ctx);
     return { capabilities: [uplink], sink: uplink, uplink };
   }
   const spool = new SpoolCapability(ctx);
   const uplink = new UplinkCapability(ctx, () => spool.spool);
-  return { capabilities: [spool, uplink], sink: spool, uplink };
+  return { capabilities: [spool, uplink], sink: spool, uplink, spool };
 }

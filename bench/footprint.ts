@@ -16,7 +16,8 @@ import { BUNDLE, bundle, DENO, presetFlags } from "../scripts/bundle.ts";
 import { baselineRss, median, rssKb } from "../scripts/footprint.ts";
 import { controlRequest } from "../src/control/client.ts";
 import { hardenedSetup, MAC, STARTED } from "../tests/support/hardened_run.ts";
-import { subscribe, type Subscriber, until } from "../tests/support/mosquitto.ts";
+import { subscribe, type Subscriber } from "../tests/support/mosquitto.ts";
+import { until } from "../tests/support/poll.ts";
 import { type LedgeProcess, spawnLedge, tempDir, watchLines } from "../tests/support/process.ts";
 import { type BenchRow, printTable } from "./run.ts";
 

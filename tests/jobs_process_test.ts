@@ -4,7 +4,8 @@
  */
 import { assert, assertEquals } from "./support/assert.ts";
 import { tempDir } from "./support/process.ts";
-import { eventually, liveProcessesInGroup } from "./support/procfs.ts";
+import { liveProcessesInGroup } from "./support/procfs.ts";
+import { until } from "./support/poll.ts";
 import { job, jobsConfig, payload, startJobs } from "../src/jobs/_test_support.ts";
 
 const HOST = new URL("./support/job_host.ts", import.meta.url).pathname;
@@ -69,7 +70,7 @@ Deno.test("an id acknowledged before a SIGKILL is a DUPLICATE after the restart"
       return false;
     }
   };
-  assert(await eventually(pidWritten), "the job is running");
+  await until(pidWritten, "the job to be running");
   host.child.kill("SIGKILL");
   await host.child.status;
   await host.child.stdout.cancel().catch(() => {});
@@ -92,10 +93,7 @@ Deno.test("a job that forks is killed with its children on timeout (--allow-run=
   assertEquals(reply.exit_code, null);
   const pgid = Number(String((reply.meta as { msg: string }).msg).trim());
   assert(pgid > 1);
-  assert(
-    await eventually(() => liveProcessesInGroup(pgid).length === 0),
-    `still alive in group ${pgid}: ${liveProcessesInGroup(pgid)}`,
-  );
+  await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
   await host.child.stdout.cancel().catch(() => {});
   assert((await host.child.status).success);
 });

@@ -2,7 +2,7 @@
 import { assert, assertEquals } from "./support/assert.ts";
 import { startAedes } from "./support/aedes.ts";
 import { testAgent, testConfig, testContext } from "./support/agent.ts";
-import { until } from "./support/mosquitto.ts";
+import { until } from "./support/poll.ts";
 import { tempDir } from "./support/process.ts";
 import { type Clock, systemClock } from "../src/io/mod.ts";
 import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";

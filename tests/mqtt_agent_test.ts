@@ -4,7 +4,8 @@
  */
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { makeCerts } from "./support/certs.ts";
-import { publish, startBroker, subscribe, until } from "./support/mosquitto.ts";
+import { publish, startBroker, subscribe } from "./support/mosquitto.ts";
+import { until } from "./support/poll.ts";
 import { type LedgeProcess, spawnLedge, tempDir } from "./support/process.ts";
 
 const MAC = "AA-BB-CC-00-11-22";

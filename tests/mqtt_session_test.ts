@@ -3,7 +3,8 @@
  * out, and the outbox across a broker crash. The jobs service is a stand-in here.
  */
 import { assert, assertEquals } from "./support/assert.ts";
-import { publish, startBroker, subscribe, until } from "./support/mosquitto.ts";
+import { publish, startBroker, subscribe } from "./support/mosquitto.ts";
+import { until } from "./support/poll.ts";
 import { tempDir } from "./support/process.ts";
 import { testConfig, testContext } from "./support/agent.ts";
 import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";

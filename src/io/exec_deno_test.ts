@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
-import { eventually, liveProcessesInGroup } from "../../tests/support/procfs.ts";
+import { liveProcessesInGroup } from "../../tests/support/procfs.ts";
+import { until } from "../../tests/support/poll.ts";
 import { createDenoExec, denoExec } from "./exec_deno.ts";
 
 const sh = (script: string) => ["/bin/sh", "-c", script];
@@ -51,10 +52,7 @@ Deno.test("denoExec times out with SIGTERM to the whole group", async () => {
   assert(result.timedOut);
   assertEquals(result.exitCode, null);
   const pgid = groupOf(result.output);
-  assert(
-    await eventually(() => liveProcessesInGroup(pgid).length === 0),
-    `left behind: ${liveProcessesInGroup(pgid)}`,
-  );
+  await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
 });
 
 Deno.test("denoExec escalates to SIGKILL after the grace when SIGTERM is ignored", async () => {
@@ -65,7 +63,7 @@ Deno.test("denoExec escalates to SIGKILL after the grace when SIGTERM is ignored
   });
   assert(result.timedOut);
   const pgid = groupOf(result.output);
-  assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
+  await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
 });
 
 Deno.test("denoExec cancels through the AbortSignal", async () => {
@@ -77,12 +75,12 @@ Deno.test("denoExec cancels through the AbortSignal", async () => {
       argv: sh(`sleep 1000 & echo $$ > ${pidFile}; sleep 1000`),
       signal: controller.signal,
     });
-    assert(await eventually(() => Deno.readTextFileSync(pidFile).endsWith("\n")));
+    await until(() => Deno.readTextFileSync(pidFile).endsWith("\n"), "the pid file");
     controller.abort();
     const result = await running;
     assert(result.cancelled && !result.timedOut);
     const pgid = groupOf(Deno.readTextFileSync(pidFile));
-    assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
+    await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
   } finally {
     await Deno.remove(pidFile);
   }
@@ -109,5 +107,5 @@ Deno.test("denoExec does not wait for a background child holding the pipes", asy
   // live processes); the test cleans up.
   assertEquals(liveProcessesInGroup(pgid).length, 1);
   Deno.kill(-pgid, "SIGKILL");
-  assert(await eventually(() => liveProcessesInGroup(pgid).length === 0));
+  await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { eventually } from "../../tests/support/procfs.ts";
+import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
 import { CountingExec, job, jobsConfig, okResult, payload, startJobs } from "./_test_support.ts";
 import { JOURNAL_FILE } from "./journal.ts";
@@ -160,13 +160,14 @@ Deno.test("a full queue answers BUSY without journaling the id, so a retry runs 
     { exec: gate.exec },
   );
   for (const id of ["r1", "q1", "b1"]) jobs.service.receive(payload(job(id, "true")));
-  assert(await eventually(() => jobs.replies.byId("b1").length > 0));
+  await until(() => jobs.replies.byId("b1").length > 0, "the answer to b1");
   const busy = jobs.replies.byId("b1");
   assertEquals(busy.map((r) => [r.event_type, r.reason]), [["BUSY", "queue full"]]);
   assertEquals(jobs.counters.get("jobs-busy"), 1);
   // Accepted jobs are acknowledged before they run, the queued one too.
-  assert(
-    await eventually(() => jobs.replies.sent.filter((s) => s.kind === "delivery").length === 2),
+  await until(
+    () => jobs.replies.sent.filter((s) => s.kind === "delivery").length === 2,
+    "two DELIVERED acknowledgements",
   );
   assertEquals(gate.started.length, 1);
   gate.release();
@@ -194,7 +195,7 @@ Deno.test("job-cancel cancels a queued job before it starts and a running one", 
   );
   jobs.service.receive(payload(job("running", "sleep 1")));
   jobs.service.receive(payload(job("queued", "sleep 2")));
-  assert(await eventually(() => exec.requests.length === 1));
+  await until(() => exec.requests.length === 1, "the job to start");
   const queued = await jobs.commands.execute({
     command: "job-cancel",
     arguments: { "job-id": "queued" },
@@ -266,7 +267,7 @@ Deno.test("stop cancels running jobs and they answer CANCELLED", async () => {
   );
   const jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
   jobs.service.receive(payload(job("long", "sleep 1000")));
-  assert(await eventually(() => exec.requests.length === 1));
+  await until(() => exec.requests.length === 1, "the job to start");
   await jobs.service.stop();
   assertEquals(jobs.replies.results().map((r) => r.event_type), ["CANCELLED"]);
 });

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { until } from "../../tests/support/mosquitto.ts";
+import { until } from "../../tests/support/poll.ts";
 import { Counters } from "../counters.ts";
 import type { JobReply, ReplyKind } from "../jobs/reply.ts";
 import { denoNet } from "../io/mod.ts";

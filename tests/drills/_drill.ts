@@ -10,7 +10,8 @@ import { MqttCapability, ReplyService } from "../../src/mqtt/mod.ts";
 import { testAgent, testConfig } from "../support/agent.ts";
 import type { Clock } from "../../src/io/mod.ts";
 import { FakeClock } from "../support/fake_clock.ts";
-import { publish, type Subscriber, until } from "../support/mosquitto.ts";
+import { publish, type Subscriber } from "../support/mosquitto.ts";
+import { until } from "../support/poll.ts";
 
 /** `DRILLS=short` runs every drill at a size CI can afford. */
 export const SHORT = Deno.env.get("DRILLS") === "short";

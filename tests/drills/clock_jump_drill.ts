@@ -5,7 +5,8 @@
  * stays quiet while online and fires after `reboot` seconds offline, not at a step.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { startBroker, subscribe, until } from "../support/mosquitto.ts";
+import { startBroker, subscribe } from "../support/mosquitto.ts";
+import { until } from "../support/poll.ts";
 import { tempDir } from "../support/process.ts";
 import { advanceUntil, backEndOf, report, SteppingClock, tailOf, wholeBox } from "./_drill.ts";
 

@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { FakeClock } from "../support/fake_clock.ts";
-import { startBroker, subscribe, until } from "../support/mosquitto.ts";
+import { startBroker, subscribe } from "../support/mosquitto.ts";
+import { until } from "../support/poll.ts";
 import { tempDir } from "../support/process.ts";
 import { startStatsApi } from "../support/stats_api.ts";
 import { advanceUntil, backEndOf, report, size, tailOf, wholeBox } from "./_drill.ts";

@@ -4,7 +4,8 @@
  * over the backoff window, no more than 10 % of the fleet in any one second.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { startBroker, until } from "../support/mosquitto.ts";
+import { startBroker } from "../support/mosquitto.ts";
+import { until } from "../support/poll.ts";
 import { tempDir } from "../support/process.ts";
 import { type Box, report, size, startBox } from "./_drill.ts";
 

@@ -5,7 +5,8 @@
  * half of the jobs adds less than half of what the first did).
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { startBroker, until } from "../support/mosquitto.ts";
+import { startBroker } from "../support/mosquitto.ts";
+import { until } from "../support/poll.ts";
 import { spawnLedge, tempDir } from "../support/process.ts";
 import { boxKeys, macOf, report, size, tailOf } from "./_drill.ts";
 

@@ -2,6 +2,8 @@
  * A private mosquitto per test: a free loopback port, a temp config (no persistence,
  * TCP_NODELAY on), killed and restarted at will. Never the system broker.
  */
+import { until } from "./poll.ts";
+
 const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => {
   try {
     return Deno.statSync(p).isFile;
@@ -39,19 +41,6 @@ export function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-/** Polls until `check` resolves true, or throws after `timeoutMs`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 async function listening(port: number): Promise<boolean> {

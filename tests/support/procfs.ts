@@ -15,13 +15,3 @@ export function liveProcessesInGroup(pgid: number): number[] {
     .filter(([pid, group, stat]) => pid && Number(group) === pgid && !/^[ZX]/.test(stat))
     .map(([pid]) => Number(pid));
 }
-
-/** Polls `condition` until it holds or the deadline passes; returns whether it held. */
-export async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return true;
-}

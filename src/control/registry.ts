@@ -36,12 +36,6 @@ export function optional<T>(schema: z.ZodMiniType<T>, description: string): ArgS
   return { schema, required: false, description };
 }
 
-/** cli.py sends lowercase `true` as a string; accept it where a boolean is expected. */
-export const boolArg = z.pipe(
-  z.union([z.boolean(), z.enum(["true", "false"])]),
-  z.transform((v) => v === true || v === "true"),
-);
-
 type ArgsShape = Record<string, ArgSpec>;
 export type ArgsOf<A extends ArgsShape> = {
   [K in keyof A]: A[K] extends ArgSpec<infer T, true> ? T

@@ -8,7 +8,7 @@ import { healthTarget, mqttEnabled } from "../config/mod.ts";
 import { programOf } from "../config/permissions.ts";
 import type { ExecResult } from "../io/mod.ts";
 import type { Logger } from "../log/logger.ts";
-import { type Backoff, retryDelay } from "./backoff.ts";
+import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
 import { type CheckDeps, type CheckKind, checkLines, describeRound, runChecks } from "./checks.ts";
 import { readCapped } from "./read_capped.ts";
 import type { Connectivity, ConnectivityReport } from "./connectivity.ts";
@@ -56,7 +56,7 @@ export const HEALTH_COUNTERS = [
 
 const RECOVERY_TIMEOUT_MS = 120_000;
 const RECOVERY_OUTPUT_MAX = 4096;
-const BOOT_URL_BACKOFF: Backoff = { baseMs: 5_000, maxMs: 300_000, jitter: 0.2 };
+const BOOT_URL_BACKOFF: BoundedBackoff = { baseMs: 5_000, maxMs: 300_000, jitter: 0.2 };
 const BOOT_URL_TIMEOUT_MS = 30_000;
 const BOOT_URL_ANSWER_MAX = 64 * 1024;
 /** The part of an HTTP answer that goes into the log. */
@@ -312,7 +312,9 @@ export class HealthCapability implements Capability, Connectivity {
         if (signal.aborted) return;
         this.#log.warn("boot_url failed", { error });
       }
-      await io.clock.sleep(retryDelay(BOOT_URL_BACKOFF, attempt, random), signal).catch(() => {});
+      await io.clock.sleep(boundedJitterDelay(attempt, BOOT_URL_BACKOFF, random), signal).catch(
+        () => {},
+      );
     }
   }
 

@@ -3,7 +3,7 @@
  * a valid one arrives, then write it atomically with mode 0600. An answer is only ever
  * parsed and validated as a config, never executed; an invalid one never reaches the disk.
  */
-import { type Backoff, retryDelay } from "./backoff.ts";
+import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
 import { readCapped } from "./read_capped.ts";
 import type { Clock, Net } from "../io/mod.ts";
 import type { Logger } from "../log/logger.ts";
@@ -28,7 +28,7 @@ export interface ProvisionDeps {
 export type Provisioned = { config: Config; text: string; warnings: string[] };
 export type Answer = { ok: true; provisioned: Provisioned } | { ok: false; reasons: string[] };
 
-export const PROVISION_BACKOFF: Backoff = { baseMs: 15_000, maxMs: 300_000, jitter: 0.2 };
+export const PROVISION_BACKOFF: BoundedBackoff = { baseMs: 15_000, maxMs: 300_000, jitter: 0.2 };
 /** A config is a few KiB; anything far larger is not one. */
 export const MAX_ANSWER_BYTES = 256 * 1024;
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -105,7 +105,7 @@ export async function provision(
     } else {
       log.warn("provisioning answer refused", { reasons: answer.reasons.join("; "), attempt });
     }
-    const delay = retryDelay(PROVISION_BACKOFF, attempt, deps.random ?? Math.random);
+    const delay = boundedJitterDelay(attempt, PROVISION_BACKOFF, deps.random ?? Math.random);
     await deps.clock.sleep(delay, signal).catch(() => {});
   }
   return undefined;

@@ -2,6 +2,7 @@
  * Reconnect delays: exponential backoff with full jitter, so a fleet that lost its broker
  * at the same moment does not come back in lock-step.
  */
+import { fullJitterDelay } from "../backoff.ts";
 
 const BASE_MS = 1000;
 
@@ -26,6 +27,5 @@ export function reconnectDelayMs(
   reconnectMaxS: number,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(reconnectMaxS * 1000, BASE_MS * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
+  return fullJitterDelay(attempt, { baseMs: BASE_MS, maxMs: reconnectMaxS * 1000 }, random);
 }

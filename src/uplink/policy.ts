@@ -42,20 +42,6 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
-export interface Backoff {
-  baseMs: number;
-  maxMs: number;
-}
-
-/**
- * "Full jitter": a uniform delay in [0, min(max, base·2^(attempt-1))), so a fleet that lost
- * its API at the same moment does not come back at the same moment.
- */
-export function backoffDelay(attempt: number, backoff: Backoff, random: () => number): number {
-  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}
-
 /** SocketMan's upload URL: `?access_token=<token>&mac=<mac>` added to the configured one. */
 export function uploadUrl(base: string, token: string | undefined, mac: string | undefined): URL {
   const url = new URL(base);

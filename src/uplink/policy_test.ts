@@ -1,11 +1,5 @@
-import { assert, assertEquals } from "../../tests/support/assert.ts";
-import {
-  backoffDelay,
-  classifyStatus,
-  MAX_RETRY_AFTER_MS,
-  parseRetryAfter,
-  uploadUrl,
-} from "./policy.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
+import { classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, uploadUrl } from "./policy.ts";
 
 Deno.test("answers are classified by status alone", () => {
   const cases: [number, string][] = [
@@ -40,15 +34,6 @@ Deno.test("Retry-After: delta seconds, HTTP dates, garbage", () => {
   for (const bad of [null, "", "-1", "1.5", "soon", "2 s", "Tue, 99 Foo 2026"]) {
     assertEquals(parseRetryAfter(bad, now), undefined, String(bad));
   }
-});
-
-Deno.test("backoff: full jitter below a ceiling that doubles up to the max", () => {
-  const backoff = { baseMs: 1000, maxMs: 8000 };
-  const ceilings = [1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, backoff, () => 0.999999));
-  assertEquals(ceilings, [999, 1999, 3999, 7999, 7999, 7999]);
-  assertEquals(backoffDelay(3, backoff, () => 0), 0);
-  const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(4, backoff, Math.random)));
-  assert(spread.size > 40, "delays are spread, not synchronised");
 });
 
 Deno.test("the upload URL carries SocketMan's query, keeping the configured one", () => {

@@ -8,7 +8,8 @@ import type { Logger } from "../log/logger.ts";
 import type { Counters } from "../counters.ts";
 import type { Spool } from "../spool/spool.ts";
 import { uploadBody, type UploadFormat } from "./body.ts";
-import { type Backoff, backoffDelay, type Verdict } from "./policy.ts";
+import { type Backoff, fullJitterDelay } from "../backoff.ts";
+import type { Verdict } from "./policy.ts";
 import type { StatsPoster } from "./poster.ts";
 
 export interface UploaderOptions {
@@ -97,9 +98,9 @@ export class Uploader {
           records,
         });
       } else {
-        this.#attempt++;
+        const attempt = this.#attempt++;
         const retryInMs = result.retryAfterMs ??
-          backoffDelay(this.#attempt, this.options.backoff, this.options.random ?? Math.random);
+          fullJitterDelay(attempt, this.options.backoff, this.options.random ?? Math.random);
         return { sent, rejected, left: spool.records, verdict: result.verdict, retryInMs };
       }
     }

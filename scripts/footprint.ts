@@ -23,8 +23,7 @@ async function agentRss(): Promise<number> {
   const onStarted = async (agent: { child: Deno.ChildProcess }) => {
     rss = await rssKb(agent.child.pid);
   };
-  await hardenedRun({ script: BUNDLE, onStarted }, async (name, check, skip) => {
-    if (skip) return;
+  await hardenedRun({ script: BUNDLE, onStarted }, async (name, check) => {
     await check().catch((error) => {
       throw new Error(`${name}: ${error.message}`);
     });

@@ -14,11 +14,5 @@ Deno.test("the bundled agent runs under its hardened preset", async (t) => {
   await t.step("the bundle answers version with no permission at all", async () => {
     assertMatch(await run(DENO, ["run", "--quiet", script, "version"]), /^ledge \d+\.\d+\.\d+ /);
   });
-  await hardenedRun({ script }, async (name, check, skip) => {
-    await t.step({
-      name: skip ? `${name} (${skip})` : name,
-      ignore: skip !== undefined,
-      fn: check,
-    });
-  });
+  await hardenedRun({ script }, async (name, check) => void await t.step(name, check));
 });

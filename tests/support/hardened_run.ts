@@ -3,9 +3,7 @@
  * for its config, against a real mosquitto and a stats API on loopback. Shared by
  * tests/preset_test.ts (this deno) and scripts/test_arm64.ts (the arm64 deno under qemu).
  *
- * Each check names the capabilities it exercises; a capability this build does not have
- * yet is reported as skipped, so the run checks more as capabilities land. A capability
- * that is built but disabled or failed under the preset fails the run.
+ * Every capability must start under the preset; one disabled or failed fails the run.
  */
 import { DENO, presetFlags } from "../../scripts/bundle.ts";
 import { assert, assertEquals } from "./assert.ts";
@@ -18,8 +16,11 @@ import {
   watchLines,
 } from "./process.ts";
 
-/** Runs one named check, or reports it skipped with the reason. */
-export type StepRunner = (name: string, check: () => Promise<void>, skip?: string) => Promise<void>;
+/** Runs one named check. */
+export type StepRunner = (name: string, check: () => Promise<void>) => Promise<void>;
+
+/** Every capability the agent has, as its "agent started" line lists them. */
+const CAPABILITIES = ["control", "spool", "uplink", "collect", "health", "replies", "jobs", "mqtt"];
 
 export interface HardenedRunOptions {
   /** The bundle (dist/ledge.js or a fresh one). */
@@ -75,13 +76,9 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
       running = started.running === "none" ? [] : started.running.split(",");
       const starved = agent.lines.filter((line) => STARVED.test(line));
       assertEquals(starved, [], `capabilities starved by ${flags.join(" ")}`);
+      assertEquals([...running].sort(), [...CAPABILITIES].sort());
     });
     await options.onStarted?.(agent);
-    const skipUnless = (...needed: string[]) => {
-      const absent = needed.filter((name) => !running.includes(name));
-      return absent.length ? `not in this build: ${absent.join(", ")}` : undefined;
-    };
-
     await step("stays up: SIGHUP reloads the config", async () => {
       agent.kill("SIGHUP");
       await agent.waitFor(/"message":"config reloaded"/, 60_000);
@@ -98,7 +95,7 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
           `${name}: ${line}`,
         );
       }
-    }, skipUnless("control"));
+    });
 
     await step("a job outside the preset fails cleanly, the next one runs", async () => {
       await using replies = await subscribe(broker.port, [`pub/t/k/${MAC}`]);
@@ -113,11 +110,11 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
       assert(["REJECTED", "FAILED"].includes(outside.event_type), JSON.stringify(outside));
       const inside = await reply("inside");
       assertEquals([inside.event_type, inside.meta.msg.trim()], ["PROCESSED", "still-here"]);
-    }, skipUnless("mqtt", "jobs"));
+    });
 
     await step("stats reach the API", async () => {
       await api.requests.waitFor(/^POST \/stats /, 60_000);
-    }, skipUnless("collect", "uplink"));
+    });
 
     await step("SIGTERM stops cleanly with exit 0", async () => {
       agent.kill("SIGTERM");

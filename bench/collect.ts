@@ -11,8 +11,8 @@ import { CommandRegistry } from "../src/control/registry.ts";
 import { Counters } from "../src/counters.ts";
 import { denoNet } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
-import { fakeRouter, fakeSystem, type RouterSize } from "../src/collect/_fake_router.ts";
-import { ManualClock } from "../src/collect/_fakes.ts";
+import { ManualClock } from "../tests/support/clock.ts";
+import { fakeRouter, fakeSystem, type RouterSize } from "../tests/support/fake_router.ts";
 import { Collector, LastSampleSink } from "../src/collect/mod.ts";
 
 const BASE: RouterSize = { interfaces: 50, leases: 2_000, stations: 200 };
@@ -38,7 +38,7 @@ async function measure(size: RouterSize, runs: number, warmup: number): Promise<
       mac: "88-DC-96-00-00-01",
       log: memoryLogger("error").log,
       counters: new Counters(),
-      commands: new CommandRegistry({ isRunning: () => true }),
+      commands: new CommandRegistry(),
       io: { clock: new ManualClock(), fs, exec, net: denoNet },
     },
     new LastSampleSink(),

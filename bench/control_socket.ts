@@ -37,7 +37,7 @@ function echoServer(path: string): { close(): Promise<void> } {
 
 async function ledgeServer(path: string): Promise<{ close(): Promise<void> }> {
   const counters = new Counters();
-  const commands = new CommandRegistry({ isRunning: () => true });
+  const commands = new CommandRegistry();
   commands.register({ name: "counters", description: "", run: () => counters.snapshot() });
   const server = new ControlServer({ path, log: memoryLogger("error").log, counters, commands });
   await server.start();

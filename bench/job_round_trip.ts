@@ -13,7 +13,7 @@ import { memoryLogger } from "../src/log/logger.ts";
 import { MqttSession } from "../src/mqtt/session.ts";
 import { startBroker } from "../tests/support/mosquitto.ts";
 import { type BenchRow, printTable } from "./run.ts";
-import { testAgent, testConfig } from "../tests/support/agent.ts";
+import { testAgent, testConfig } from "../tests/support/context.ts";
 
 const ITERATIONS = Number(Deno.args[0] ?? 300);
 const WARMUP = 30;

@@ -6,7 +6,7 @@
  */
 import { printTable } from "./run.ts";
 import { denoExec } from "../src/io/mod.ts";
-import { job, jobsConfig, payload, startJobs } from "../src/jobs/_test_support.ts";
+import { job, jobsConfig, payload, startJobs } from "../tests/support/jobs.ts";
 
 const RUNS = 200;
 

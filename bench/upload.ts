@@ -16,7 +16,7 @@ import { Counters } from "../src/counters.ts";
 import { systemClock } from "../src/io/clock.ts";
 import { memoryLogger } from "../src/log/logger.ts";
 import { Spool } from "../src/spool/spool.ts";
-import { uploadUrl } from "../src/uplink/policy.ts";
+import { apiUrl } from "../src/io/api_url.ts";
 import { StatsPoster } from "../src/uplink/poster.ts";
 import { Uploader } from "../src/uplink/uploader.ts";
 
@@ -158,7 +158,7 @@ async function upload(dir: string, url: string): Promise<number> {
   const counters = new Counters();
   const spool = await Spool.open({ dir, maxBytes: 1 << 30 });
   const poster = new StatsPoster({
-    urls: [uploadUrl(url, "bench-token", "88-DC-96-12-34-56")],
+    urls: [apiUrl(url, { token: "bench-token", mac: "88-DC-96-12-34-56" })],
     fetch,
     clock: systemClock,
     log,

@@ -1,33 +1,102 @@
 /**
- * The agent: builds every capability from the config and the injected I/O, starts them in
- * order, stops them in reverse, and reloads them on a new valid config. Several agents can
- * live in one process (tests and fleet drills do): nothing here is global.
+ * The agent: builds every capability of its spec list from the config and the injected
+ * I/O, starts them in order, stops them in reverse, retries one that failed to start, and
+ * on a new valid config restarts only the capabilities the change touches. Several agents
+ * can live in one process (tests and fleet drills do): nothing here is global.
  */
-import type { AgentIo, Capability, CapabilityContext } from "./capability.ts";
+import { type BoundedBackoff, boundedJitterDelay } from "./backoff.ts";
+import type {
+  AgentIo,
+  Capability,
+  CapabilityContext,
+  CapabilitySpec,
+  RestartKey,
+} from "./capability.ts";
+import { collectSpec } from "./collect/spec.ts";
 import {
-  type CapabilityName,
-  capabilityNeeds,
   type Config,
+  CONFIG_KEYS,
   loadConfigFile,
-  missingPermissions,
-  mqttEnabled,
   redactConfig,
   resolveMac,
   secretValues,
   type Validation,
 } from "./config/mod.ts";
-import { Collector } from "./collect/mod.ts";
 import { CommandError, CommandRegistry, required } from "./control/registry.ts";
 import { type ControlLimits, ControlServer } from "./control/server.ts";
 import { Counters } from "./counters.ts";
-import { HealthCapability } from "./health/mod.ts";
+import { healthSpec } from "./health/spec.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
-import { JobService } from "./jobs/mod.ts";
-import { MqttCapability, ReplyService } from "./mqtt/mod.ts";
+import { jobsSpec } from "./jobs/spec.ts";
 import { LOG_LEVELS, type Logger } from "./log/logger.ts";
-import { buildStatsPipeline } from "./uplink/mod.ts";
+import { mqttSpec } from "./mqtt/spec.ts";
+import type { CapabilityName, PeerMap, Peers } from "./peers.ts";
+import {
+  type CapabilityNeeds,
+  missingPermissions,
+  type Needs,
+  needs,
+  presetNeeds,
+  type RunContext,
+} from "./permissions.ts";
+import { provisionNeeds } from "./provision/mod.ts";
+import { repliesSpec } from "./replies/spec.ts";
+import { spoolSpec } from "./spool/spec.ts";
+import { uplinkSpec } from "./uplink/spec.ts";
 import { VERSION } from "./version.ts";
 import * as z from "zod/mini";
+
+/**
+ * Every capability, in start order: the stats path first, the replies before the jobs
+ * that send them, and MQTT last, so that jobs queued on the broker for our persistent
+ * session find the jobs ready.
+ */
+export const CAPABILITIES: readonly CapabilitySpec[] = [
+  spoolSpec,
+  uplinkSpec,
+  collectSpec,
+  healthSpec,
+  repliesSpec,
+  jobsSpec,
+  mqttSpec,
+];
+
+/**
+ * What the agent itself needs beside its capabilities: to read its config (and the MAC
+ * file), the environment it looks at, the control socket, and with `-b` provisioning.
+ */
+export function agentNeeds(config: Config, run: RunContext): Record<string, CapabilityNeeds> {
+  const sock = run.controlSocket;
+  return {
+    config: { flags: needs({ read: [run.configPath, config.mac ? undefined : config.mac_file] }) },
+    log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
+    control: {
+      // /etc/group names the gid of control_socket_group.
+      flags: needs(
+        sock
+          ? {
+            read: [sock, config.control_socket_group ? "/etc/group" : undefined],
+            write: [sock],
+            net: [`unix:${sock}`],
+          }
+          : {},
+      ),
+    },
+    ...(run.initUrl ? { provision: provisionNeeds(run.initUrl, run.configPath) } : {}),
+  };
+}
+
+/** The whole preset of a config: every flag the agent and its capabilities need. */
+export function presetFor(
+  config: Config,
+  run: RunContext,
+  specs: readonly CapabilitySpec[] = CAPABILITIES,
+): Needs {
+  return presetNeeds([
+    ...Object.values(agentNeeds(config, run)),
+    ...specs.filter((spec) => !spec.off?.(config)).map((spec) => spec.needs(config, run)),
+  ]);
+}
 
 export interface AgentOptions {
   config: Config;
@@ -42,44 +111,25 @@ export interface AgentOptions {
   loadConfig?: () => Promise<Validation>;
   /** Control socket limits (tests shorten the timeouts). */
   controlLimits?: Partial<ControlLimits>;
+  /** Whether this process holds a permission; default: Deno's answer. */
+  allowed?: (descriptor: Deno.PermissionDescriptor) => boolean;
 }
 
 /** The agent cannot run as asked (the control socket is taken): `ledge run` exits 1. */
 export class AgentStartError extends Error {}
 
-/** Builds the capabilities of one config, in start order. */
-export type CapabilityFactory = (ctx: CapabilityContext) => Capability[];
+export type ReloadResult =
+  | { ok: true; warnings: string[]; restarted: string[] }
+  | { ok: false; errors: string[] };
 
-/** The real wiring: each capability gets what it needs from the others, in start order. */
-export function buildCapabilities(ctx: CapabilityContext): Capability[] {
-  // The collector pushes into the spool (with `no-cache`, straight to the uplink).
-  const stats = buildStatsPipeline(ctx);
-  // Replies outlive both the session and the jobs: started before them, stopped after.
-  const replies = new ReplyService(ctx);
-  const mqtt = mqttEnabled(ctx.config)
-    ? new MqttCapability(ctx, replies, (payload): Promise<void> => jobs.receive(payload))
-    : undefined;
-  const health = new HealthCapability(ctx, {
-    mqttConnected: mqtt ? () => mqtt.connected : undefined,
-    // Samples batched in memory reach the disk before the box goes down.
-    beforeReboot: async () => await stats.spool?.spool?.commit(),
-    // Back online: the cache goes up now, not at the next upload interval.
-    onOnline: () => stats.uplink.trigger(),
-    agentStartedAt: ctx.agentStartedAt,
-  });
-  const jobs = new JobService(ctx, { replies: replies.channel, connectivity: health });
-  return [
-    ...stats.capabilities,
-    new Collector(ctx, stats.sink),
-    health,
-    replies,
-    jobs,
-    // Last: jobs queued on the broker for our persistent session find the jobs ready.
-    ...(mqtt ? [mqtt] : []),
-  ];
-}
+/** Where a capability that could not start is, for `status` and 503 answers. */
+type Standing =
+  | { state: "starting" | "running" }
+  | { state: "off" | "disabled"; reason: string }
+  | { state: "failed"; reason: string; attempts: number; retry: AbortController };
 
-export type ReloadResult = { ok: true; warnings: string[] } | { ok: false; errors: string[] };
+/** A capability that failed to start is tried again, later and later (5 s up to 5 min). */
+const START_RETRY: BoundedBackoff = { baseMs: 5_000, maxMs: 300_000, jitter: 0.2 };
 
 export class Agent {
   readonly counters = new Counters();
@@ -87,24 +137,28 @@ export class Agent {
   readonly io: AgentIo;
   readonly log: Logger;
   readonly startedAt: number;
+  /** The capabilities as they reach each other: always the instance running now. */
+  readonly peers: Peers;
   /** Resolves once the agent has stopped (after SIGTERM, `terminate` or `stop()`). */
   readonly stopped: Promise<void>;
 
   #config: Config;
   #mac: string | undefined;
-  #capabilities: Capability[] = [];
+  readonly #ctx: CapabilityContext;
+  readonly #specs: readonly CapabilitySpec[];
+  #built = new Map<CapabilityName, Capability>();
+  #standing = new Map<CapabilityName, Standing>();
   /** Started once before the others and stopped last: it survives reloads. */
   #control: ControlServer | undefined;
-  #running = new Set<string>();
-  #off = new Map<string, string>();
+  #controlOff: string | undefined;
   #resolveStopped!: () => void;
   #stopping: Promise<void> | undefined;
+  /** Reloads and retries change the capabilities one at a time. */
+  #changes: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    readonly options: AgentOptions,
-    private readonly build: CapabilityFactory = buildCapabilities,
-  ) {
+  constructor(readonly options: AgentOptions, specs: readonly CapabilitySpec[] = CAPABILITIES) {
     this.#config = options.config;
+    this.#specs = specs;
     this.log = options.log;
     this.io = {
       clock: options.io?.clock ?? systemClock,
@@ -115,10 +169,28 @@ export class Agent {
     this.startedAt = this.io.clock.monotonic();
     this.stopped = new Promise((resolve) => this.#resolveStopped = resolve);
     this.commands = new CommandRegistry({
-      isRunning: (name) => this.#running.has(name),
+      unavailable: (name) => this.#unavailable(name as CapabilityName),
       onInternalError: (command, error) =>
         this.log.child("control").error("command failed", { command, error }),
     });
+    const built = this.#built;
+    this.peers = {
+      get: <K extends CapabilityName>(name: K) => built.get(name) as PeerMap[K] | undefined,
+    };
+    const live = { config: () => this.#config, mac: () => this.#mac };
+    this.#ctx = {
+      get config() {
+        return live.config();
+      },
+      get mac() {
+        return live.mac();
+      },
+      log: this.log,
+      counters: this.counters,
+      commands: this.commands,
+      io: this.io,
+      agentStartedAt: this.startedAt,
+    };
     this.#registerAgentCommands();
   }
 
@@ -131,39 +203,175 @@ export class Agent {
   }
 
   isRunning(name: string): boolean {
-    return this.#running.has(name);
+    return this.#standing.get(name as CapabilityName)?.state === "running";
   }
 
-  /** Starts the control socket, then the capabilities. Throws AgentStartError. */
+  /**
+   * Builds every capability (so that each command answers, 503 while its capability
+   * starts), opens the control socket, then starts the capabilities. Throws
+   * AgentStartError when the control socket cannot be had.
+   */
   async start(): Promise<void> {
+    this.log.core.setSecrets(secretValues(this.#config));
+    this.#mac = await resolveMac(this.#config, (p) => this.io.fs.readTextFile(p));
+    for (const spec of this.#specs) this.#build(spec);
     await this.#startControl();
-    await this.#startCapabilities();
+    for (const spec of this.#specs) await this.#start(spec);
     this.log.info("agent started", {
       version: VERSION,
-      running: [...this.#running].join(",") || "none",
+      running: this.#runningNames().join(",") || "none",
     });
   }
 
-  #needs() {
-    return capabilityNeeds(this.#config, {
+  /** The control socket path in use, or null when it is off. */
+  get controlSocket(): string | null {
+    return this.options.controlSocket === undefined
+      ? this.#config.control_socket
+      : this.options.controlSocket;
+  }
+
+  /** Stops every capability in reverse order; safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#change(async () => {
+      for (const spec of [...this.#specs].reverse()) await this.#stopOne(spec, "shutdown");
+      await this.#control?.stop().catch((error) =>
+        this.log.error("control failed to stop cleanly", { error })
+      );
+      this.#control = undefined;
+      this.log.info("agent stopped");
+      this.#resolveStopped();
+    });
+    return this.#stopping;
+  }
+
+  /**
+   * Reads the config again: a valid one replaces the running one, an invalid one is
+   * refused. Only the capabilities whose keys, permissions or peers changed restart; the
+   * others read the new values as they go.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.#change(async () => {
+      const loaded = await (this.options.loadConfig?.() ??
+        loadConfigFile(this.options.configPath, (p) => this.io.fs.readTextFile(p)));
+      if (!loaded.ok) {
+        this.log.error("reload refused, keeping the running config", {
+          errors: loaded.errors.join("; "),
+        });
+        return { ok: false, errors: loaded.errors };
+      }
+      for (const warning of loaded.warnings) this.log.warn(`config: ${warning}`);
+      const before = { config: this.#config, mac: this.#mac, needs: this.#needsOfAll() };
+      const offBefore = this.#specs.map((spec) => spec.off?.(before.config));
+      this.#config = loaded.config;
+      this.log.core.setSecrets(secretValues(this.#config));
+      this.#mac = await resolveMac(this.#config, (p) => this.io.fs.readTextFile(p));
+      if (this.controlSocket !== this.#control?.path && this.options.controlSocket === undefined) {
+        this.log.warn("control_socket changes at the next start", { path: this.controlSocket });
+      }
+      const changed = changedKeys(before.config, this.#config);
+      if (before.mac !== this.#mac) changed.add("mac");
+      const needsNow = this.#needsOfAll();
+      const touched = new Set<CapabilityName>();
+      this.#specs.forEach((spec, i) => {
+        const moved = spec.restartOn.some((key) => changed.has(key)) ||
+          before.needs.get(spec.name) !== needsNow.get(spec.name) ||
+          offBefore[i] !== spec.off?.(this.#config);
+        if (moved) touched.add(spec.name);
+      });
+      for (const spec of this.#specs) {
+        if (spec.uses?.some((name) => touched.has(name))) touched.add(spec.name);
+      }
+      const restarted = this.#specs.filter((spec) => touched.has(spec.name));
+      for (const spec of [...restarted].reverse()) await this.#stopOne(spec, "reload");
+      for (const spec of restarted) {
+        this.#build(spec);
+        await this.#start(spec);
+      }
+      const names = restarted.map((spec) => spec.name);
+      this.log.info("config reloaded", { restarted: names.join(",") || "none" });
+      return { ok: true, warnings: loaded.warnings, restarted: names };
+    });
+  }
+
+  /** One line per capability for `status`. */
+  states(): Record<string, string> {
+    const states: Record<string, string> = {};
+    if (this.#control) states.control = this.#control.state();
+    else if (this.#controlOff) states.control = this.#controlOff;
+    for (const spec of this.#specs) {
+      const capability = this.#built.get(spec.name);
+      states[spec.name] = this.isRunning(spec.name) && capability
+        ? capability.state()
+        : this.#unavailable(spec.name)?.replace(`${spec.name} `, "") ?? "stopped";
+    }
+    return states;
+  }
+
+  #run(): RunContext {
+    return {
       configPath: this.options.configPath,
       controlSocket: this.controlSocket,
       initUrl: this.options.initUrl,
-    });
+    };
   }
 
-  /** False, with one log line, when a permission the capability needs is missing. */
-  #permitted(name: CapabilityName, needs: ReturnType<typeof capabilityNeeds>): boolean {
-    const missing = missingPermissions(needs[name]);
-    if (missing.length === 0) return true;
-    this.#off.set(name, `disabled: missing ${missing.join(" ")}`);
-    this.log.warn(`${name} disabled: permission missing`, { missing: missing.join(" ") });
-    return false;
+  /** Each capability's needs for the running config, as comparable text. */
+  #needsOfAll(): Map<CapabilityName, string> {
+    return new Map(
+      this.#specs.map((spec) => [spec.name, JSON.stringify(spec.needs(this.#config, this.#run()))]),
+    );
+  }
+
+  /** Runs `work` after the changes already under way (reloads, retries, the stop). */
+  #change<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#changes.then(work);
+    this.#changes = next.catch(() => {});
+    return next;
+  }
+
+  #build(spec: CapabilitySpec): void {
+    this.#built.set(spec.name, spec.build(this.#ctx, this.peers));
+    this.#standing.set(spec.name, { state: "starting" });
+  }
+
+  /** Why a capability's command cannot be answered now, or undefined when it can. */
+  #unavailable(name: CapabilityName): string | undefined {
+    const standing = this.#standing.get(name);
+    if (!standing) return `${name} not running`;
+    switch (standing.state) {
+      case "running":
+        return undefined;
+      case "starting":
+        return `${name} starting`;
+      case "off":
+        return `${name} off: ${standing.reason}`;
+      case "disabled":
+        return `${name} disabled: missing ${standing.reason}`;
+      case "failed":
+        return `${name} failed to start: ${standing.reason} (attempt ${standing.attempts}, retrying)`;
+    }
+  }
+
+  #runningNames(): string[] {
+    return [
+      ...(this.#control ? ["control"] : []),
+      ...this.#specs.filter((spec) => this.isRunning(spec.name)).map((spec) => spec.name),
+    ];
+  }
+
+  #missing(needs: CapabilityNeeds): string[] {
+    return missingPermissions(needs, this.options.allowed);
   }
 
   async #startControl(): Promise<void> {
     const path = this.controlSocket;
-    if (path === null || !this.#permitted("control", this.#needs())) return;
+    if (path === null) return;
+    const missing = this.#missing(agentNeeds(this.#config, this.#run()).control);
+    if (missing.length > 0) {
+      this.#controlOff = `disabled: missing ${missing.join(" ")}`;
+      this.log.warn("control disabled: permission missing", { missing: missing.join(" ") });
+      return;
+    }
     const control = new ControlServer({
       path,
       group: this.#config.control_socket_group,
@@ -178,97 +386,74 @@ export class Agent {
       throw new AgentStartError(`control socket ${path}: ${describe(error)}`);
     }
     this.#control = control;
-    this.#running.add(control.name);
   }
 
-  async #startCapabilities(): Promise<void> {
-    this.log.core.setSecrets(secretValues(this.#config));
-    this.#mac = await resolveMac(this.#config, (p) => this.io.fs.readTextFile(p));
-    this.#capabilities = this.build({
-      config: this.#config,
-      mac: this.#mac,
-      log: this.log,
-      counters: this.counters,
-      commands: this.commands,
-      io: this.io,
-      agentStartedAt: this.startedAt,
-    });
-    const needs = this.#needs();
-    for (const capability of this.#capabilities) {
-      if (!this.#permitted(capability.name, needs)) continue;
-      try {
-        await capability.start();
-        this.#running.add(capability.name);
-      } catch (error) {
-        this.#off.set(capability.name, `failed to start: ${describe(error)}`);
-        this.log.error(`${capability.name} failed to start`, { error });
-      }
+  /**
+   * Starts a built capability unless it is off or lacks a permission; retries a failure.
+   * `attempts` and `lastError` are those of the failures before, on a retry.
+   */
+  async #start(spec: CapabilitySpec, attempts = 0, lastError?: string): Promise<void> {
+    const capability = this.#built.get(spec.name)!;
+    const off = spec.off?.(this.#config);
+    if (off) return void this.#standing.set(spec.name, { state: "off", reason: off });
+    const missing = this.#missing(spec.needs(this.#config, this.#run()));
+    if (missing.length > 0) {
+      this.#standing.set(spec.name, { state: "disabled", reason: missing.join(" ") });
+      this.log.warn(`${spec.name} disabled: permission missing`, { missing: missing.join(" ") });
+      return;
     }
-  }
-
-  /** The control socket path in use, or null when it is off. */
-  get controlSocket(): string | null {
-    return this.options.controlSocket === undefined
-      ? this.#config.control_socket
-      : this.options.controlSocket;
-  }
-
-  /** Stops every capability in reverse order; safe to call more than once. */
-  stop(): Promise<void> {
-    this.#stopping ??= this.#stopAll().then(async () => {
-      await this.#stopOne(this.#control);
-      this.#control = undefined;
-      this.log.info("agent stopped");
-      this.#resolveStopped();
-    });
-    return this.#stopping;
-  }
-
-  /** Stops the capabilities in reverse order; the control socket keeps answering. */
-  async #stopAll(): Promise<void> {
-    for (const capability of [...this.#capabilities].reverse()) await this.#stopOne(capability);
-    this.#capabilities = [];
-    for (const name of this.#off.keys()) if (name !== "control") this.#off.delete(name);
-  }
-
-  async #stopOne(capability: Capability | undefined): Promise<void> {
-    if (!capability || !this.#running.delete(capability.name)) return;
     try {
-      await capability.stop();
+      await capability.start();
     } catch (error) {
-      this.log.error(`${capability.name} failed to stop cleanly`, { error });
+      return this.#failed(spec, capability, describe(error), attempts + 1, lastError);
+    }
+    this.#standing.set(spec.name, { state: "running" });
+    if (attempts > 0) this.log.info(`${spec.name} started`, { attempts: attempts + 1 });
+    // What waited for this one (failed without it, or holding the old one) goes again.
+    for (const user of this.#specs.filter((s) => s.uses?.includes(spec.name))) {
+      const standing = this.#standing.get(user.name);
+      if (standing?.state === "failed") standing.retry.abort();
     }
   }
 
-  /** Reads the config again: a valid one replaces the running one, an invalid one is refused. */
-  async reload(): Promise<ReloadResult> {
-    const loaded = await (this.options.loadConfig?.() ??
-      loadConfigFile(this.options.configPath, (p) => this.io.fs.readTextFile(p)));
-    if (!loaded.ok) {
-      this.log.error("reload refused, keeping the running config", {
-        errors: loaded.errors.join("; "),
-      });
-      return { ok: false, errors: loaded.errors };
-    }
-    for (const warning of loaded.warnings) this.log.warn(`config: ${warning}`);
-    await this.#stopAll();
-    this.#config = loaded.config;
-    await this.#startCapabilities();
-    this.log.info("config reloaded");
-    return { ok: true, warnings: loaded.warnings };
+  #failed(
+    spec: CapabilitySpec,
+    capability: Capability,
+    reason: string,
+    attempts: number,
+    lastError: string | undefined,
+  ): void {
+    const retry = new AbortController();
+    this.#standing.set(spec.name, { state: "failed", reason, attempts, retry });
+    const delay = boundedJitterDelay(attempts - 1, START_RETRY, Math.random);
+    // One error line per reason; the retries of the same failure only at debug.
+    const fields = { error: reason, "retry-in-s": Math.round(delay / 1000) };
+    if (reason === lastError) this.log.debug(`${spec.name} still failing to start`, fields);
+    else this.log.error(`${spec.name} failed to start`, fields);
+    // A half-started capability releases what it took before it is built again.
+    capability.stop("shutdown").catch(() => {});
+    // Aborting the wait retries at once (a peer it uses has started); a stop or reload has
+    // removed the standing by then, and nothing is retried.
+    this.io.clock.sleep(delay, retry.signal).catch(() => {}).then(() =>
+      this.#change(async () => {
+        const now = this.#standing.get(spec.name);
+        if (this.#stopping || now?.state !== "failed" || now.retry !== retry) return;
+        this.#build(spec);
+        await this.#start(spec, attempts, reason);
+      })
+    );
   }
 
-  /** One line per capability for `status`. */
-  states(): Record<string, string> {
-    const states: Record<string, string> = {};
-    if (this.#control) states.control = this.#control.state();
-    else if (this.#off.has("control")) states.control = this.#off.get("control")!;
-    for (const capability of this.#capabilities) {
-      states[capability.name] = this.#running.has(capability.name)
-        ? capability.state()
-        : this.#off.get(capability.name) ?? "stopped";
+  async #stopOne(spec: CapabilitySpec, reason: "shutdown" | "reload"): Promise<void> {
+    const standing = this.#standing.get(spec.name);
+    this.#standing.delete(spec.name);
+    if (standing?.state === "failed") standing.retry.abort();
+    if (standing?.state !== "running") return;
+    try {
+      await this.#built.get(spec.name)?.stop(reason);
+    } catch (error) {
+      this.log.error(`${spec.name} failed to stop cleanly`, { error });
     }
-    return states;
   }
 
   #registerAgentCommands(): void {
@@ -302,7 +487,7 @@ export class Agent {
       run: async () => {
         const result = await this.reload();
         if (!result.ok) throw new CommandError(400, `config invalid: ${result.errors.join("; ")}`);
-        return { warnings: result.warnings };
+        return { warnings: result.warnings, restarted: result.restarted };
       },
     });
     commands.register({
@@ -326,8 +511,13 @@ export class Agent {
   }
 }
 
+/** The keys (and their values compared as JSON) that differ between two configs. */
+function changedKeys(before: Config, after: Config): Set<RestartKey> {
+  const value = (config: Config, key: string) =>
+    JSON.stringify((config as unknown as Record<string, unknown>)[key]);
+  return new Set(CONFIG_KEYS.filter((key) => value(before, key) !== value(after, key)));
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-export type { CapabilityName };

@@ -1,15 +1,25 @@
-/** The shape every long-lived part of the agent has, and what it is built from. */
-import type { CapabilityName, Config } from "./config/mod.ts";
+/**
+ * The shape every long-lived part of the agent has, what it is built from, and the spec
+ * that declares it: its name, the permissions it needs, the config keys that restart it,
+ * and how it is built from the context and its peers. `agent.ts` iterates the specs; it
+ * knows no capability by name.
+ */
+import type { Config, ConfigKey } from "./config/mod.ts";
 import type { CommandRegistry } from "./control/registry.ts";
 import type { Counters } from "./counters.ts";
 import type { Clock, Exec, Fs, Net } from "./io/mod.ts";
 import type { Logger } from "./log/logger.ts";
+import type { CapabilityName, Peers } from "./peers.ts";
+import type { CapabilityNeeds, RunContext } from "./permissions.ts";
+
+/** Why a capability stops: a reload lets work in progress finish, a shutdown does not. */
+export type StopReason = "shutdown" | "reload";
 
 export interface Capability {
   readonly name: CapabilityName;
   start(): Promise<void>;
   /** Stops and releases everything; called once, in the reverse order of start. */
-  stop(): Promise<void>;
+  stop(reason?: StopReason): Promise<void>;
   /** One line for `status`: "connected to broker:1883", "3 segments, 120 KiB". */
   state(): string;
 }
@@ -22,11 +32,15 @@ export interface AgentIo {
   net: Net;
 }
 
-/** What a capability is built from: everything is passed in, nothing is global. */
+/**
+ * What a capability is built from: everything is passed in, nothing is global. In an agent
+ * `config` and `mac` are read live: a reload that does not restart a capability still
+ * hands it the new values of the keys it reads as it goes.
+ */
 export interface CapabilityContext {
-  config: Config;
+  readonly config: Config;
   /** The device MAC (config `mac`, else `mac_file`); undefined when neither is usable. */
-  mac: string | undefined;
+  readonly mac: string | undefined;
   log: Logger;
   counters: Counters;
   commands: CommandRegistry;
@@ -36,4 +50,27 @@ export interface CapabilityContext {
    * 15-minute grace counts from it. Absent when a test builds one capability alone.
    */
   agentStartedAt?: number;
+}
+
+/** A config key, or the device MAC the agent resolved from `mac`/`mac_file`. */
+export type RestartKey = ConfigKey | "mac";
+
+export interface CapabilitySpec<N extends CapabilityName = CapabilityName> {
+  readonly name: N;
+  /**
+   * The keys it reads once, at start: a reload that changes one restarts it. Every other
+   * key it reads through `ctx.config` when it needs it.
+   */
+  readonly restartOn: readonly RestartKey[];
+  /** Peers whose restart restarts it too (it holds something of theirs). */
+  readonly uses?: readonly CapabilityName[];
+  /** Why it does not run with this config ("disable_mqtt is set"); undefined when it does. */
+  off?(config: Config): string | undefined;
+  /** The Deno permissions it needs for this config. */
+  needs(config: Config, run: RunContext): CapabilityNeeds;
+  /**
+   * Builds it without I/O (start does that) and registers its control commands, which
+   * answer 503 with the reason while it is not running.
+   */
+  build(ctx: CapabilityContext, peers: Peers): Capability;
 }

@@ -1,6 +1,7 @@
 /** The control socket over real Unix sockets: framing, limits, errors and the socket file. */
 import { AgentStartError } from "../src/agent.ts";
-import type { Capability } from "../src/capability.ts";
+import type { CapabilitySpec } from "../src/capability.ts";
+import { needs } from "../src/permissions.ts";
 import { validateConfig } from "../src/config/mod.ts";
 import { ControlServer, DEFAULT_CONTROL_LIMITS } from "../src/control/server.ts";
 import { CommandRegistry } from "../src/control/registry.ts";
@@ -203,17 +204,22 @@ Deno.test("stop lets an answer in progress be written", async () => {
   await stopped;
 });
 
-Deno.test("the control socket survives a reload; the other capabilities restart", async () => {
+Deno.test("the control socket survives a reload that restarts a capability", async () => {
   const events: string[] = [];
-  const recorder: Capability = {
+  const recorder: CapabilitySpec = {
     name: "collect",
-    start: () => (events.push("start"), Promise.resolve()),
-    stop: () => (events.push("stop"), Promise.resolve()),
-    state: () => "fine",
+    restartOn: ["qos"],
+    needs: () => ({ flags: needs({}) }),
+    build: () => ({
+      name: "collect",
+      start: () => (events.push("start"), Promise.resolve()),
+      stop: () => (events.push("stop"), Promise.resolve()),
+      state: () => "fine",
+    }),
   };
   await using t = await startAgent({
-    loadConfig: () => Promise.resolve(validateConfig({ mac: "AA-BB", disable_mqtt: true })),
-  }, () => [recorder]);
+    loadConfig: () => Promise.resolve(validateConfig({ mac: "AA-BB", disable_mqtt: true, qos: 2 })),
+  }, [recorder]);
   const conn = await connect(t.path);
   const lines = new LineReader(conn);
   await send(conn, '{"command": "reload", "keep-alive": true}');
@@ -259,7 +265,7 @@ Deno.test("control_socket_group: the socket is 0660 and owned by that group", as
       group,
       log: memoryLogger().log,
       counters: new Counters(),
-      commands: new CommandRegistry({ isRunning: () => true }),
+      commands: new CommandRegistry(),
       readEtcGroup: () => Promise.resolve(etcGroup),
     });
   const server = serverFor("operators", `root:x:0:\noperators:x:${gid}:alice\n`);
@@ -276,13 +282,18 @@ Deno.test({
   name: "without the socket's permissions control is disabled with one line, the rest runs",
   permissions: { read: true, write: true, net: false, env: true, sys: true },
   fn: async () => {
-    const recorder: Capability = {
+    const recorder: CapabilitySpec = {
       name: "collect",
-      start: () => Promise.resolve(),
-      stop: () => Promise.resolve(),
-      state: () => "fine",
+      restartOn: [],
+      needs: () => ({ flags: needs({}) }),
+      build: () => ({
+        name: "collect",
+        start: () => Promise.resolve(),
+        stop: () => Promise.resolve(),
+        state: () => "fine",
+      }),
     };
-    await using t = await startAgent({}, () => [recorder]);
+    await using t = await startAgent({}, [recorder]);
     assert(t.agent.isRunning("collect"));
     assertMatch(t.agent.states().control, /^disabled: missing --allow-net=unix:/);
     assertEquals(t.lines.filter((l) => l.includes("control disabled")).length, 1);

@@ -5,7 +5,8 @@
  */
 import { assert, assertEquals } from "./support/assert.ts";
 import { tempDir } from "./support/process.ts";
-import { CountingExec, jobsConfig, payload, startJobs } from "../src/jobs/_test_support.ts";
+import { FakeExec } from "./support/fakes.ts";
+import { jobsConfig, payload, startJobs } from "./support/jobs.ts";
 import { MAX_MSG_BYTES } from "../src/jobs/job.ts";
 import { signJob } from "../src/jobs/signature.ts";
 import { denoExec } from "../src/io/mod.ts";
@@ -62,7 +63,7 @@ async function badPayloads(
   return { replay, bad };
 }
 
-async function flood(count: number, exec: CountingExec | typeof denoExec) {
+async function flood(count: number, exec: FakeExec | typeof denoExec) {
   await using dir = await tempDir();
   const marker = `${dir.path}/ran`;
   const { replay, bad } = await badPayloads(count, marker);
@@ -107,7 +108,7 @@ async function flood(count: number, exec: CountingExec | typeof denoExec) {
 }
 
 Deno.test("10 000 bad payloads: zero executions, each answered or counted", async () => {
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   await flood(10_000, exec);
   assertEquals(exec.requests.length, 1, "only the legitimate original ran");
 });

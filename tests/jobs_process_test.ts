@@ -6,7 +6,7 @@ import { assert, assertEquals } from "./support/assert.ts";
 import { tempDir } from "./support/process.ts";
 import { liveProcessesInGroup } from "./support/procfs.ts";
 import { until } from "./support/poll.ts";
-import { job, jobsConfig, payload, startJobs } from "../src/jobs/_test_support.ts";
+import { job, jobsConfig, payload, startJobs } from "./support/jobs.ts";
 
 const HOST = new URL("./support/job_host.ts", import.meta.url).pathname;
 

@@ -1,11 +1,12 @@
 /** A whole agent (replies, jobs, mqtt) in-process against an in-process aedes: no mosquitto. */
 import { assert, assertEquals } from "./support/assert.ts";
 import { startAedes } from "./support/aedes.ts";
-import { testAgent, testConfig, testContext } from "./support/agent.ts";
+import { testAgent, testConfig, testContext } from "./support/context.ts";
 import { until } from "./support/poll.ts";
 import { tempDir } from "./support/process.ts";
 import { type Clock, systemClock } from "../src/io/mod.ts";
-import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
+import { MqttCapability } from "../src/mqtt/mod.ts";
+import { ReplyService } from "../src/replies/mod.ts";
 
 /** A device on the in-process broker: topics t/k/AA unless `keys` say otherwise. */
 function deviceConfig(port: number, stateDir: string, keys: Record<string, unknown> = {}) {
@@ -155,12 +156,16 @@ Deno.test("aedes: a job is acknowledged to the broker only once the sink has tak
   await using broker = await startAedes();
   await using state = await tempDir();
   const ctx = testContext(deviceConfig(broker.port, state.path));
-  const replies = new ReplyService(ctx);
+  const replies = new ReplyService(ctx, () => mqtt.replyTransport);
   let taken: () => void = () => {};
   const received: string[] = [];
-  const mqtt = new MqttCapability(ctx, replies, (payload) => {
-    received.push(new TextDecoder().decode(payload));
-    return new Promise((resolve) => taken = resolve);
+  const mqtt: MqttCapability = new MqttCapability(ctx, {
+    onJob: (payload) => {
+      received.push(new TextDecoder().decode(payload));
+      return new Promise((resolve) => taken = () => resolve());
+    },
+    onConnect: () => replies.channel.drain(),
+    repliesWaiting: () => replies.channel.waiting,
   });
   await replies.start();
   await mqtt.start();

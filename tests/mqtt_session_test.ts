@@ -6,8 +6,9 @@ import { assert, assertEquals } from "./support/assert.ts";
 import { publish, startBroker, subscribe } from "./support/mosquitto.ts";
 import { until } from "./support/poll.ts";
 import { tempDir } from "./support/process.ts";
-import { testConfig, testContext } from "./support/agent.ts";
-import { MqttCapability, ReplyService } from "../src/mqtt/mod.ts";
+import { testConfig, testContext } from "./support/context.ts";
+import { MqttCapability } from "../src/mqtt/mod.ts";
+import { ReplyService } from "../src/replies/mod.ts";
 
 const MAC = "AA-BB-CC-00-11-22";
 const TAIL = `acme/s3cr3tkey/${MAC}`;
@@ -30,10 +31,15 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
     state_dir: state.path,
     reconnect_max: 2,
   }));
-  const replies = new ReplyService(ctx);
+  const replies = new ReplyService(ctx, () => mqtt.replyTransport);
   const jobs: string[] = [];
-  const mqtt = new MqttCapability(ctx, replies, (job) => {
-    jobs.push(new TextDecoder().decode(job));
+  const mqtt: MqttCapability = new MqttCapability(ctx, {
+    onJob: (job) => {
+      jobs.push(new TextDecoder().decode(job));
+      return Promise.resolve();
+    },
+    onConnect: () => replies.channel.drain(),
+    repliesWaiting: () => replies.channel.waiting,
   });
   await replies.start();
   await mqtt.start();

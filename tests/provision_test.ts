@@ -38,20 +38,65 @@ async function withAgent(
   }
 }
 
-Deno.test("run -b: without a config, the provisioned one is written 0600 and used", async () => {
+Deno.test("run -b from nothing, under the printed preset: provisioned, then run on its own", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/config.json`;
-  const init = initServer(() => new Response(PROVISIONED, { status: 201 }));
-  await withAgent(path, init, async (agent) => {
-    await agent.waitFor(/WARN ledge no usable config: provisioning/);
-    await agent.waitFor(/INFO provision config provisioned/);
-    await agent.waitFor(/INFO ledge agent started/);
-    assertEquals(await Deno.readTextFile(path), PROVISIONED);
+  const socket = `${dir.path}/ctl.sock`;
+  const init = initServer(() =>
+    new Response(JSON.stringify({ ...JSON.parse(PROVISIONED), boot_cmd: "touch /tmp/pwned" }), {
+      status: 201,
+    })
+  );
+  try {
+    // No config yet: check-config prints what provisioning needs (and says so).
+    const first = await runLedge(
+      ["check-config", path, "--print-permissions", "-S", socket, "-b", init.url],
+      [`--allow-read=${path}`],
+    );
+    assertEquals(first.code, 0, first.stderr);
+    assertMatch(first.stderr, /no valid config at .*: the flags to provision it/);
+    const firstFlags = first.stdout.trim().split(" ");
+    const writable = firstFlags.find((f) => f.startsWith("--allow-write="))!.split(/[=,]/);
+    assert(writable.includes(path) && writable.includes(`${path}.tmp`), first.stdout);
+    const provisioning = spawnLedge(["run", "-c", path, "-S", socket, "-b", init.url], {
+      flags: firstFlags,
+    });
+    await provisioning.waitFor(/config provisioned; restarting/, 30_000);
+    const { code } = await provisioning.status;
+    assertEquals(code, 3, provisioning.lines.join("\n"));
+    assertMatch(
+      provisioning.lines.join("\n"),
+      /config provisioned; restarting with its permissions/,
+    );
+    const written = JSON.parse(await Deno.readTextFile(path));
+    assertEquals(written.token, "from-the-init-server");
+    assertEquals(written.boot_cmd, undefined, "nothing that runs a program comes from HTTP");
+    assertMatch(provisioning.lines.join("\n"), /boot_cmd from the init server ignored/);
     assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
     assertEquals(init.queries[0].get("machine"), "unknown");
     assert(init.queries[0].has("firmware"));
-    assert(!agent.lines.join("\n").includes("from-the-init-server"), "the token is never logged");
-  });
+    assert(!provisioning.lines.join("\n").includes("from-the-init-server"), "no token in the log");
+
+    // The restart: the preset of the provisioned config, which starts the agent.
+    const second = await runLedge(
+      ["check-config", path, "--print-permissions", "-S", socket],
+      [`--allow-read=${path}`],
+    );
+    assertEquals(second.code, 0, second.stderr);
+    const agent = spawnLedge(["run", "-c", path, "-S", socket], {
+      flags: second.stdout.trim().split(" "),
+    });
+    try {
+      await agent.waitFor(/INFO ledge agent started/, 30_000);
+      agent.kill("SIGTERM");
+      assertEquals((await agent.status).code, 0, agent.lines.join("\n"));
+    } finally {
+      agent.kill("SIGKILL");
+      await agent.status;
+    }
+  } finally {
+    await init.server.shutdown();
+  }
 });
 
 Deno.test("run -b: an invalid answer never overwrites a valid config; the agent runs on it", async () => {

@@ -3,19 +3,18 @@
  * what it receives: outages, cap, every class of answer, both body formats, no-cache.
  */
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { ManualClock } from "./support/manual_clock.ts";
+import { ManualClock } from "./support/clock.ts";
 import { tempDir } from "./support/process.ts";
 import { type Answer, startStatsApi } from "./support/stats_api.ts";
-import type { CapabilityContext } from "../src/capability.ts";
-import { validateConfig } from "../src/config/mod.ts";
-import { CommandRegistry } from "../src/control/registry.ts";
+import type { Config } from "../src/config/mod.ts";
 import { Counters } from "../src/counters.ts";
-import { denoExec, denoFs, denoNet, systemClock } from "../src/io/mod.ts";
+import { systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
-import { Spool } from "../src/spool/mod.ts";
+import { Spool, spoolSpec } from "../src/spool/mod.ts";
 import type { UploadFormat } from "../src/uplink/body.ts";
-import { buildStatsPipeline, StatsPoster, Uploader } from "../src/uplink/mod.ts";
-import { uploadUrl } from "../src/uplink/policy.ts";
+import { StatsPoster, statsSink, uplinkSpec, Uploader } from "../src/uplink/mod.ts";
+import { testAgent, testConfig } from "./support/context.ts";
+import { apiUrl } from "../src/io/api_url.ts";
 
 const TOKEN = "tok-s3cret-value";
 const MAC = "88-DC-96-00-00-01";
@@ -62,7 +61,7 @@ async function rig(
     batchBytes: 1,
   });
   const poster = new StatsPoster({
-    urls: urls.map((u) => uploadUrl(u, TOKEN, MAC)),
+    urls: urls.map((u) => apiUrl(u, { token: TOKEN, mac: MAC })),
     fetch: options.fetch ?? fetch,
     clock: systemClock,
     log,
@@ -137,12 +136,11 @@ Deno.test("cap exceeded while offline: the oldest are dropped and counted, the n
   await using dir = await tempDir();
   await using api = startStatsApi(status(503));
   const config = stackConfig(dir.path, api.url, { cache_max: 65536 });
-  const { ctx, counters } = context(config, new ManualClock());
-  const stats = buildStatsPipeline(ctx);
-  for (const capability of stats.capabilities) await capability.start();
+  await using stats = await statsAgent(config, new ManualClock());
+  const { counters } = stats.agent;
   for (let n = 0; n < 1000; n++) await stats.sink.push(sample(n));
   api.answer = status(200);
-  const flushed = await ctx.commands.execute({ command: "flush" });
+  const flushed = await stats.agent.commands.execute({ command: "flush" });
   assertEquals(flushed.status, "ok");
   const received = api.accepted();
   const dropped = counters.get("stats-dropped");
@@ -150,28 +148,24 @@ Deno.test("cap exceeded while offline: the oldest are dropped and counted, the n
   assertEquals(dropped + received.length, 1000);
   assertEquals(received, ids(dropped, 1000));
   assertEquals(counters.get("stats-cached"), 1000);
-  for (const capability of stats.capabilities.reverse()) await capability.stop();
 });
 
 Deno.test("429 with Retry-After: 2 is honoured by the upload loop", async () => {
   await using dir = await tempDir();
   await using api = startStatsApi(status(429, { "Retry-After": "2" }));
   const clock = new ManualClock();
-  const { ctx } = context(stackConfig(dir.path, api.url, { heartbeat: 120 }), clock);
-  const stats = buildStatsPipeline(ctx);
-  for (const capability of stats.capabilities) await capability.start();
+  await using stats = await statsAgent(stackConfig(dir.path, api.url, { heartbeat: 120 }), clock);
   // The loop's first run goes out at start: an empty spool, no POST.
   assertEquals(await clock.nextSleep(0), 120_000);
   await stats.sink.push(sample(1));
   assertEquals(await clock.nextSleep(1), 30_000, "the spool's batch timer");
-  stats.uplink.trigger();
+  stats.agent.peers.get("uplink")!.trigger();
   assertEquals(await clock.nextSleep(2), 2000, "the loop waits what the server asked");
   assertEquals(api.uploads.length, 1);
   api.answer = status(200);
   clock.advance(2000);
   assertEquals(await clock.nextSleep(3), 120_000, "then back to the upload interval");
   assertEquals(api.accepted(), [sample(1).id]);
-  for (const capability of stats.capabilities.reverse()) await capability.stop();
 });
 
 Deno.test("500 backs off with full jitter, growing, and keeps the data", async () => {
@@ -288,15 +282,14 @@ Deno.test("no-cache: each sample is POSTed as plain JSON and nothing is written"
   await using dir = await tempDir();
   await using api = startStatsApi();
   const cacheDir = `${dir.path}/cache`;
-  const { ctx, counters } = context(
+  await using stats = await statsAgent(
     stackConfig(cacheDir, api.url, { "no-cache": 1 }),
     new ManualClock(),
   );
-  const stats = buildStatsPipeline(ctx);
-  assertEquals(stats.capabilities.map((c) => c.name), ["uplink"]);
-  for (const capability of stats.capabilities) await capability.start();
+  const { counters } = stats.agent;
+  assertEquals(stats.agent.states().spool, "off: no-cache is set");
   for (let n = 0; n < 3; n++) await stats.sink.push(sample(n));
-  const flushed = await ctx.commands.execute({ command: "flush" });
+  const flushed = await stats.agent.commands.execute({ command: "flush" });
   assertEquals(flushed.flush, { sent: 0, rejected: 0, left: 0 });
   assertEquals(api.uploads.map((u) => u.format), ["json", "json", "json"]);
   assertEquals(
@@ -306,33 +299,36 @@ Deno.test("no-cache: each sample is POSTed as plain JSON and nothing is written"
   assertEquals(new Set(api.accepted()), new Set(ids(0, 3)));
   assertEquals(counters.get("stats-sent"), 3);
   assert(!(await exists(cacheDir)), "no-cache never touches cache_dir");
-  for (const capability of stats.capabilities) await capability.stop();
 });
 
 Deno.test("ctl flush uploads now and answers what was sent and what is left", async () => {
   await using dir = await tempDir();
   await using api = startStatsApi(status(503, { "Retry-After": "30" }));
-  const { ctx } = context(stackConfig(dir.path, api.url), new ManualClock());
-  const stats = buildStatsPipeline(ctx);
-  for (const capability of stats.capabilities) await capability.start();
+  await using stats = await statsAgent(stackConfig(dir.path, api.url), new ManualClock());
   for (let n = 0; n < 7; n++) await stats.sink.push(sample(n));
-  assertEquals(await ctx.commands.execute({ command: "flush" }), {
+  assertEquals(await stats.agent.commands.execute({ command: "flush" }), {
     status: "ok",
     code: 200,
     flush: { sent: 0, rejected: 0, left: 7, retry_in_s: 30 },
   });
   api.answer = status(200);
-  assertEquals((await ctx.commands.execute({ command: "flush" })).flush, {
+  assertEquals((await stats.agent.commands.execute({ command: "flush" })).flush, {
     sent: 7,
     rejected: 0,
     left: 0,
   });
-  assertMatch(stats.capabilities[0].state(), /^0 samples/);
-  for (const capability of stats.capabilities.reverse()) await capability.stop();
+  assertMatch(stats.agent.states().spool, /^0 samples/);
 });
 
+/** The stats path of an agent (spool and uplink only), and the sink the collector feeds. */
+async function statsAgent(config: Config, clock: ManualClock) {
+  const { agent } = testAgent(config, { clock }, [spoolSpec, uplinkSpec]);
+  await agent.start();
+  return { agent, sink: statsSink(agent, agent.peers), [Symbol.asyncDispose]: () => agent.stop() };
+}
+
 function stackConfig(cacheDir: string, statsUrl: string, extra: Record<string, unknown> = {}) {
-  const result = validateConfig({
+  return testConfig({
     mac: MAC,
     disable_mqtt: true,
     token: TOKEN,
@@ -340,22 +336,6 @@ function stackConfig(cacheDir: string, statsUrl: string, extra: Record<string, u
     cache_dir: cacheDir,
     ...extra,
   });
-  if (!result.ok) throw new Error(result.errors.join("; "));
-  return result.config;
-}
-
-function context(config: CapabilityContext["config"], clock: ManualClock) {
-  const { log, lines } = memoryLogger();
-  const counters = new Counters();
-  const ctx: CapabilityContext = {
-    config,
-    mac: MAC,
-    log,
-    counters,
-    commands: new CommandRegistry({ isRunning: () => true }),
-    io: { clock, fs: denoFs, exec: denoExec, net: denoNet },
-  };
-  return { ctx, counters, lines };
 }
 
 async function exists(path: string): Promise<boolean> {

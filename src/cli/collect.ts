@@ -34,7 +34,7 @@ export async function collectSample(argv: string[], io: CliOutput): Promise<numb
     mac: await resolveMac(config, (p) => Deno.readTextFile(p)),
     log,
     counters: new Counters(),
-    commands: new CommandRegistry({ isRunning: () => false }),
+    commands: new CommandRegistry(),
     io: { clock: systemClock, fs: denoFs, exec: denoExec, net: denoNet },
   }, new LastSampleSink());
   const { sample, read } = await collector.collect();

@@ -1,17 +1,35 @@
-import { Agent, AgentStartError } from "../agent.ts";
-import { DEFAULTS, loadConfigFile, resolveMac, type Validation } from "../config/mod.ts";
-import { urlHostPort } from "../config/permissions.ts";
-import { provision, readDeviceIdentity } from "../health/mod.ts";
+import { Agent, AgentStartError, presetFor } from "../agent.ts";
+import {
+  type Config,
+  DEFAULTS,
+  loadConfigFile,
+  resolveMac,
+  type Validation,
+} from "../config/mod.ts";
 import { denoNet, systemClock, writeFileAtomic } from "../io/mod.ts";
 import { type LogFormat, type Logger, stderrLogger } from "../log/logger.ts";
+import { missingPermissions } from "../permissions.ts";
+import { provision, provisionNeeds, readDeviceIdentity } from "../provision/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import { debugRequested } from "./env.ts";
 import { type CliOutput, UsageError } from "./output.ts";
 
 const STOP_SIGNALS = ["SIGTERM", "SIGINT"] as const;
 
-/** `ledge run --config=PATH`: runs until SIGTERM/SIGINT or `terminate`; SIGHUP reloads. */
-export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
+/**
+ * Exit code after provisioning a first config whose permissions this process was not
+ * started with: the service manager starts the agent again, with that config's preset.
+ */
+export const EXIT_RESTART = 3;
+
+interface RunArgs {
+  configPath: string;
+  controlSocket?: string;
+  initUrl?: string;
+  format: LogFormat;
+}
+
+function parseRunArgs(argv: string[]): RunArgs {
   const { values, positionals } = parseCommandArgs(argv, {
     config: { type: "string", short: "c" },
     "control-socket": { type: "string", short: "S" },
@@ -19,55 +37,85 @@ export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
     "log-format": { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const configPath = values.config;
-  if (!configPath) throw new UsageError("missing --config=PATH");
+  if (!values.config) throw new UsageError("missing --config=PATH");
   const format = values["log-format"] ?? "text";
   if (format !== "text" && format !== "json") {
     throw new UsageError(`--log-format: got '${format}'; allowed: text or json`);
   }
-
   const initUrl = values["init-url"];
   if (initUrl !== undefined && !/^https?:\/\/[^/]/.test(initUrl)) {
     throw new UsageError(`--init-url: got '${initUrl}'; allowed: an http:// or https:// URL`);
   }
+  return { configPath: values.config, controlSocket: values["control-socket"], initUrl, format };
+}
 
-  let loaded = await loadConfigFile(configPath, (p) => Deno.readTextFile(p));
-  if (!loaded.ok && !initUrl) {
+/** `ledge run --config=PATH`: runs until SIGTERM/SIGINT or `terminate`; SIGHUP reloads. */
+export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
+  const args = parseRunArgs(argv);
+  const loaded = await loadConfigFile(args.configPath, (p) => Deno.readTextFile(p));
+  if (!loaded.ok && !args.initUrl) {
     for (const warning of loaded.warnings) io.err(`warning: ${warning}`);
     for (const error of loaded.errors) io.err(`error: ${error}`);
-    io.err(`${configPath}: config refused`);
+    io.err(`${args.configPath}: config refused`);
     return 2;
   }
-  const log = stderrLogger(format as LogFormat, debugRequested() ? "debug" : "info");
-  let provisioner = initUrl ? await initProvisioner(initUrl, configPath, loaded, log) : undefined;
-  if (!loaded.ok) {
-    if (!provisioner) return 2;
-    log.warn("no usable config: provisioning", {
-      path: configPath,
-      errors: loaded.errors.join("; "),
+  const log = stderrLogger(args.format, debugRequested() ? "debug" : "info");
+  const provisioner = args.initUrl
+    ? await initProvisioner(args.initUrl, args.configPath, loaded, log)
+    : undefined;
+  if (loaded.ok) return await runWith(loaded.config, loaded.warnings, args, log, provisioner);
+  if (!provisioner) return 2;
+  log.warn("no usable config: provisioning", {
+    path: args.configPath,
+    errors: loaded.errors.join("; "),
+  });
+  const provisioned = await untilStopped((signal) => provisioner(signal));
+  if (!provisioned) return 0;
+  const preset = presetFor(provisioned.config, {
+    configPath: args.configPath,
+    controlSocket: args.controlSocket ?? provisioned.config.control_socket,
+    initUrl: args.initUrl,
+  });
+  const missing = missingPermissions({ flags: preset });
+  if (missing.length > 0) {
+    log.info("config provisioned; restarting with its permissions", {
+      missing: missing.join(" "),
+      exit: EXIT_RESTART,
     });
-    // Until a config arrives there is no agent: SIGTERM/SIGINT just end the wait.
-    const stopWaiting = new AbortController();
-    const abort = () => stopWaiting.abort();
-    for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, abort);
-    const provisioned = await provisioner(stopWaiting.signal).finally(() => {
-      for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, abort);
-    });
-    if (!provisioned) return 0;
-    loaded = { ok: true, config: provisioned.config, warnings: [] };
-    provisioner = undefined; // done for this start
+    return EXIT_RESTART;
   }
-  const config = loaded.config;
-  if (config.debug) log.core.level = "debug";
-  log.debug("config loaded", { path: configPath });
-  for (const warning of loaded.warnings) log.warn(`config: ${warning}`);
+  return await runWith(provisioned.config, [], args, log, undefined);
+}
 
+/** Until a config arrives there is no agent: SIGTERM/SIGINT just end the wait. */
+async function untilStopped<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stopWaiting = new AbortController();
+  const abort = () => stopWaiting.abort();
+  for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, abort);
+  try {
+    return await work(stopWaiting.signal);
+  } finally {
+    for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, abort);
+  }
+}
+
+/** Runs the agent on a valid config until it stops; provisions in the background. */
+async function runWith(
+  config: Config,
+  warnings: string[],
+  args: RunArgs,
+  log: Logger,
+  provisioner: Provisioner | undefined,
+): Promise<number> {
+  if (config.debug) log.core.level = "debug";
+  log.debug("config loaded", { path: args.configPath });
+  for (const warning of warnings) log.warn(`config: ${warning}`);
   const agent = new Agent({
     config,
-    configPath,
+    configPath: args.configPath,
     log,
-    controlSocket: values["control-socket"],
-    initUrl,
+    controlSocket: args.controlSocket,
+    initUrl: args.initUrl,
   });
   // Bad input must never kill the daemon: a stray rejection is logged, not fatal.
   const onRejection = (event: PromiseRejectionEvent) => {
@@ -105,6 +153,11 @@ export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
   return 0;
 }
 
+/** Resolves with the accepted config and whether the file changed; undefined if stopped. */
+type Provisioner = (
+  signal: AbortSignal,
+) => Promise<{ config: Config; changed: boolean } | undefined>;
+
 /**
  * Provisioning from `-b URL`, or `undefined` (with the reason logged) when this process may
  * not reach the URL or write the config.
@@ -114,22 +167,17 @@ async function initProvisioner(
   configPath: string,
   loaded: Validation,
   log: Logger,
-) {
-  const missing = [
-    ...(granted({ name: "net", host: urlHostPort(url) })
-      ? []
-      : [`--allow-net=${urlHostPort(url)}`]),
-    ...(granted({ name: "write", path: configPath }) ? [] : [`--allow-write=${configPath}`]),
-  ];
+): Promise<Provisioner | undefined> {
+  const local = loaded.ok ? loaded.config : undefined;
+  const missing = missingPermissions(provisionNeeds(url, configPath));
   if (missing.length > 0) {
     log.error("provisioning (-b) disabled: permission missing", { missing: missing.join(" ") });
     return undefined;
   }
   const readText = (p: string) => Deno.readTextFile(p);
-  const mac = await resolveMac(loaded.ok ? loaded.config : DEFAULTS, readText);
+  const mac = await resolveMac(local ?? DEFAULTS, readText);
   const device = await readDeviceIdentity(readText, mac);
-  /** Resolves with the accepted config and whether the file changed; undefined if stopped. */
-  return async (signal: AbortSignal) => {
+  return async (signal) => {
     let changed = false;
     const write = async (text: string) => {
       const current = await Deno.readTextFile(configPath).catch(() => undefined);
@@ -137,12 +185,8 @@ async function initProvisioner(
       await writeFileAtomic(configPath, text, 0o600);
       changed = true;
     };
-    const deps = { fetch: denoNet.fetch, clock: systemClock, log, write };
+    const deps = { fetch: denoNet.fetch, clock: systemClock, log, write, local };
     const provisioned = await provision(url, device, deps, signal);
-    return provisioned && { ...provisioned, changed };
+    return provisioned && { config: provisioned.config, changed };
   };
-}
-
-function granted(descriptor: Deno.PermissionDescriptor): boolean {
-  return Deno.permissions.querySync(descriptor).state === "granted";
 }

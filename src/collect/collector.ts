@@ -5,6 +5,7 @@
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import { notFound } from "../control/registry.ts";
+import { deadline, TIMED_OUT } from "../io/deadline.ts";
 import type { Logger } from "../log/logger.ts";
 import { assembleSample } from "./assemble.ts";
 import type { Sample, SampleSink } from "./sink.ts";
@@ -30,7 +31,6 @@ export const COLLECT_COUNTERS = [
 
 const DEFAULT_DEADLINE_MS = 5_000;
 const JITTER = 0.1;
-const TIMED_OUT = Symbol("timed out");
 
 export interface CollectorOptions {
   /** Default: the sources the config asks for (`defaultSources`). */
@@ -97,6 +97,7 @@ export class Collector implements Capability {
     this.#ids = new SampleIds(() => ctx.io.clock.now());
     this.#fs = new KernelFs(ctx.io.fs, ctx.io.exec);
     ctx.counters.declare(...COLLECT_COUNTERS);
+    this.#registerCommands();
   }
 
   /** The newest sample, if any was collected. */
@@ -105,7 +106,6 @@ export class Collector implements Capability {
   }
 
   start(): Promise<void> {
-    this.#registerCommands();
     this.#loop = this.#run();
     return Promise.resolve();
   }
@@ -193,12 +193,9 @@ export class Collector implements Capability {
     const denied = (this.#options.missingPermissions ?? deniedPermissions)(source.needs);
     if (denied.length > 0) return { ok: false, kind: "permission", message: denied.join(" ") };
     const deadlineMs = this.#options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    // Aborted at the deadline too: a source must stop reading, not only be left behind.
     const cutoff = new AbortController();
     const signal = AbortSignal.any([cutoff.signal, this.#stopping.signal]);
-    const deadline = this.#ctx.io.clock.sleep(deadlineMs, signal).then(
-      () => TIMED_OUT,
-      () => TIMED_OUT,
-    );
     const { counters, io } = this.#ctx;
     const reading = Promise.resolve().then(() =>
       source.read({
@@ -212,8 +209,8 @@ export class Collector implements Capability {
     );
     reading.catch(() => {}); // a source cut off at its deadline may still fail later
     try {
-      const result = await Promise.race([reading, deadline]);
-      if (typeof result === "symbol") {
+      const result = await deadline(io.clock, deadlineMs, reading, this.#stopping.signal);
+      if (result === TIMED_OUT) {
         counters.inc("collect-source-timeouts");
         return { ok: false, kind: "timeout", message: `no answer within ${deadlineMs} ms` };
       }

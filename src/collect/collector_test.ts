@@ -5,8 +5,9 @@ import { Counters } from "../counters.ts";
 import { denoNet } from "../io/mod.ts";
 import { LogCore, Logger } from "../log/logger.ts";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
-import { fakeRouter, fakeSystem } from "./_fake_router.ts";
-import { FakeFs, ManualClock } from "./_fakes.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
+import { fakeRouter, fakeSystem } from "../../tests/support/fake_router.ts";
+import { FakeFs } from "../../tests/support/fakes.ts";
 import { Collector, type CollectorOptions } from "./collector.ts";
 import type { Sample, SampleSink } from "./sink.ts";
 import type { Source } from "./source.ts";
@@ -33,11 +34,11 @@ function setup(
 ) {
   const validation = validateConfig(configPatch);
   if (!validation.ok) throw new Error(validation.errors.join("; "));
-  const clock = new ManualClock();
+  const clock = new ManualClock(1732420000000);
   const { fs, exec } = fakeRouter(size);
   const logs: string[] = [];
   const counters = new Counters();
-  const commands = new CommandRegistry({ isRunning: () => true });
+  const commands = new CommandRegistry();
   const ctx: CapabilityContext = {
     config: validation.config,
     mac: "88-DC-96-00-00-01",

@@ -25,8 +25,8 @@ import { parseProcNetWireless } from "./proc_net_wireless.ts";
 import { parseProcStat } from "./proc_stat.ts";
 import { parseProcUptime } from "./proc_uptime.ts";
 import { parseSysNetInterface } from "./sys_class_net.ts";
-import { fakeRouter, fakeSystem } from "./_fake_router.ts";
-import { ManualClock } from "./_fakes.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
+import { fakeRouter, fakeSystem } from "../../tests/support/fake_router.ts";
 import { Collector } from "./collector.ts";
 import { LastSampleSink } from "./last_sample_sink.ts";
 import { validateConfig } from "../config/mod.ts";
@@ -135,7 +135,7 @@ Deno.test("fuzz: the collector survives mutated files and program output, every 
       mac: undefined,
       log: memoryLogger("error").log,
       counters,
-      commands: new CommandRegistry({ isRunning: () => true }),
+      commands: new CommandRegistry(),
       io: { clock, fs, exec, net: denoNet },
     },
     new LastSampleSink(),

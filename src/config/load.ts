@@ -10,17 +10,25 @@ function position(text: string, offset: number): string {
   return `line ${before.length} column ${before[before.length - 1].length + 1}`;
 }
 
-/** Parses JSONC (comments, trailing commas) and validates it. */
-export function parseConfigText(text: string): Validation {
+/** The value of a JSONC text (comments, trailing commas), or where it is not JSON. */
+export function parseJsonc(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; errors: string[] } {
   const problems: ParseError[] = [];
-  const raw = parse(text, problems, { allowTrailingComma: true, disallowComments: false });
-  if (problems.length > 0) {
-    const errors = problems.map((p) =>
-      `invalid JSON at ${position(text, p.offset)}: ${printParseErrorCode(p.error)}`
-    );
-    return { ok: false, errors, warnings: [] };
-  }
-  return validateConfig(raw);
+  const value = parse(text, problems, { allowTrailingComma: true, disallowComments: false });
+  if (problems.length === 0) return { ok: true, value };
+  const errors = problems.map((p) =>
+    `invalid JSON at ${position(text, p.offset)}: ${printParseErrorCode(p.error)}`
+  );
+  return { ok: false, errors };
+}
+
+/** Parses JSONC and validates it. */
+export function parseConfigText(text: string): Validation {
+  const parsed = parseJsonc(text);
+  return parsed.ok
+    ? validateConfig(parsed.value)
+    : { ok: false, errors: parsed.errors, warnings: [] };
 }
 
 export async function loadConfigFile(path: string, readText: ReadText): Promise<Validation> {

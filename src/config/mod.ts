@@ -1,23 +1,19 @@
-export { type Config, CONFIG_KEYS, type ConfigKey, DEFAULTS, SECRET_KEYS } from "./schema.ts";
+/** The config: its keys and defaults, how a file is read and validated, how it is shown. */
+export {
+  type Config,
+  CONFIG_KEYS,
+  type ConfigKey,
+  DEFAULTS,
+  PROGRAM_KEYS,
+  SECRET_KEYS,
+} from "./schema.ts";
 export { uploadInterval, validateConfig, type Validation } from "./validate.ts";
 export {
   describeFsError,
   loadConfigFile,
   parseConfigText,
+  parseJsonc,
   type ReadText,
   resolveMac,
 } from "./load.ts";
 export { redactConfig, REDACTED_VALUE, secretValues } from "./redact.ts";
-export {
-  type CapabilityName,
-  type CapabilityNeeds,
-  capabilityNeeds,
-  healthTarget,
-  missingPermissions,
-  mqttEnabled,
-  type Needs,
-  permissionFlags,
-  PRESET_V8_FLAGS,
-  presetNeeds,
-  type RunContext,
-} from "./permissions.ts";

@@ -95,6 +95,7 @@ export const FIELDS = {
   job_output_max: f(int(1024, 16 * 1024 * 1024), intAllowed(1024, 16 * 1024 * 1024, " (bytes)")),
   job_secret: f(z.string().check(z.minLength(16)), "a string of at least 16 characters"),
   job_max_age: f(int(1), intAllowed(1, undefined, " (seconds)")),
+  job_sig_legacy: f(flag, FLAG),
   jobs: f(
     z.object({ allow: z.optional(z.array(text)) }),
     'an object { "allow": [program paths] }',
@@ -106,6 +107,12 @@ export const FIELDS = {
 
 export type ConfigKey = keyof typeof FIELDS;
 export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];
+
+/**
+ * Keys that decide which programs run: nothing from the network (provisioning, a desired
+ * state) may set or change them; only the config file on the box does.
+ */
+export const PROGRAM_KEYS = ["boot_cmd", "recovery_cmd", "reboot_cmd", "jobs"] as const;
 
 /** Keys whose values are shown as `***` and never logged. */
 export const SECRET_KEYS = ["password", "key", "token", "job_secret"] as const;
@@ -169,6 +176,8 @@ export interface Config {
   job_output_max: number;
   job_secret?: string;
   job_max_age: number;
+  /** Also accept the ambiguous legacy signature (`id\ntimestamp\ntype\nmsg`). */
+  job_sig_legacy: boolean;
   jobs: { allow?: string[] };
   network_check_s: number;
   recovery_cmd: string;
@@ -206,6 +215,7 @@ export const DEFAULTS = {
   job_queue: 32,
   job_output_max: 51200,
   job_max_age: 600,
+  job_sig_legacy: false,
   jobs: {},
   network_check_s: 60,
   recovery_cmd: "/etc/init.d/network restart",

@@ -59,7 +59,11 @@ export interface CommandDef<A extends ArgsShape = ArgsShape> {
 }
 
 export interface RegistryOptions {
-  isRunning(capability: string): boolean;
+  /**
+   * Why a capability cannot answer now ("jobs starting", "mqtt off: disable_mqtt is set"),
+   * or undefined when it runs.
+   */
+  unavailable(capability: string): string | undefined;
   /** Called with the error of a handler that threw something else than a CommandError. */
   onInternalError?(command: string, error: unknown): void;
 }
@@ -72,7 +76,7 @@ const request = z.object({
 export class CommandRegistry {
   #commands = new Map<string, CommandDef>();
 
-  constructor(private readonly options: RegistryOptions) {
+  constructor(private readonly options: RegistryOptions = { unavailable: () => undefined }) {
     this.register({
       name: "commands",
       description: "every command with its arguments",
@@ -112,9 +116,8 @@ export class CommandRegistry {
     if (!def) return failure(400, "unknown command");
     const args = validateArgs(def.args ?? {}, given);
     if ("error" in args) return failure(400, args.error);
-    if (def.capability && !this.options.isRunning(def.capability)) {
-      return { status: "warning", code: 503, message: `${def.capability} not running` };
-    }
+    const unavailable = def.capability && this.options.unavailable(def.capability);
+    if (unavailable) return { status: "warning", code: 503, message: unavailable };
     try {
       const payload = await def.run(args.values as ArgsOf<ArgsShape>);
       const key = def.payloadKey ?? command;

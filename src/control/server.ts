@@ -3,7 +3,6 @@
  * requests with BNG Blaster's framing. Every connection is its own task with its own
  * deadlines, so a silent or slow client holds nothing but its own slot.
  */
-import type { Capability } from "../capability.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Reply } from "./registry.ts";
@@ -73,8 +72,7 @@ function wantsKeepAlive(request: unknown): boolean {
     (request as Record<string, unknown>)["keep-alive"] === true;
 }
 
-export class ControlServer implements Capability {
-  readonly name = "control";
+export class ControlServer {
   readonly limits: ControlLimits;
   #listener: Deno.UnixListener | undefined;
   #inode: number | null = null;
@@ -90,6 +88,11 @@ export class ControlServer implements Capability {
   constructor(private readonly options: ControlServerOptions) {
     this.limits = { ...DEFAULT_CONTROL_LIMITS, ...options.limits };
     this.#log = options.log.child("control");
+  }
+
+  /** The socket's path. */
+  get path(): string {
+    return this.options.path;
   }
 
   state(): string {

@@ -4,13 +4,15 @@
  * pure watch.ts and ladder.ts; this file only times them and does the I/O.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import { healthTarget, mqttEnabled } from "../config/mod.ts";
-import { programOf } from "../config/permissions.ts";
-import type { ExecResult } from "../io/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { type ExecResult, parseArgv } from "../io/mod.ts";
+import { mqttOff } from "../mqtt/spec.ts";
+import { granted } from "../permissions.ts";
+import { apiUrl } from "../io/api_url.ts";
 import type { Logger } from "../log/logger.ts";
 import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
 import { type CheckDeps, type CheckKind, checkLines, describeRound, runChecks } from "./checks.ts";
-import { readCapped } from "./read_capped.ts";
+import { readCapped } from "../io/read_capped.ts";
 import type { Connectivity, ConnectivityReport } from "./connectivity.ts";
 import {
   DEFAULT_LADDER,
@@ -65,8 +67,25 @@ export const ANSWER_LOG_MAX = 200;
 /** An address needs no lookup: there is no DNS to check. */
 const isIpLiteral = (host: string) => /^[\d.]+$/.test(host) || host.includes(":");
 
-const granted = (descriptor: Deno.PermissionDescriptor) =>
-  Deno.permissions.querySync(descriptor).state === "granted";
+/** The host and port probed for connectivity: `health_url`, else the broker. */
+export function healthTarget(config: Config): { host: string; port: number } | undefined {
+  if (config.health_url) {
+    const host = config.health_url.includes("://")
+      ? new URL(config.health_url).hostname
+      : config.health_url.split("/")[0];
+    return { host, port: config.health_port };
+  }
+  return config.mqtt_host ? { host: config.mqtt_host, port: config.port } : undefined;
+}
+
+/**
+ * The argv of `recovery_cmd` or `reboot_cmd`: a program and its arguments, run without a
+ * shell (quotes group words), so that `--allow-run` names exactly that program.
+ */
+export function commandArgv(command: string): string[] {
+  const parsed = parseArgv(command);
+  return "argv" in parsed ? parsed.argv : [command];
+}
 
 export class HealthCapability implements Capability, Connectivity {
   readonly name = "health";
@@ -97,9 +116,7 @@ export class HealthCapability implements Capability, Connectivity {
       fs: io.fs,
       net: io.net,
       target: healthTarget(config),
-      dnsHost: mqttEnabled(config) && !isIpLiteral(config.mqtt_host!)
-        ? config.mqtt_host
-        : undefined,
+      dnsHost: !mqttOff(config) && !isIpLiteral(config.mqtt_host!) ? config.mqtt_host : undefined,
       mqttConnected: deps.mqttConnected,
     };
     this.#ladder = new RecoveryLadder({ ...DEFAULT_LADDER, rebootS: config.reboot });
@@ -114,7 +131,7 @@ export class HealthCapability implements Capability, Connectivity {
     const allowed = this.#deps.allowed ?? granted;
     const { recovery_cmd, reboot_cmd, boot_cmd } = this.#ctx.config;
     for (const [kind, command] of [["restart", recovery_cmd], ["reboot", reboot_cmd]] as const) {
-      const program = programOf(command);
+      const program = commandArgv(command)[0];
       if (!allowed({ name: "run", command: program })) {
         this.#disabled[kind] = `no --allow-run=${program}`;
         this.#log.warn(`recovery step ${kind} disabled: permission missing`, {
@@ -145,6 +162,18 @@ export class HealthCapability implements Capability, Connectivity {
   async check(): Promise<ConnectivityReport> {
     const round = await this.#round();
     return { online: roundVerdict(round).ok, details: describeRound(round) };
+  }
+
+  /**
+   * Runs `recovery_cmd` for a `network` job that broke the link: the ladder's restart step,
+   * same program, same runner, same counter.
+   */
+  async recover(): Promise<ExecResult | undefined> {
+    if (this.#disabled.restart) {
+      this.#log.warn("recovery for a network job skipped", { reason: this.#disabled.restart });
+      return undefined;
+    }
+    return await this.#recover("restart", this.#ctx.config.recovery_cmd, "recovery-restarts");
   }
 
   /** The next ladder step while offline, else undefined. */
@@ -241,19 +270,21 @@ export class HealthCapability implements Capability, Connectivity {
   }
 
   /** Runs a recovery command without a shell: `--allow-run` scopes exactly its program. */
-  async #recover(kind: StepKind, command: string, counter: string): Promise<void> {
-    const offlineS = Math.round(
-      (this.#ctx.io.clock.monotonic() - (this.#watch.failingSince ?? 0)) / 1000,
-    );
+  async #recover(kind: StepKind, command: string, counter: string): Promise<ExecResult> {
+    const since = this.#watch.failingSince;
+    const offlineS = since === undefined
+      ? undefined
+      : Math.round((this.#ctx.io.clock.monotonic() - since) / 1000);
     this.#log.warn(`recovery: ${kind}`, { command, offline_s: offlineS });
     this.#ctx.counters.inc(counter);
     const result = await this.#ctx.io.exec.run({
-      argv: command.trim().split(/\s+/),
+      argv: commandArgv(command),
       timeoutMs: RECOVERY_TIMEOUT_MS,
       outputMax: RECOVERY_OUTPUT_MAX,
       signal: this.#abort.signal,
     });
     this.#logResult(`recovery ${kind}`, result);
+    return result;
   }
 
   async #runBootCmd(
@@ -290,9 +321,7 @@ export class HealthCapability implements Capability, Connectivity {
   /** GETs `boot_url` until it answers 2xx; the answer is logged, never executed. */
   async #callBootUrl(url: string): Promise<void> {
     const { config, mac, io } = this.#ctx;
-    const target = new URL(url);
-    if (config.token) target.searchParams.set("access_token", config.token);
-    if (mac) target.searchParams.set("mac", mac);
+    const target = apiUrl(url, { token: config.token, mac });
     const signal = this.#abort.signal;
     const random = this.#deps.random ?? Math.random;
     for (let attempt = 0; !signal.aborted; attempt++) {

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
-import { FakeClock } from "../../tests/support/fake_clock.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
 import type { CapabilityContext } from "../capability.ts";
 import { validateConfig } from "../config/mod.ts";
 import { CommandRegistry } from "../control/registry.ts";
@@ -15,7 +15,7 @@ const TOKEN = "s3cret-token-value";
 
 /** A world with one link the test cuts and restores, and a recorder for every program run. */
 function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const link = { up: true, route: true };
   const runs: { at: number; argv: string[]; request: ExecRequest }[] = [];
   const fetches: string[] = [];
@@ -59,7 +59,7 @@ function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
   const { log, lines } = memoryLogger("info");
   log.core.setSecrets([TOKEN]);
   const counters = new Counters();
-  const commands = new CommandRegistry({ isRunning: () => true });
+  const commands = new CommandRegistry();
   const ctx: CapabilityContext = {
     config: validation.config,
     mac: "02:00:00:00:00:01",
@@ -125,7 +125,7 @@ Deno.test("health: a 10 min outage restarts at 120/240/480 s and reboots at 600 
   assertEquals(w.counters.get("health-online"), 2);
   assertEquals(w.lines.filter((l) => l.startsWith("INFO health online")).length, 2);
   await w.health.stop();
-  assertEquals(w.clock.pending, 0, "stop leaves no timer behind");
+  assertEquals(w.clock.pending, [], "stop leaves no timer behind");
 });
 
 Deno.test("health: a flapping link never goes offline and never acts", async () => {

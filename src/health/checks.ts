@@ -4,6 +4,7 @@
  */
 import { parseProcNetRoute } from "../collect/proc_net_route.ts";
 import type { Clock, Fs, Net, ProbeResult } from "../io/mod.ts";
+import { deadline, TIMED_OUT } from "../io/deadline.ts";
 import type { CheckRound } from "./watch.ts";
 
 export const PROBE_TIMEOUT_MS = 3000;
@@ -26,18 +27,10 @@ export interface CheckDeps {
   mqttConnected?: () => boolean;
 }
 
-/** Races `work` against the clock, so a hung resolver cannot stall the watch. */
+/** A probe raced against the clock, so a hung resolver cannot stall the watch. */
 async function withTimeout(clock: Clock, ms: number, work: Promise<ProbeResult>) {
-  const abort = new AbortController();
-  const timeout = clock.sleep(ms, abort.signal).then(
-    (): ProbeResult => ({ ok: false, ms, error: "timed out" }),
-    () => undefined,
-  );
-  try {
-    return await Promise.race([work, timeout]) as ProbeResult;
-  } finally {
-    abort.abort();
-  }
+  const result = await deadline(clock, ms, work);
+  return result === TIMED_OUT ? { ok: false, ms, error: "timed out" } : result;
 }
 
 async function readRoute(fs: Fs): Promise<boolean | undefined> {

@@ -1,11 +1,31 @@
 /** The file reads the collectors and config make, replaceable by fixtures in tests. */
+
+export interface ReadOptions {
+  /** Refuse a file larger than this (a lease file gone wild, a symlink to /dev/zero). */
+  maxBytes?: number;
+  /** Stop reading when it aborts (a source's deadline). */
+  signal?: AbortSignal;
+}
+
+/** A file larger than the reader accepts; nothing of it is returned. */
+export class FileTooLarge extends Error {
+  constructor(readonly path: string, readonly maxBytes: number) {
+    super(`${path} is larger than ${maxBytes} bytes`);
+  }
+}
+
 export interface Fs {
-  readTextFile(path: string): Promise<string>;
+  readTextFile(path: string, options?: ReadOptions): Promise<string>;
   readDir(path: string): Promise<string[]>;
 }
 
+const READ_CHUNK = 64 * 1024;
+
 export const denoFs: Fs = {
-  readTextFile: (path) => Deno.readTextFile(path),
+  readTextFile: (path, options = {}) =>
+    options.maxBytes === undefined
+      ? Deno.readTextFile(path, { signal: options.signal })
+      : readCapped(path, options.maxBytes, options.signal),
   readDir: async (path) => {
     const names: string[] = [];
     for await (const entry of Deno.readDir(path)) names.push(entry.name);
@@ -13,13 +33,62 @@ export const denoFs: Fs = {
   },
 };
 
+/** Reads at most `maxBytes`, a chunk at a time, checking `signal` between chunks. */
+async function readCapped(path: string, maxBytes: number, signal?: AbortSignal) {
+  signal?.throwIfAborted();
+  using file = await Deno.open(path, { read: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const buffer = new Uint8Array(Math.min(READ_CHUNK, maxBytes + 1));
+  for (;;) {
+    signal?.throwIfAborted();
+    const read = await file.read(buffer);
+    if (read === null) break;
+    size += read;
+    if (size > maxBytes) throw new FileTooLarge(path, maxBytes);
+    chunks.push(buffer.slice(0, read));
+  }
+  return new TextDecoder().decode(concatBytes(chunks));
+}
+
+/**
+ * One buffer holding the parts in order.
+ *
+ * @example
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * The temporary file `writeFileAtomic` writes first: a fixed name next to the target, so
+ * that narrow grants are enough (Deno's rename asks read and write on both paths).
+ */
+export const tempPathOf = (path: string) => `${path}.tmp`;
+
 /** Writes `data` to `path` so that a reader sees the old or the new file, never a torn one. */
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const temp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  const temp = tempPathOf(path);
   try {
-    const file = await Deno.open(temp, { write: true, createNew: true, mode });
+    const file = await Deno.open(temp, {
+      read: false,
+      write: true,
+      create: true,
+      truncate: true,
+      mode,
+    });
     try {
-      await file.write(new TextEncoder().encode(data));
+      const bytes = new TextEncoder().encode(data);
+      for (let written = 0; written < bytes.length;) {
+        written += await file.write(bytes.subarray(written));
+      }
       await file.sync();
     } finally {
       file.close();

@@ -4,3 +4,4 @@ export { denoFs, type Fs, writeFileAtomic } from "./fs.ts";
 export type { Net, ProbeResult } from "./net.ts";
 export { denoNet } from "./net_deno.ts";
 export { createDenoExec, denoExec, type DenoExecOptions } from "./exec_deno.ts";
+export { parseArgv } from "./argv.ts";

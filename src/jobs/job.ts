@@ -1,38 +1,61 @@
 /**
  * The job as it arrives on `sub/...`: SocketMan's `{id, timestamp, meta: {msg, type}}` plus
  * our optional `timeout`, `expires` and `sig`. Parsing is pure: bytes in, a job or the
- * reason it was refused out.
+ * reason it was refused out. Every reason names the field and what it must be.
  */
 import * as z from "zod/mini";
+import type { RawJob } from "./signature.ts";
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_MSG_BYTES = 64 * 1024;
 /** Beyond this, a payload is not even decoded: a job is a 64 KiB command and a few fields. */
 export const MAX_PAYLOAD_BYTES = MAX_MSG_BYTES * 2 + 4096;
+/** Objects and arrays nested deeper than this are refused (the signature walks them). */
+export const MAX_DEPTH = 16;
 
-const seconds = z.number().check(z.nonnegative());
+const seconds = z.number({ error: "must be a number of seconds" }).check(
+  z.nonnegative("must be a number of seconds ≥ 0"),
+);
+
+const ID_RULE = `must be a string of 1 to ${MAX_ID_LENGTH} characters`;
+
+export const jobIdSchema = z.string({ error: ID_RULE }).check(
+  z.minLength(1, ID_RULE),
+  z.maxLength(MAX_ID_LENGTH, ID_RULE),
+);
 
 export const jobSchema = z.object({
-  id: z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH)),
+  id: jobIdSchema,
   // Only `id` and `meta.msg` are required (spec): a back end that leaves `timestamp` out
   // keeps working, unless jobs must be signed, which needs it.
   timestamp: z.optional(seconds),
   meta: z.object({
-    msg: z.string().check(
+    msg: z.string({ error: "must be a string (the command)" }).check(
       z.refine((msg) => new TextEncoder().encode(msg).length <= MAX_MSG_BYTES, {
-        message: `longer than ${MAX_MSG_BYTES} bytes`,
+        error: `must be at most ${MAX_MSG_BYTES} bytes`,
       }),
     ),
-    type: z.optional(z.string().check(z.maxLength(64))),
-  }),
-  timeout: z.optional(z.number().check(z.positive(), z.lte(86_400))),
+    type: z.optional(
+      z.string({ error: "must be a string" }).check(
+        z.maxLength(64, "must be at most 64 characters"),
+      ),
+    ),
+  }, { error: "must be an object with msg" }),
+  timeout: z.optional(
+    z.number({ error: "must be a number of seconds" }).check(
+      z.positive("must be more than 0 seconds"),
+      z.lte(86_400, "must be at most 86400 seconds"),
+    ),
+  ),
   expires: z.optional(seconds),
-  sig: z.optional(z.string().check(z.maxLength(128))),
+  sig: z.optional(
+    z.string({ error: "must be a hex string" }).check(z.maxLength(128, "must be a hex string")),
+  ),
 });
 
 export type Job = z.infer<typeof jobSchema>;
 
-export type ParsedJob = { ok: true; job: Job } | {
+export type ParsedJob = { ok: true; job: Job; raw: RawJob } | {
   ok: false;
   /** The id, when one could be read: the refusal can then be answered. */
   id?: string;
@@ -56,15 +79,35 @@ export function parseJob(payload: Uint8Array): ParsedJob {
   } catch {
     return { ok: false, reason: "payload is not JSON" };
   }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: "payload is not a JSON object" };
+  }
+  const id = readableId(raw);
+  if (depthOf(raw) > MAX_DEPTH) {
+    return { ok: false, id, reason: `payload nested deeper than ${MAX_DEPTH} levels` };
+  }
   const parsed = jobSchema.safeParse(raw);
-  if (parsed.success) return { ok: true, job: parsed.data };
+  if (parsed.success) return { ok: true, job: parsed.data, raw: raw as RawJob };
   const issue = parsed.error.issues[0];
   const where = issue.path.length > 0 ? issue.path.join(".") : "job";
-  return { ok: false, id: readableId(raw), reason: `invalid ${where}: ${issue.message}` };
+  return { ok: false, id, reason: `invalid ${where}: ${issue.message}` };
 }
 
-function readableId(raw: unknown): string | undefined {
-  if (typeof raw !== "object" || raw === null) return undefined;
-  const id = (raw as Record<string, unknown>).id;
-  return typeof id === "string" && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : undefined;
+function readableId(raw: object): string | undefined {
+  const id = (raw as RawJob).id;
+  return jobIdSchema.safeParse(id).success ? id as string : undefined;
+}
+
+/** How deep objects and arrays nest (a scalar is 0), without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== "object" || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (depth > MAX_DEPTH) return depth;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

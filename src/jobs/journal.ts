@@ -5,7 +5,7 @@
  * line (power cut mid-write) is skipped. Bounded: the newest `maxIds` ids no older than
  * `maxAgeSeconds`; the file is compacted by an atomic rewrite when it doubles.
  */
-import { writeFileAtomic } from "../io/fs.ts";
+import { JsonLinesFile } from "../io/jsonl_file.ts";
 
 export interface JournalOptions {
   maxIds?: number;
@@ -24,13 +24,14 @@ export class JobJournal {
   /** id → accepted at (seconds), oldest first. */
   #ids = new Map<string, number>();
   #lines = 0;
-  #file: Deno.FsFile | undefined;
+  #file: JsonLinesFile;
   /** Writes are serialized; concurrent appends share one write and one fsync. */
-  #pending: { line: string; done: PromiseWithResolvers<void> }[] = [];
+  #pending: { entry: [number, string]; done: PromiseWithResolvers<void> }[] = [];
   #writing: Promise<void> | undefined;
 
   private constructor(path: string, options: JournalOptions) {
     this.path = path;
+    this.#file = new JsonLinesFile(path);
     this.#maxIds = options.maxIds ?? 10_000;
     this.#maxAgeSeconds = options.maxAgeSeconds ?? 7 * 86_400;
     this.#now = options.now;
@@ -39,7 +40,6 @@ export class JobJournal {
   /** Opens (and creates) the journal in `dir`, loading the ids it holds. */
   static async open(dir: string, options: JournalOptions): Promise<JobJournal> {
     const journal = new JobJournal(`${dir}/${JOURNAL_FILE}`, options);
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await journal.#load();
     return journal;
   }
@@ -52,6 +52,11 @@ export class JobJournal {
     return this.#ids.has(id);
   }
 
+  /** When `id` was accepted (unix seconds), if the journal holds it. */
+  acceptedAt(id: string): number | undefined {
+    return this.#ids.get(id);
+  }
+
   /**
    * Claims `id` at once (a second `has` sees it) and resolves once it is on disk. When
    * the write fails the claim is withdrawn and the promise rejects: the job must not run.
@@ -60,7 +65,7 @@ export class JobJournal {
     const at = Math.floor(this.#now() / 1000);
     this.#remember(id, at);
     const done = Promise.withResolvers<void>();
-    this.#pending.push({ line: JSON.stringify([at, id]) + "\n", done });
+    this.#pending.push({ entry: [at, id], done });
     this.#writing ??= this.#flush();
     return done.promise.catch((error) => {
       this.#ids.delete(id);
@@ -70,26 +75,19 @@ export class JobJournal {
 
   async close(): Promise<void> {
     await this.#writing;
-    this.#file?.close();
-    this.#file = undefined;
+    this.#file.close();
   }
 
   async #load(): Promise<void> {
-    let text = "";
-    try {
-      text = await Deno.readTextFile(this.path);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+    const { values, skipped } = await this.#file.read();
     const oldest = Math.floor(this.#now() / 1000) - this.#maxAgeSeconds;
-    let torn = false;
-    for (const line of text.split("\n")) {
-      if (line === "") continue;
-      this.#lines++;
-      const entry = parseLine(line);
+    let torn = skipped > 0;
+    for (const value of values) {
+      const entry = asEntry(value);
       if (!entry) torn = true;
       else if (entry[0] >= oldest) this.#remember(entry[1], entry[0]);
     }
+    this.#lines = values.length + skipped;
     // A torn line, expired ids or too many: start from a clean file.
     if (torn || this.#lines > this.#ids.size) await this.#compact();
   }
@@ -110,17 +108,10 @@ export class JobJournal {
           for (const { done } of batch) done.resolve();
           continue;
         }
-        this.#file ??= await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
-        const data = new TextEncoder().encode(batch.map((b) => b.line).join(""));
-        for (let written = 0; written < data.length;) {
-          written += await this.#file.write(data.subarray(written));
-        }
-        await this.#file.sync();
+        await this.#file.append(batch.map((b) => b.entry));
         this.#lines += batch.length;
         for (const { done } of batch) done.resolve();
       } catch (error) {
-        this.#file?.close();
-        this.#file = undefined;
         for (const { done } of batch) done.reject(error);
       }
     }
@@ -129,21 +120,15 @@ export class JobJournal {
 
   /** Rewrites the file with what is remembered; readers see the old or the new one. */
   async #compact(): Promise<void> {
-    this.#file?.close();
-    this.#file = undefined;
-    const entries = [...this.#ids].map(([id, at]) => JSON.stringify([at, id]) + "\n");
-    await writeFileAtomic(this.path, entries.join(""));
+    const entries = [...this.#ids].map(([id, at]) => [at, id]);
+    await this.#file.rewrite(entries);
     this.#lines = entries.length;
   }
 }
 
-function parseLine(line: string): [number, string] | undefined {
-  try {
-    const entry = JSON.parse(line);
-    if (
-      Array.isArray(entry) && entry.length === 2 && Number.isFinite(entry[0]) &&
-      typeof entry[1] === "string"
-    ) return [entry[0], entry[1]];
-  } catch { /* torn */ }
-  return undefined;
+function asEntry(value: unknown): [number, string] | undefined {
+  return Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]) &&
+      typeof value[1] === "string"
+    ? [value[0], value[1]]
+    : undefined;
 }

@@ -1,16 +1,16 @@
-export { parseArgv } from "./argv.ts";
+/** Jobs: parsing, signing, the journal, the history, and the jobs capability. */
 export { type Job, jobSchema, MAX_ID_LENGTH, MAX_MSG_BYTES, parseJob } from "./job.ts";
 export { JobJournal } from "./journal.ts";
-export { type NetworkOutcome, runNetworkJob, tcpConnectivity } from "./network.ts";
+export { JobHistory, type JobRecord, type JobState } from "./history.ts";
+export { type NetworkOutcome, runNetworkJob } from "./network.ts";
 export { JobPool } from "./pool.ts";
-export type { JobReply, ReplyChannel, ReplyKind } from "./reply.ts";
+export { JOB_COUNTERS, JobService, type JobServiceDeps } from "./service.ts";
 export {
-  deliveredReply,
-  outcomeOf,
-  refusalReply,
-  type RestResult,
-  resultReply,
-  toRestResult,
-} from "./replies.ts";
-export { JOB_COUNTERS, type JobRecord, JobService, type JobServiceDeps } from "./service.ts";
-export { checkSignature, signJob } from "./signature.ts";
+  canonicalJson,
+  checkSignature,
+  type RawJob,
+  type SignatureSchemes,
+  signJob,
+  signJobLegacy,
+} from "./signature.ts";
+export { jobsSpec } from "./spec.ts";

@@ -2,9 +2,8 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import type { ConnectivityReport } from "../health/connectivity.ts";
 import type { Clock } from "../io/clock.ts";
 import type { ExecResult } from "../io/exec.ts";
-import type { Net } from "../io/net.ts";
-import { jobsConfig, okResult } from "./_test_support.ts";
-import { type NetworkCheck, runNetworkJob, tcpConnectivity } from "./network.ts";
+import { okResult } from "../../tests/support/fakes.ts";
+import { type NetworkCheck, runNetworkJob } from "./network.ts";
 
 /** A clock whose sleeps pass at once, moving monotonic time forward. */
 function fakeClock(): Clock {
@@ -12,8 +11,11 @@ function fakeClock(): Clock {
   return { now: () => t, monotonic: () => t, sleep: (ms) => (t += ms, Promise.resolve()) };
 }
 
-/** Connectivity answering from a script: one answer per check, the last repeated. */
-function scripted(answers: boolean[]) {
+/**
+ * Connectivity answering from a script (one answer per check, the last repeated) and
+ * counting recoveries.
+ */
+function scripted(answers: boolean[], recoveries: number[]) {
   const checks: boolean[] = [];
   return {
     checks,
@@ -22,18 +24,20 @@ function scripted(answers: boolean[]) {
       checks.push(online);
       return Promise.resolve({ online, details: [] });
     },
+    recover: (): Promise<ExecResult | undefined> => (
+      recoveries.push(1), Promise.resolve(okResult(""))
+    ),
   };
 }
 
 function setup(answers: boolean[]) {
-  const connectivity = scripted(answers);
   const recoveries: number[] = [];
+  const connectivity = scripted(answers, recoveries);
   const check: NetworkCheck = {
     connectivity,
     clock: fakeClock(),
     windowMs: 60_000,
     pollMs: 5_000,
-    recover: () => (recoveries.push(1), Promise.resolve(okResult(""))),
   };
   const run = (): Promise<ExecResult> => Promise.resolve(okResult("done"));
   return { connectivity, recoveries, check, run };
@@ -77,24 +81,11 @@ Deno.test("a link already down before the job is not 'recovered' by the job", as
   assertEquals(recoveries.length, 0);
 });
 
-Deno.test("tcpConnectivity probes health_url:health_port, else the broker", async () => {
-  const probed: string[] = [];
-  const net = {
-    tcpProbe: (host: string, port: number) => {
-      probed.push(`${host}:${port}`);
-      return Promise.resolve({
-        ok: port === 53,
-        ms: 4,
-        error: port === 53 ? undefined : "refused",
-      });
-    },
-  } as unknown as Net;
-  const viaHealth = tcpConnectivity(jobsConfig({ health_url: "https://probe.example/x" }), net);
-  assertEquals(await viaHealth.check(), { online: true, details: ["tcp probe.example:53 ok 4ms"] });
-  const viaBroker = tcpConnectivity(jobsConfig({ mqtt_host: "broker.example" }), net);
-  assertEquals((await viaBroker.check()).online, false);
-  assertEquals(probed, ["probe.example:53", "broker.example:1883"]);
-  assertEquals((await tcpConnectivity(jobsConfig({}), net).check()).online, true);
+Deno.test("with recovery disabled, a broken link is reported not recovered", async () => {
+  const { check, run, connectivity } = setup([true, false]);
+  connectivity.recover = () => Promise.resolve(undefined);
+  const { network } = await runNetworkJob(run, check);
+  assertEquals(network, { online_before: true, online_after: false, recovered: false });
 });
 
 Deno.test("a cancel while waiting for the link stops the wait and recovers nothing", async () => {

@@ -1,12 +1,18 @@
 /**
  * At most `concurrency` tasks at once; up to `queue` more wait in order; beyond that a
- * task is refused at once (the caller answers BUSY), never queued without bound.
+ * task is refused at once (the caller answers BUSY), never queued without bound. The limits
+ * are asked for at each decision, so a reload that changes them applies to the next job.
  */
+export interface PoolLimits {
+  concurrency: number;
+  queue: number;
+}
+
 export class JobPool {
   #running = 0;
   #waiting: (() => void)[] = [];
 
-  constructor(readonly concurrency: number, readonly queue: number) {}
+  constructor(private readonly limits: () => PoolLimits) {}
 
   get running(): number {
     return this.#running;
@@ -17,7 +23,8 @@ export class JobPool {
 
   /** Whether `submit` would take one more task now. */
   hasRoom(): boolean {
-    return this.#running < this.concurrency || this.#waiting.length < this.queue;
+    const { concurrency, queue } = this.limits();
+    return this.#running < concurrency || this.#waiting.length < queue;
   }
 
   /**
@@ -30,11 +37,17 @@ export class JobPool {
       this.#running++;
       task().catch(() => {}).finally(() => {
         this.#running--;
-        this.#waiting.shift()?.();
+        this.#next();
       });
     };
-    if (this.#running < this.concurrency) start();
-    else this.#waiting.push(start);
+    this.#waiting.push(start);
+    this.#next();
     return true;
+  }
+
+  #next(): void {
+    while (this.#running < this.limits().concurrency && this.#waiting.length > 0) {
+      this.#waiting.shift()!();
+    }
   }
 }

@@ -1,61 +1,50 @@
 /**
  * The jobs capability: takes job payloads (from MQTT), refuses what must not run, records
  * every accepted id in the journal before it starts, runs at most `job_concurrency` at
- * once through `io.exec`, and answers each through the ReplyChannel.
+ * once through `io.exec`, and answers each through the reply channel.
  *
  * Decisions worth knowing:
  * - A job refused as BUSY is not journaled: the back end may send the same id again later
  *   and it will run then. Refusals (REJECTED, EXPIRED) are not journaled either.
- * - `boot_cmd` and recovery use `ctx.io.exec` directly: the same runner, process group,
- *   timeout and output cap as jobs.
+ * - Every refusal is counted; the log gets one line per kind of refusal a minute, then the
+ *   count of the others, so a flood of bad payloads cannot flood the log.
+ * - Results of accepted jobs are kept in `jobs.history` (bounded) for `jobs`/`job-info`
+ *   across restarts; refusals only in memory, so a flood writes nothing to flash.
  */
-import type { Capability, CapabilityContext } from "../capability.ts";
+import type { Capability, CapabilityContext, StopReason } from "../capability.ts";
 import { notFound, optional, required } from "../control/registry.ts";
 import type { Connectivity } from "../health/connectivity.ts";
+import { parseArgv } from "../io/argv.ts";
 import type { ExecResult } from "../io/exec.ts";
-import { parseArgv } from "./argv.ts";
-import { type Job, MAX_ID_LENGTH, parseJob } from "./job.ts";
-import { JobJournal } from "./journal.ts";
-import { runNetworkJob, tcpConnectivity } from "./network.ts";
-import { JobPool } from "./pool.ts";
-import type { JobReply, ReplyChannel } from "./reply.ts";
+import { LogThrottle } from "../log/throttle.ts";
+import type { ReplyChannel } from "../replies/channel.ts";
 import {
   deliveredReply,
+  type JobReply,
   type Outcome,
   outcomeOf,
   type Refusal,
   refusalReply,
   resultReply,
-} from "./replies.ts";
-import { checkSignature } from "./signature.ts";
+} from "../replies/wire.ts";
+import { JobHistory, type JobRecord, type JobState } from "./history.ts";
+import { type Job, jobIdSchema, parseJob } from "./job.ts";
+import { JobJournal } from "./journal.ts";
+import { runNetworkJob } from "./network.ts";
+import { JobPool } from "./pool.ts";
+import { checkSignature, type RawJob } from "./signature.ts";
 import * as z from "zod/mini";
+
+export type { JobRecord, JobState };
 
 export interface JobServiceDeps {
   replies: ReplyChannel;
-  /** The health checks for `network` jobs; default: a TCP probe of the health target. */
-  connectivity?: Connectivity;
+  /** The health checks and recovery for `network` jobs. */
+  connectivity: Connectivity;
   /** Between connectivity checks after a network job (default 5 s). */
   networkPollMs?: number;
-  /** How many finished jobs `jobs` and `job-info` remember (default 50). */
+  /** How many jobs `jobs` and `job-info` remember (default 50). */
   recentMax?: number;
-}
-
-export type JobState = "queued" | "running" | Outcome | Refusal;
-
-/** One job as the control commands show it. */
-export interface JobRecord {
-  id: string;
-  type: string;
-  command: string;
-  state: JobState;
-  /** Wall-clock seconds. */
-  received: number;
-  reason?: string;
-  exit_code?: number | null;
-  duration_ms?: number;
-  truncated?: boolean;
-  output?: string;
-  recovered?: boolean;
 }
 
 export const JOB_COUNTERS = [
@@ -84,53 +73,75 @@ const COUNTER_OF: Record<Outcome | Refusal, (typeof JOB_COUNTERS)[number]> = {
 /** At most one log line per kind of refusal in this period; the rest are counted. */
 const REFUSAL_LOG_PERIOD_MS = 60_000;
 
+/** A job id as a user types it: `job-info job-id 12345` sends the number 12345. */
+const typedJobId = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((id) => String(id)),
+).check(z.refine((id) => jobIdSchema.safeParse(id).success));
+
 export class JobService implements Capability {
   readonly name = "jobs" as const;
   readonly #ctx: CapabilityContext;
-  readonly #replies: ReplyChannel;
-  readonly #connectivity: Connectivity;
-  readonly #networkPollMs: number;
-  readonly #recentMax: number;
+  readonly #deps: JobServiceDeps;
   readonly #pool: JobPool;
   readonly #log;
+  readonly #refusals: LogThrottle;
   #journal: JobJournal | undefined;
+  #history: JobHistory | undefined;
   #stopping = false;
   /** Payloads are admitted one after the other, in arrival order. */
   #intake: Promise<void> = Promise.resolve();
   #busy = new Set<Promise<void>>();
   #controllers = new Map<JobRecord, AbortController>();
-  #recent: JobRecord[] = [];
-  #refusalLog = new Map<string, { at: number; suppressed: number }>();
 
   constructor(ctx: CapabilityContext, deps: JobServiceDeps) {
     this.#ctx = ctx;
-    this.#replies = deps.replies;
-    this.#connectivity = deps.connectivity ?? tcpConnectivity(ctx.config, ctx.io.net);
-    this.#networkPollMs = deps.networkPollMs ?? 5_000;
-    this.#recentMax = deps.recentMax ?? 50;
-    this.#pool = new JobPool(ctx.config.job_concurrency, ctx.config.job_queue);
+    this.#deps = deps;
+    this.#pool = new JobPool(() => ({
+      concurrency: ctx.config.job_concurrency,
+      queue: ctx.config.job_queue,
+    }));
     this.#log = ctx.log.child("jobs");
+    this.#refusals = new LogThrottle(
+      ctx.io.clock,
+      REFUSAL_LOG_PERIOD_MS,
+      (kind, suppressed) => this.#log.warn(`${suppressed} more like it`, { kind }),
+    );
     ctx.counters.declare(...JOB_COUNTERS);
+    this.#registerCommands();
   }
 
   async start(): Promise<void> {
-    this.#journal = await JobJournal.open(this.#ctx.config.state_dir, {
-      now: () => this.#ctx.io.clock.now(),
-    });
-    this.#registerCommands();
+    const { config } = this.#ctx;
+    const now = () => this.#ctx.io.clock.now();
+    this.#journal = await JobJournal.open(config.state_dir, { now });
+    this.#history = await JobHistory.open(config.state_dir, this.#deps.recentMax ?? 50);
+    if (config.job_secret && config.job_sig_legacy) {
+      this.#log.warn(
+        "job_sig_legacy: legacy signatures accepted; they cover id, timestamp, type and msg " +
+          "only, and a newline can move text between type and msg",
+      );
+    }
     this.#log.info("jobs ready", {
       journal: this.#journal.path,
       ids: this.#journal.size,
-      mode: this.#ctx.config.jobs.allow ? "allow-list" : "shell",
+      mode: config.jobs.allow ? "allow-list" : "shell",
     });
   }
 
-  /** Cancels queued and running jobs (they answer CANCELLED) and waits for them. */
-  async stop(): Promise<void> {
+  /**
+   * At shutdown, cancels queued and running jobs (they answer CANCELLED); at a reload, lets
+   * them finish. New payloads meanwhile are answered BUSY.
+   */
+  async stop(reason: StopReason = "shutdown"): Promise<void> {
     this.#stopping = true;
-    for (const controller of this.#controllers.values()) controller.abort();
+    if (reason === "shutdown") {
+      for (const controller of this.#controllers.values()) controller.abort();
+    }
     await this.idle();
+    this.#refusals.close();
     await this.#journal?.close();
+    await this.#history?.close();
   }
 
   state(): string {
@@ -139,9 +150,9 @@ export class JobService implements Capability {
   }
 
   /**
-   * Takes one job payload as it came off the wire; the answer goes out through the
-   * ReplyChannel. Never throws; resolves (never rejects) once the job is refused or its id
-   * is on disk, so the broker is acknowledged only then: a crash before that gets the job
+   * Takes one job payload as it came off the wire; the answer goes out through the reply
+   * channel. Never throws; resolves (never rejects) once the job is refused or its id is
+   * on disk, so the broker is acknowledged only then: a crash before that gets the job
    * re-delivered, not lost.
    */
   receive(payload: Uint8Array): Promise<void> {
@@ -151,7 +162,7 @@ export class JobService implements Capability {
       this.#refuse(parsed.id, "REJECTED", parsed.reason);
       return Promise.resolve();
     }
-    const admitted = this.#intake.then(() => this.#admit(parsed.job)).catch((error) =>
+    const admitted = this.#intake.then(() => this.#admit(parsed.job, parsed.raw)).catch((error) =>
       this.#log.error("job intake failed", { id: parsed.job.id, error })
     );
     this.#intake = admitted;
@@ -165,13 +176,28 @@ export class JobService implements Capability {
   }
 
   /** Recent jobs, newest first. */
-  list(limit = this.#recentMax): JobRecord[] {
-    return this.#recent.slice(-limit).reverse().map(({ output: _, ...summary }) => summary);
+  list(limit?: number): JobRecord[] {
+    return this.#history?.list(limit) ?? [];
   }
 
-  /** The newest job with this id, with its output. */
+  /**
+   * The newest job with this id, with its output; for an id the journal holds from before
+   * a restart without a recorded result, what is known of it.
+   */
   info(id: string): JobRecord | undefined {
-    return this.#recent.findLast((r) => r.id === id);
+    const record = this.#history?.find(id);
+    if (record) return record;
+    const accepted = this.#journal?.acceptedAt(id);
+    if (accepted === undefined) return undefined;
+    return {
+      id,
+      type: "",
+      command: "",
+      state: "unknown",
+      received: accepted,
+      reason: "accepted before a restart; its result was not recorded (the agent stopped " +
+        "while it ran), and it will not run again",
+    };
   }
 
   /** Cancels a queued or running job; false when there is none with that id. */
@@ -185,16 +211,17 @@ export class JobService implements Capability {
     return false;
   }
 
-  async #admit(job: Job): Promise<void> {
+  async #admit(job: Job, raw: RawJob): Promise<void> {
     const config = this.#ctx.config;
     const now = this.#ctx.io.clock.now();
     if (this.#stopping) return this.#refuse(job.id, "BUSY", "stopping");
     if (config.job_secret) {
       const bad = await checkSignature(
-        job,
+        raw,
         config.job_secret,
         Math.floor(now / 1000),
         config.job_max_age,
+        config.job_sig_legacy ? "canonical+legacy" : "canonical",
       );
       if (bad) return this.#refuse(job.id, "REJECTED", bad);
     }
@@ -224,10 +251,10 @@ export class JobService implements Capability {
       received: Math.floor(now / 1000),
     };
     const controller = new AbortController();
-    this.#remember(record);
+    this.#history?.remember(record);
     this.#controllers.set(record, controller);
     const journaled = journal.append(job.id).then(
-      () => (this.#replies.send("delivery", deliveredReply(job.id, this.#replyCtx())), true),
+      () => (this.#deps.replies.send("delivery", deliveredReply(job.id, this.#replyCtx())), true),
       (error) => {
         this.#log.error("journal write failed: job not run", { id: job.id, error });
         return false;
@@ -256,9 +283,8 @@ export class JobService implements Capability {
 
   async #run(job: Job, argv: string[], record: JobRecord, signal: AbortSignal): Promise<void> {
     const config = this.#ctx.config;
-    const exec = this.#ctx.io.exec;
     const run = (): Promise<ExecResult> =>
-      signal.aborted ? Promise.resolve(cancelledBeforeStart()) : exec.run({
+      signal.aborted ? Promise.resolve(cancelledBeforeStart()) : this.#ctx.io.exec.run({
         argv,
         timeoutMs: (job.timeout ?? config.job_timeout) * 1000,
         outputMax: config.job_output_max,
@@ -269,19 +295,11 @@ export class JobService implements Capability {
     let extra: Record<string, unknown> = {};
     if (job.meta.type === "network" && !signal.aborted) {
       const outcome = await runNetworkJob(run, {
-        connectivity: this.#connectivity,
+        connectivity: this.#deps.connectivity,
         clock: this.#ctx.io.clock,
         windowMs: config.network_check_s * 1000,
-        pollMs: this.#networkPollMs,
+        pollMs: this.#deps.networkPollMs ?? 5_000,
         signal,
-        recover: () => {
-          this.#log.warn("network job broke connectivity: running recovery", { id: job.id });
-          return exec.run({
-            argv: ["/bin/sh", "-c", config.recovery_cmd],
-            timeoutMs: config.job_timeout * 1000,
-            outputMax: config.job_output_max,
-          });
-        },
       });
       result = outcome.result;
       extra = { ...outcome.network };
@@ -296,19 +314,19 @@ export class JobService implements Capability {
       output: result.output,
     });
     if (result.error) record.reason = result.error;
-    this.#settle(
-      record,
-      resultReply(job, result, this.#replyCtx(), extra),
-    );
+    this.#settle(record, resultReply(job, result, this.#replyCtx(), extra));
     this.#log.info("job finished", { id: job.id, state: outcomeOf(result), exit: result.exitCode });
   }
 
-  /** Records the final answer of an accepted job and sends it. */
+  /** Records the final answer of an accepted job, keeps it, and sends it. */
   #settle(record: JobRecord, reply: JobReply): void {
     record.state = reply.event_type as JobState;
     if (typeof reply.reason === "string") record.reason = reply.reason;
     this.#ctx.counters.inc(COUNTER_OF[reply.event_type as Outcome | Refusal]);
-    this.#replies.send("result", reply);
+    this.#deps.replies.send("result", reply);
+    this.#history?.keep(record).catch((error) =>
+      this.#log.warn("job history not written", { id: record.id, error })
+    );
   }
 
   #argvOf(msg: string): { argv: string[] } | { error: string } {
@@ -316,44 +334,27 @@ export class JobService implements Capability {
     if (!allow) return { argv: ["/bin/sh", "-c", msg] };
     const parsed = parseArgv(msg);
     if ("error" in parsed) return parsed;
-    return allow.includes(parsed.argv[0]) ? parsed : { error: "program not allowed" };
+    const program = parsed.argv[0];
+    if (allow.includes(program)) return parsed;
+    return { error: `program not allowed: ${program} (jobs.allow: ${allow.join(", ")})` };
   }
 
   /** Answers a job that does not run (when its id is known), counts and logs it. */
   #refuse(id: string | undefined, refusal: Refusal, reason?: string): void {
     this.#ctx.counters.inc(COUNTER_OF[refusal]);
-    this.#logRefusal(refusal, { id, reason });
+    // One line per kind of refusal a period, however many payloads of that kind come.
+    const kind = `${refusal.toLowerCase()}${reason ? `: ${reason.split(":")[0]}` : ""}`;
+    this.#refusals.note(kind, () => this.#log.warn(`job ${refusal.toLowerCase()}`, { id, reason }));
     if (id === undefined) return;
-    const now = this.#ctx.io.clock.now();
-    this.#remember({
+    this.#history?.remember({
       id,
       type: "",
       command: "",
       state: refusal,
-      received: Math.floor(now / 1000),
+      received: Math.floor(this.#ctx.io.clock.now() / 1000),
       ...(reason ? { reason } : {}),
     });
-    this.#replies.send("result", refusalReply(id, refusal, this.#replyCtx(), reason));
-  }
-
-  /** A flood of bad payloads makes one line per period, with the count of the others. */
-  #logRefusal(refusal: Refusal, fields: { id?: string; reason?: string }): void {
-    const now = this.#ctx.io.clock.monotonic();
-    const last = this.#refusalLog.get(refusal);
-    if (last && now - last.at < REFUSAL_LOG_PERIOD_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.#refusalLog.set(refusal, { at: now, suppressed: 0 });
-    this.#log.warn(`job ${refusal.toLowerCase()}`, {
-      ...fields,
-      ...(last?.suppressed ? { "similar-since-last": last.suppressed } : {}),
-    });
-  }
-
-  #remember(record: JobRecord): void {
-    this.#recent.push(record);
-    if (this.#recent.length > this.#recentMax) this.#recent.shift();
+    this.#deps.replies.send("result", refusalReply(id, refusal, this.#replyCtx(), reason));
   }
 
   #track(work: Promise<void>): void {
@@ -366,8 +367,8 @@ export class JobService implements Capability {
   }
 
   #registerCommands(): void {
-    const jobId = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
     const commands = this.#ctx.commands;
+    const jobId = required(typedJobId, "the job's id (1 to 128 characters)");
     commands.register({
       name: "jobs",
       description: "recent jobs, newest first",
@@ -379,17 +380,18 @@ export class JobService implements Capability {
       name: "job-info",
       description: "one job with its output",
       capability: "jobs",
-      args: { "job-id": required(jobId, "the job's id") },
-      run: (args) =>
-        this.info(args["job-id"]) ?? (() => {
-          throw notFound("job");
-        })(),
+      args: { "job-id": jobId },
+      run: (args) => {
+        const record = this.info(args["job-id"]);
+        if (!record) throw notFound("job");
+        return record;
+      },
     });
     commands.register({
       name: "job-cancel",
       description: "cancel a queued or running job (it answers CANCELLED)",
       capability: "jobs",
-      args: { "job-id": required(jobId, "the job's id") },
+      args: { "job-id": jobId },
       run: (args) => {
         if (!this.cancel(args["job-id"])) throw notFound("running job");
         return { cancelled: args["job-id"] };

@@ -2,7 +2,8 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
-import { CountingExec, job, jobsConfig, okResult, payload, startJobs } from "./_test_support.ts";
+import { FakeExec, okResult } from "../../tests/support/fakes.ts";
+import { job, jobsConfig, payload, startJobs } from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "./signature.ts";
 
@@ -27,7 +28,7 @@ Deno.test("a shell job runs once and answers DELIVERED then PROCESSED", async ()
 
 Deno.test("receive resolves once the id is on disk, so the broker is acknowledged after", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
   const journal = `${dir.path}/${JOURNAL_FILE}`;
   await jobs.service.receive(payload(job("acked", "true")));
@@ -41,7 +42,7 @@ Deno.test("receive resolves once the id is on disk, so the broker is acknowledge
 
 Deno.test("the same id is answered DUPLICATE, also by a new service over the same state_dir", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   const config = jobsConfig({ state_dir: dir.path });
   {
     await using jobs = await startJobs(config, { exec });
@@ -64,7 +65,7 @@ Deno.test("the same id is answered DUPLICATE, also by a new service over the sam
 
 Deno.test("bad payloads run nothing: REJECTED with a reason when the id is readable", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
   jobs.service.receive(new TextEncoder().encode("not json"));
   jobs.service.receive(payload({ id: "no-meta", timestamp: 1 }));
@@ -80,7 +81,7 @@ Deno.test("bad payloads run nothing: REJECTED with a reason when the id is reada
 
 Deno.test("an expired job is answered EXPIRED and can be sent again fresh", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
   const past = Math.floor(Date.now() / 1000) - 10;
   jobs.service.receive(payload(job("e", "true", { expires: past })));
@@ -92,7 +93,7 @@ Deno.test("an expired job is answered EXPIRED and can be sent again fresh", asyn
 
 Deno.test("with job_secret, only well-signed recent jobs run", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   await using jobs = await startJobs(
     jobsConfig({ state_dir: dir.path, job_secret: SECRET, job_max_age: 60 }),
     { exec },
@@ -118,7 +119,7 @@ Deno.test("with job_secret, only well-signed recent jobs run", async () => {
 
 Deno.test("with jobs.allow, commands run as argv and other programs are REJECTED", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   await using jobs = await startJobs(
     jobsConfig({ state_dir: dir.path, jobs: { allow: ["/bin/echo", "uptime"] } }),
     { exec },
@@ -133,8 +134,8 @@ Deno.test("with jobs.allow, commands run as argv and other programs are REJECTED
     jobs.replies.results().map((r) => [r.id, r.event_type, r.reason]).sort(),
     [
       ["a", "PROCESSED", undefined],
-      ["b", "REJECTED", "program not allowed"],
-      ["c", "REJECTED", "program not allowed"],
+      ["b", "REJECTED", "program not allowed: /bin/rm (jobs.allow: /bin/echo, uptime)"],
+      ["c", "REJECTED", "program not allowed: uptime; (jobs.allow: /bin/echo, uptime)"],
       ["d", "REJECTED", "unterminated quote"],
     ],
   );
@@ -144,7 +145,7 @@ Deno.test("with jobs.allow, commands run as argv and other programs are REJECTED
 function gatedExec() {
   const release = Promise.withResolvers<void>();
   const started: ExecRequest[] = [];
-  const exec = new CountingExec(async (request) => {
+  const exec = new FakeExec(async (request) => {
     started.push(request);
     await release.promise;
     return okResult("");
@@ -181,7 +182,7 @@ Deno.test("a full queue answers BUSY without journaling the id, so a retry runs 
 Deno.test("job-cancel cancels a queued job before it starts and a running one", async () => {
   await using dir = await tempDir();
   const cancelled: string[] = [];
-  const exec = new CountingExec((request) =>
+  const exec = new FakeExec((request) =>
     new Promise<ExecResult>((resolve) => {
       request.signal?.addEventListener("abort", () => {
         cancelled.push(request.argv[2]);
@@ -223,7 +224,7 @@ Deno.test("job-cancel cancels a queued job before it starts and a running one", 
 Deno.test("jobs and job-info show recent jobs, newest first, output only in job-info", async () => {
   await using dir = await tempDir();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), {
-    exec: new CountingExec((r) => okResult(`out of ${r.argv[2]}`)),
+    exec: new FakeExec((r) => okResult(`out of ${r.argv[2]}`)),
   });
   for (const id of ["a", "b", "c"]) jobs.service.receive(payload(job(id, `cmd-${id}`)));
   await jobs.service.idle();
@@ -247,7 +248,7 @@ Deno.test("the recent-jobs memory is bounded", async () => {
   await using dir = await tempDir();
   await using jobs = await startJobs(
     jobsConfig({ state_dir: dir.path }),
-    { exec: new CountingExec() },
+    { exec: new FakeExec() },
     { recentMax: 5 },
   );
   for (let i = 0; i < 20; i++) jobs.service.receive(payload(job(`j${i}`, "true")));
@@ -257,7 +258,7 @@ Deno.test("the recent-jobs memory is bounded", async () => {
 
 Deno.test("stop cancels running jobs and they answer CANCELLED", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec((request) =>
+  const exec = new FakeExec((request) =>
     new Promise<ExecResult>((resolve) =>
       request.signal?.addEventListener(
         "abort",
@@ -272,9 +273,9 @@ Deno.test("stop cancels running jobs and they answer CANCELLED", async () => {
   assertEquals(jobs.replies.results().map((r) => r.event_type), ["CANCELLED"]);
 });
 
-Deno.test("a network job that breaks the link runs recovery_cmd and says recovered", async () => {
+Deno.test("a network job that breaks the link has health recover it, and says recovered", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec();
+  const exec = new FakeExec();
   let t = Date.now();
   const clock = {
     now: () => t,
@@ -282,19 +283,21 @@ Deno.test("a network job that breaks the link runs recovery_cmd and says recover
     sleep: (ms: number) => (t += ms, Promise.resolve()),
   };
   // Up before; down after the job for the whole window; up once recovery ran.
+  let recoveries = 0;
   const connectivity = {
-    check: () => Promise.resolve({ online: exec.requests.length !== 1, details: [] }),
+    check: () =>
+      Promise.resolve({ online: exec.requests.length !== 1 || recoveries > 0, details: [] }),
+    recover: () => (recoveries++, Promise.resolve(okResult(""))),
   };
-  await using jobs = await startJobs(
-    jobsConfig({ state_dir: dir.path, recovery_cmd: "/etc/init.d/network restart" }),
-    { exec, clock },
-    { connectivity },
-  );
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, clock }, {
+    connectivity,
+  });
   jobs.service.receive(
     payload(job("net", "ifdown wan", { meta: { msg: "ifdown wan", type: "network" } })),
   );
   await jobs.service.idle();
-  assertEquals(exec.requests.map((r) => r.argv[2]), ["ifdown wan", "/etc/init.d/network restart"]);
+  assertEquals(exec.requests.map((r) => r.argv[2]), ["ifdown wan"]);
+  assertEquals(recoveries, 1);
   const [result] = jobs.replies.results();
   assertEquals(
     [result.event_type, result.online_before, result.online_after, result.recovered],
@@ -305,7 +308,7 @@ Deno.test("a network job that breaks the link runs recovery_cmd and says recover
 
 Deno.test("an Exec that throws still gives the job a FAILED answer", async () => {
   await using dir = await tempDir();
-  const exec = new CountingExec(() => {
+  const exec = new FakeExec(() => {
     throw new Error("exec broke");
   });
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });

@@ -1,15 +1,60 @@
 /**
- * Optional job signing: `sig` is the hex HMAC-SHA256 of `id\ntimestamp\nmeta.type\nmeta.msg`
- * under `job_secret`. Without it, anyone who can publish on the broker runs commands.
+ * Optional job signing: `sig` is the hex HMAC-SHA256, under `job_secret`, of the job's
+ * canonical JSON (the whole job object without `sig`, keys sorted at every level, no
+ * whitespace), so every field is covered and no text can move from one field to another.
+ * Without signing, anyone who can publish on the broker runs commands.
+ *
+ * The first scheme signed `id\ntimestamp\nmeta.type\nmeta.msg`: a newline moves text
+ * between `type` and `msg` under the same signature, and `timeout` and `expires` were not
+ * covered. It is accepted only with `job_sig_legacy: true`.
  */
-import type { Job } from "./job.ts";
 
-/** What is signed: a signed job always carries its timestamp. */
-export type SignedFields = Pick<Job, "id" | "meta"> & { timestamp: number };
+/** Which signatures are accepted: the canonical one, or also the legacy one. */
+export type SignatureSchemes = "canonical" | "canonical+legacy";
 
-/** The signed text; an absent `meta.type` signs as the empty string. */
-export function signedText(job: SignedFields): string {
-  return `${job.id}\n${job.timestamp}\n${job.meta.type ?? ""}\n${job.meta.msg}`;
+/** A job as it arrived (the parsed JSON object, unknown fields included). */
+export type RawJob = Record<string, unknown>;
+
+/** Python's `sort_keys` order: by code point, not by UTF-16 unit. */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const diff = x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+    if (diff !== 0) return diff;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * JSON with keys sorted at every level and no whitespace: what
+ * `json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` gives for the
+ * strings, integers, booleans, arrays and objects jobs carry.
+ *
+ * @example
+ * canonicalJson({ meta: { type: "command", msg: "uptime" }, id: "j1" });
+ * // '{"id":"j1","meta":{"msg":"uptime","type":"command"}}'
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value).sort(byCodePoint)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as RawJob)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** The canonical signed text: the job without its `sig`. */
+export function signedText(job: RawJob): string {
+  const { sig: _, ...unsigned } = job;
+  return canonicalJson(unsigned);
+}
+
+/** The legacy signed text (`job_sig_legacy`); an absent `meta.type` signs as "". */
+export function legacySignedText(job: RawJob): string {
+  const meta = (job.meta ?? {}) as RawJob;
+  return `${job.id}\n${job.timestamp}\n${meta.type ?? ""}\n${meta.msg}`;
 }
 
 async function hmac(secret: string, text: string): Promise<Uint8Array> {
@@ -24,13 +69,23 @@ async function hmac(secret: string, text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
 }
 
-/** The hex signature of a job (what a back end computes; tests use it too). */
-export async function signJob(
-  job: SignedFields,
-  secret: string,
-): Promise<string> {
-  return [...await hmac(secret, signedText(job))].map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
+const toHex = (bytes: Uint8Array) =>
+  [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * The hex signature of a job, as a back end computes it (tests use it too).
+ *
+ * @example
+ * const job = { id: "j1", timestamp: 1700000000, meta: { msg: "uptime" } };
+ * const signed = { ...job, sig: await signJob(job, "a-secret-of-16-chars") };
+ */
+export async function signJob(job: RawJob, secret: string): Promise<string> {
+  return toHex(await hmac(secret, signedText(job)));
+}
+
+/** The legacy signature, for back ends that still sign `id\ntimestamp\ntype\nmsg`. */
+export async function signJobLegacy(job: RawJob, secret: string): Promise<string> {
+  return toHex(await hmac(secret, legacySignedText(job)));
 }
 
 /**
@@ -39,17 +94,24 @@ export async function signJob(
  * window a captured job can be replayed in.
  */
 export async function checkSignature(
-  job: Job,
+  job: RawJob,
   secret: string,
   nowSeconds: number,
   maxAgeSeconds: number,
+  schemes: SignatureSchemes = "canonical",
 ): Promise<"bad signature" | "too old" | undefined> {
-  if (job.timestamp === undefined) return "bad signature";
-  const signed = { ...job, timestamp: job.timestamp };
-  const given = fromHex(job.sig ?? "");
-  const expected = await hmac(secret, signedText(signed));
-  if (!given || !constantTimeEqual(given, expected)) return "bad signature";
-  if (Math.abs(nowSeconds - signed.timestamp) > maxAgeSeconds) return "too old";
+  const timestamp = job.timestamp;
+  if (typeof timestamp !== "number") return "bad signature";
+  const given = fromHex(typeof job.sig === "string" ? job.sig : "");
+  if (!given) return "bad signature";
+  const texts = schemes === "canonical" ? [signedText(job)] : [
+    signedText(job),
+    legacySignedText(job),
+  ];
+  let valid = false;
+  for (const text of texts) valid = constantTimeEqual(given, await hmac(secret, text)) || valid;
+  if (!valid) return "bad signature";
+  if (Math.abs(nowSeconds - timestamp) > maxAgeSeconds) return "too old";
   return undefined;
 }
 

@@ -1,14 +1,15 @@
 /**
  * The `mqtt` capability: the session to the broker, SocketMan's presence and pings on
- * `status/...`, jobs in from `sub/...`, and the publisher the `replies` capability sends
+ * `status/...`, jobs in from `sub/...`, and the transport the `replies` capability sends
  * through. Built from the context; nothing global.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
-import type { ReplyKind } from "../jobs/reply.ts";
-import { type ReplyService, restTarget } from "./replies.ts";
-import { postJson, type RestTarget } from "./rest.ts";
-import { MqttSession, type SessionTls, within } from "./session.ts";
+import { settlesWithin } from "../io/deadline.ts";
+import type { ReplyTransport } from "../replies/channel.ts";
+import { postJson, type RestTarget, restTarget } from "../replies/rest.ts";
+import type { JobReply, ReplyKind } from "../replies/wire.ts";
+import { MqttSession, type SessionTls } from "./session.ts";
 import {
   clientIdFor,
   type JobTopics,
@@ -20,18 +21,26 @@ import {
 
 const STOP_PUBLISH_MS = 1000;
 
-/**
- * Where job payloads go. When it returns a promise, the broker's copy is acknowledged once
- * it settles (the job journaled), so a crash before that gets the job re-delivered.
- */
-export type JobSink = (payload: Uint8Array) => void | Promise<void>;
+/** What the session hands on: job payloads, and the news that it is connected. */
+export interface MqttLinks {
+  /**
+   * Where job payloads go. The broker's copy is acknowledged once the returned promise
+   * settles (the job journaled), so a crash before that gets the job re-delivered.
+   */
+  onJob(payload: Uint8Array): Promise<void>;
+  /** After each connect: replies waiting in the outbox can go. */
+  onConnect(): void;
+  /** Replies waiting to be sent, for `mqtt-info`. */
+  repliesWaiting(): number;
+}
 
 export class MqttCapability implements Capability {
   readonly name = "mqtt" as const;
+  /** Replies go out on `delivery/...` and `pub/...` through this; not ready while offline. */
+  readonly replyTransport: ReplyTransport;
 
   readonly #ctx: CapabilityContext;
-  readonly #replies: ReplyService;
-  readonly #onJob: JobSink;
+  readonly #links: MqttLinks;
   readonly #rest: RestTarget | undefined;
   #session: MqttSession | undefined;
   #topics: JobTopics | undefined;
@@ -39,11 +48,15 @@ export class MqttCapability implements Capability {
   /** Aborted on stop: ends the ping loop. */
   #stopping = new AbortController();
 
-  constructor(ctx: CapabilityContext, replies: ReplyService, onJob: JobSink) {
+  constructor(ctx: CapabilityContext, links: MqttLinks) {
     this.#ctx = ctx;
-    this.#replies = replies;
-    this.#onJob = onJob;
+    this.#links = links;
     this.#rest = restTarget(ctx.config);
+    this.replyTransport = {
+      ready: () => this.connected,
+      deliver: (kind, reply) => this.#publishReply(kind, reply),
+    };
+    this.#registerCommands();
   }
 
   async start(): Promise<void> {
@@ -77,21 +90,16 @@ export class MqttCapability implements Capability {
       {
         onConnect: () => {
           this.#publishStatus(this.#presence(true));
-          this.#replies.channel.drain();
+          this.#links.onConnect();
         },
         onMessage: (topic, payload) => {
-          if (topic === topics.sub) return this.#onJob(payload);
+          if (topic === topics.sub) return this.#links.onJob(payload);
           log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
         },
       },
       { log: log.child("mqtt"), counters: this.#ctx.counters, clock: io.clock },
     );
     this.#session = session;
-    this.#registerCommands();
-    this.#replies.attachMqtt({
-      ready: () => session.connected,
-      deliver: (kind, reply) => this.#publishReply(kind, JSON.stringify(reply)),
-    });
     await session.start();
     this.#stopping = new AbortController();
     if (!config["no-ping"]) void this.#pingLoop(config["ping-interval"] * 1000);
@@ -101,11 +109,10 @@ export class MqttCapability implements Capability {
     this.#stopping.abort();
     const session = this.#session;
     this.#session = undefined;
-    this.#replies.attachMqtt(undefined);
     if (session?.connected && this.#topics) {
       // Leaving on purpose: the broker drops the will, so say it ourselves.
       const offline = session.publish(this.#topics.status, this.#presence(false));
-      await within(this.#ctx.io.clock, STOP_PUBLISH_MS, offline);
+      await settlesWithin(this.#ctx.io.clock, STOP_PUBLISH_MS, offline);
     }
     await session?.stop();
   }
@@ -131,11 +138,12 @@ export class MqttCapability implements Capability {
     );
   }
 
-  #publishReply(kind: ReplyKind, payload: string): Promise<void> {
+  #publishReply(kind: ReplyKind, reply: JobReply): Promise<void> {
     const session = this.#session;
     const topics = this.#topics;
     if (!session || !topics) return Promise.reject(new Error("mqtt not started"));
-    return session.publish(kind === "delivery" ? topics.delivery : topics.pub, payload, 1);
+    const topic = kind === "delivery" ? topics.delivery : topics.pub;
+    return session.publish(topic, JSON.stringify(reply), 1);
   }
 
   #publishStatus(message: string): void {
@@ -168,16 +176,16 @@ export class MqttCapability implements Capability {
       description: "broker, client id, topics (key hidden), connected since, messages in/out",
       capability: "mqtt",
       run: () => {
-        const topics = this.#topics!;
+        const topics: Partial<JobTopics> = this.#topics ?? {};
         const counters = this.#ctx.counters;
         return {
           ...this.#session?.info(),
           topics: Object.fromEntries(
-            Object.entries(topics).map(([name, topic]) => [name, redactTopic(topic)]),
+            Object.entries(topics).map(([name, topic]) => [name, redactTopic(topic!)]),
           ),
           "messages-in": counters.get("mqtt-messages-in"),
           "messages-out": counters.get("mqtt-messages-out"),
-          "replies-waiting": this.#replies.channel.waiting,
+          "replies-waiting": this.#links.repliesWaiting(),
         };
       },
     });

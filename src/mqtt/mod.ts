@@ -1,5 +1,5 @@
-/** The MQTT session, its reply channel and outbox, and REST mode. */
-export { type JobSink, MqttCapability } from "./capability.ts";
-export { reconnectDelayMs } from "./backoff.ts";
-export { ReplyService, restTarget } from "./replies.ts";
+/** The MQTT session, SocketMan's topics and messages, and the mqtt capability. */
+export { MqttCapability, type MqttLinks } from "./capability.ts";
+export { AFTER_LOSS_ATTEMPT, MqttSession, reconnectDelayMs } from "./session.ts";
 export { clientIdFor, jobTopics, redactTopic } from "./topics.ts";
+export { mqttOff, mqttSpec } from "./spec.ts";

@@ -8,10 +8,11 @@ import { connect as netConnect, isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { IClientOptions, IStream, MqttClient } from "mqtt";
 import { loadMqtt } from "./_load_mqtt.ts";
-import type { Clock } from "../io/mod.ts";
+import { fullJitterDelay } from "../backoff.ts";
+import type { Clock } from "../io/clock.ts";
+import { settlesWithin } from "../io/deadline.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/logger.ts";
-import { AFTER_LOSS_ATTEMPT, reconnectDelayMs } from "./backoff.ts";
 import { redactTopic } from "./topics.ts";
 
 export interface SessionTls {
@@ -60,19 +61,34 @@ const STOP_GRACE_MS = 2000;
 /** A stuck handler must not stall the session: the message is acknowledged after this. */
 const HANDLER_MAX_MS = 10_000;
 
+/** Reconnects wait a full-jitter draw below a ceiling that doubles from 1 s. */
+const RECONNECT_BASE_MS = 1000;
+
 /**
- * Waits for `work` at most `ms`; true when it settled in time (its failure included).
- * The timer is cleared either way, so a stop never holds the process open.
+ * The attempt number to retry with after an established session is lost: its ceiling is
+ * `reconnect_max`. A broker restart drops the whole fleet at once, and a ceiling of 1 s
+ * would bring every box back within the same second (the fleet drill saw 99 % of 200).
  */
-export async function within(clock: Clock, ms: number, work: Promise<unknown>): Promise<boolean> {
-  const timer = new AbortController();
-  const settled = work.then(() => true, () => true);
-  const timedOut = clock.sleep(ms, timer.signal).then(() => false, () => false);
-  try {
-    return await Promise.race([settled, timedOut]);
-  } finally {
-    timer.abort();
-  }
+export const AFTER_LOSS_ATTEMPT = 30;
+
+/**
+ * The delay before reconnect attempt `attempt` (0 for the first after a failed connect).
+ *
+ * ```ts
+ * reconnectDelayMs(0, 60, () => 0.5); // 500
+ * reconnectDelayMs(AFTER_LOSS_ATTEMPT, 60, () => 0.5); // 30000
+ * ```
+ */
+export function reconnectDelayMs(
+  attempt: number,
+  reconnectMaxS: number,
+  random: () => number = Math.random,
+): number {
+  return fullJitterDelay(
+    attempt,
+    { baseMs: RECONNECT_BASE_MS, maxMs: reconnectMaxS * 1000 },
+    random,
+  );
 }
 
 /** CONNACK codes (MQTT 3.1.1) that mean our credentials or identity were refused. */
@@ -136,7 +152,7 @@ export class MqttSession {
     // Not connected yet: drop the attempt, or it would connect after we stopped and take
     // the session (same client id) from our successor.
     const graceful = client.connected &&
-      await within(this.deps.clock, STOP_GRACE_MS, client.endAsync(false));
+      await settlesWithin(this.deps.clock, STOP_GRACE_MS, client.endAsync(false));
     if (!graceful) await client.endAsync(true).catch(() => {});
     this.#failInFlight(new Error("session stopped"));
   }
@@ -209,7 +225,7 @@ export class MqttSession {
           // Whatever a message does to its handler, the session goes on.
           deps.log.error("message handler failed", { topic: redactTopic(packet.topic), error });
         });
-      within(deps.clock, HANDLER_MAX_MS, handled).then(() => done());
+      settlesWithin(deps.clock, HANDLER_MAX_MS, handled).then(() => done());
     };
     client.on("error", (error) => this.#onError(error));
     client.on("close", onLost);

@@ -3,11 +3,15 @@ import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Sample, SampleSink } from "../collect/sink.ts";
 import { Spool } from "./spool.ts";
 
+export const SPOOL_COUNTERS = ["stats-cached", "stats-dropped"] as const;
+
 export class SpoolCapability implements Capability, SampleSink {
   readonly name = "spool";
   #spool: Spool | undefined;
 
-  constructor(private readonly ctx: CapabilityContext) {}
+  constructor(private readonly ctx: CapabilityContext) {
+    ctx.counters.declare(...SPOOL_COUNTERS);
+  }
 
   /** The open spool, while the capability runs. */
   get spool(): Spool | undefined {
@@ -17,7 +21,6 @@ export class SpoolCapability implements Capability, SampleSink {
   async start(): Promise<void> {
     const { config, counters, io } = this.ctx;
     const log = this.ctx.log.child("spool");
-    counters.declare("stats-cached", "stats-dropped");
     this.#spool = await Spool.open({
       dir: config.cache_dir,
       maxBytes: config.cache_max,
@@ -34,12 +37,16 @@ export class SpoolCapability implements Capability, SampleSink {
     }
   }
 
-  /** Appends to the batch; rejects (counting nothing) when the spool is not running. */
+  /**
+   * Appends to the batch. While the spool is not running (cache_dir unusable, retrying) or
+   * refuses the sample, it is counted as dropped and the promise rejects with why.
+   */
   push(sample: Sample): Promise<void> {
     try {
-      if (!this.#spool) throw new Error("spool not running");
+      if (!this.#spool) throw new Error("cache not running");
       this.#spool.append(sample);
     } catch (error) {
+      this.ctx.counters.inc("stats-dropped");
       return Promise.reject(error);
     }
     this.ctx.counters.inc("stats-cached");

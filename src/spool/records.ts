@@ -5,6 +5,8 @@
  * dropped, so one bad write costs at most the record it was writing.
  */
 
+import { concatBytes } from "../io/fs.ts";
+
 const NEWLINE = 0x0a;
 
 /** What a scan found beside the records it passed on. */
@@ -37,7 +39,7 @@ export class RecordScanner {
     let run = -1; // start of the current run of valid lines in `chunk`
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
       if (this.#pending.length > 0) {
-        const line = concat([...this.#pending, chunk.subarray(start, end + 1)]);
+        const line = concatBytes([...this.#pending, chunk.subarray(start, end + 1)]);
         this.#pending = [];
         if (this.#valid(line.subarray(0, -1))) yield line;
       } else if (this.#valid(chunk.subarray(start, end))) {
@@ -68,14 +70,4 @@ export class RecordScanner {
       return false;
     }
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
-import { ManualClock } from "../../tests/support/manual_clock.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { Spool, type SpoolOptions } from "./spool.ts";
 

@@ -4,6 +4,8 @@
  * gzip output is held up to ONE_PIECE_BYTES, whatever the size of the cache.
  */
 
+import { concatBytes } from "../io/fs.ts";
+
 export type UploadFormat = "multipart" | "gzip";
 
 export interface UploadBody {
@@ -74,12 +76,12 @@ async function settle(stream: ReadableStream<Uint8Array>): Promise<BodyInit> {
   let size = 0;
   while (size < ONE_PIECE_BYTES) {
     const { done, value } = await reader.read();
-    if (done) return join(parts, size);
+    if (done) return concatBytes(parts);
     parts.push(value);
     size += value.length;
   }
   return new ReadableStream<Uint8Array>({
-    start: (controller) => controller.enqueue(join(parts, size)),
+    start: (controller) => controller.enqueue(concatBytes(parts)),
     pull: async (controller) => {
       const { done, value } = await reader.read();
       if (done) controller.close();
@@ -87,14 +89,4 @@ async function settle(stream: ReadableStream<Uint8Array>): Promise<BodyInit> {
     },
     cancel: (reason) => reader.cancel(reason),
   });
-}
-
-function join(parts: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -6,14 +6,16 @@ import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Sample, SampleSink } from "../collect/sink.ts";
 import { CommandError } from "../control/registry.ts";
 import type { Spool } from "../spool/spool.ts";
+import { apiUrl } from "../io/api_url.ts";
 import { DirectSink } from "./direct.ts";
-import { uploadUrl } from "./policy.ts";
 import { StatsPoster } from "./poster.ts";
 import { Uploader, type UploadReport } from "./uploader.ts";
 
 /** No single request may hang the loop; a 256 KiB segment needs far less on any link. */
 const REQUEST_TIMEOUT_MS = 60_000;
 const BACKOFF = { baseMs: 5_000, maxMs: 600_000 };
+
+export const UPLINK_COUNTERS = ["stats-sent", "stats-rejected", "uploads-ok", "uploads-failed"];
 
 export class UplinkCapability implements Capability, SampleSink {
   readonly name = "uplink";
@@ -24,26 +26,27 @@ export class UplinkCapability implements Capability, SampleSink {
   #loop: Promise<void> | undefined;
   #last: UploadReport | undefined;
 
-  /** `spool` is absent with `no-cache`: samples then come through `push`. */
+  /** `spool` gives the open spool; with `no-cache` there is none and samples come to `push`. */
   constructor(
     private readonly ctx: CapabilityContext,
-    private readonly spool?: () => Spool | undefined,
-  ) {}
-
-  start(): Promise<void> {
-    const { config, counters, io, commands } = this.ctx;
-    const log = this.ctx.log.child("uplink");
-    counters.declare("stats-sent", "stats-rejected", "uploads-ok", "uploads-failed");
-    this.#stop = new AbortController();
-    const urls = [config.stats_url, config.backup_stats_url]
-      .filter((u): u is string => !!u)
-      .map((u) => uploadUrl(u, config.token, this.ctx.mac));
-    commands.register({
+    private readonly spool: () => Spool | undefined,
+  ) {
+    ctx.counters.declare(...UPLINK_COUNTERS);
+    ctx.commands.register({
       name: "flush",
       description: "upload the cached stats now; answers the samples sent and left",
       capability: "uplink",
       run: () => this.flush(),
     });
+  }
+
+  start(): Promise<void> {
+    const { config, counters, io } = this.ctx;
+    const log = this.ctx.log.child("uplink");
+    this.#stop = new AbortController();
+    const urls = [config.stats_url, config.backup_stats_url]
+      .filter((u): u is string => !!u)
+      .map((u) => apiUrl(u, { token: config.token, mac: this.ctx.mac }));
     if (urls.length === 0) {
       log.warn("no stats_url: samples are cached, not uploaded");
       return Promise.resolve();
@@ -57,12 +60,12 @@ export class UplinkCapability implements Capability, SampleSink {
       timeoutMs: REQUEST_TIMEOUT_MS,
       signal: this.#stop.signal,
     });
-    if (!this.spool) {
+    if (config["no-cache"]) {
       this.#direct = new DirectSink(poster, counters);
       return Promise.resolve();
     }
     const spool = this.spool();
-    if (!spool) throw new Error("the spool is not running (cache_dir unusable?)");
+    if (!spool) throw new Error("the cache is not running (cache_dir unusable?)");
     this.#uploader = new Uploader({
       spool,
       poster,

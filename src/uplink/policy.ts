@@ -41,11 +41,3 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   } else return undefined;
   return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
-
-/** SocketMan's upload URL: `?access_token=<token>&mac=<mac>` added to the configured one. */
-export function uploadUrl(base: string, token: string | undefined, mac: string | undefined): URL {
-  const url = new URL(base);
-  if (token !== undefined) url.searchParams.set("access_token", token);
-  if (mac !== undefined) url.searchParams.set("mac", mac);
-  return url;
-}

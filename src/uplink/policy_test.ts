@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/support/assert.ts";
-import { classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, uploadUrl } from "./policy.ts";
+import { classifyStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from "./policy.ts";
 
 Deno.test("answers are classified by status alone", () => {
   const cases: [number, string][] = [
@@ -34,12 +34,4 @@ Deno.test("Retry-After: delta seconds, HTTP dates, garbage", () => {
   for (const bad of [null, "", "-1", "1.5", "soon", "2 s", "Tue, 99 Foo 2026"]) {
     assertEquals(parseRetryAfter(bad, now), undefined, String(bad));
   }
-});
-
-Deno.test("the upload URL carries SocketMan's query, keeping the configured one", () => {
-  const url = uploadUrl("https://api.example/stats?v=2", "t&k=1", "88-DC-00");
-  assertEquals(url.searchParams.get("v"), "2");
-  assertEquals(url.searchParams.get("access_token"), "t&k=1");
-  assertEquals(url.searchParams.get("mac"), "88-DC-00");
-  assertEquals(uploadUrl("http://h/s", undefined, undefined).search, "");
 });

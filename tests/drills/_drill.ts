@@ -3,13 +3,13 @@
  * agents that run only jobs over MQTT, and one way of printing figures.
  */
 import { Agent } from "../../src/agent.ts";
-import type { Capability, CapabilityContext } from "../../src/capability.ts";
-import { JobService } from "../../src/jobs/mod.ts";
+import { jobsSpec } from "../../src/jobs/mod.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
-import { MqttCapability, ReplyService } from "../../src/mqtt/mod.ts";
-import { testAgent, testConfig } from "../support/agent.ts";
+import { mqttSpec } from "../../src/mqtt/mod.ts";
+import { repliesSpec } from "../../src/replies/mod.ts";
+import { testAgent, testConfig } from "../support/context.ts";
 import type { Clock } from "../../src/io/mod.ts";
-import { FakeClock } from "../support/fake_clock.ts";
+import type { ManualClock } from "../support/clock.ts";
 import { publish, type Subscriber } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
 
@@ -33,11 +33,7 @@ export function report(drill: string, figures: Record<string, unknown>): void {
 }
 
 /** Only what a fleet box needs for jobs: replies, jobs and the session (no collector). */
-export function jobsOverMqtt(ctx: CapabilityContext): Capability[] {
-  const replies = new ReplyService(ctx);
-  const jobs = new JobService(ctx, { replies: replies.channel });
-  return [replies, jobs, new MqttCapability(ctx, replies, (payload) => jobs.receive(payload))];
-}
+export const jobsOverMqtt = [repliesSpec, jobsSpec, mqttSpec];
 
 /** A distinct MAC per box: `02-00-00-00-HH-LL`. */
 export function macOf(index: number): string {
@@ -118,26 +114,12 @@ export async function startBox(
   return { agent, mac, lines };
 }
 
-/** A fake clock whose wall time can be stepped, as NTP does; the monotonic time never is. */
-export class SteppingClock extends FakeClock {
-  #offset = 0;
-
-  override now(): number {
-    return super.now() + this.#offset;
-  }
-
-  /** Steps the wall clock by `ms` (negative: back). */
-  step(ms: number): void {
-    this.#offset += ms;
-  }
-}
-
 /**
  * Moves simulated time on by `stepMs` at a time, giving real I/O its turn in between,
  * until `check` holds; fails after `timeoutMs` of real time.
  */
 export async function advanceUntil(
-  clock: FakeClock,
+  clock: ManualClock,
   check: () => boolean,
   what: string,
   stepMs = 1000,

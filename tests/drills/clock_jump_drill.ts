@@ -8,7 +8,8 @@ import { assert, assertEquals } from "../support/assert.ts";
 import { startBroker, subscribe } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
 import { tempDir } from "../support/process.ts";
-import { advanceUntil, backEndOf, report, SteppingClock, tailOf, wholeBox } from "./_drill.ts";
+import { ManualClock } from "../support/clock.ts";
+import { advanceUntil, backEndOf, report, tailOf, wholeBox } from "./_drill.ts";
 
 const HOUR = 3_600_000;
 const REBOOT_S = 300;
@@ -16,7 +17,7 @@ const REBOOT_S = 300;
 Deno.test("clock jumps: jobs keep their meaning, the watchdog its patience", async () => {
   await using dir = await tempDir();
   await using broker = await startBroker();
-  const clock = new SteppingClock(Date.now());
+  const clock = new ManualClock(Date.now());
   const go = `${dir.path}/go`;
   const { agent, mac } = await wholeBox(dir.path, broker.port, clock, {
     "no-cache": 1,

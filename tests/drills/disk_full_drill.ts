@@ -5,7 +5,7 @@
  * the samples flow again and what was kept is uploaded.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { FakeClock } from "../support/fake_clock.ts";
+import { ManualClock } from "../support/clock.ts";
 import { startBroker, subscribe } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
 import { tempDir } from "../support/process.ts";
@@ -51,7 +51,7 @@ Deno.test("disk full: the spool degrades, jobs run, the agent recovers", async (
   await using broker = await startBroker();
   let apiUp = false;
   await using api = startStatsApi(() => new Response(null, { status: apiUp ? 200 : 503 }));
-  const clock = new FakeClock(Date.now());
+  const clock = new ManualClock(Date.now());
   const { agent, mac } = await wholeBox(dir.path, broker.port, clock, {
     // The defaults' layout: the journal and outbox on flash, the cache on the small /tmp.
     cache_dir: `${disk}/cache`,

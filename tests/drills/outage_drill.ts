@@ -5,7 +5,7 @@
  * no job runs twice, and every job's result reaches the back end.
  */
 import { assert, assertEquals } from "../support/assert.ts";
-import { FakeClock } from "../support/fake_clock.ts";
+import { ManualClock } from "../support/clock.ts";
 import { publish, startBroker, subscribe } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
 import { tempDir } from "../support/process.ts";
@@ -21,7 +21,7 @@ Deno.test(`outage: broker and API down for ${OUTAGE_S / 3600} simulated hour`, a
   await using broker = await startBroker();
   let apiUp = true;
   await using api = startStatsApi(() => new Response(null, { status: apiUp ? 200 : 503 }));
-  const clock = new FakeClock(Date.now());
+  const clock = new ManualClock(Date.now());
   const go = `${dir.path}/go`;
   const { agent, mac, state } = await wholeBox(dir.path, broker.port, clock, {
     cache_dir: `${dir.path}/cache`,

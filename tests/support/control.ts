@@ -1,8 +1,8 @@
 /** An in-process agent with a real control socket, and raw clients to talk to it. */
 import { Agent, type AgentOptions } from "../../src/agent.ts";
-import type { CapabilityFactory } from "../../src/agent.ts";
-import { validateConfig } from "../../src/config/mod.ts";
+import type { CapabilitySpec } from "../../src/capability.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
+import { testConfig } from "./context.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -16,20 +16,18 @@ export interface TestAgent extends AsyncDisposable {
 /** Starts an agent listening on a socket in a fresh temp dir; disposing stops it. */
 export async function startAgent(
   options: Partial<AgentOptions> = {},
-  build: CapabilityFactory = () => [],
+  specs: readonly CapabilitySpec[] = [],
 ): Promise<TestAgent> {
   const dir = await Deno.makeTempDir({ prefix: "ledge-control-" });
   const path = `${dir}/ledge.sock`;
-  const validated = validateConfig({ mac: "AA-BB", disable_mqtt: true });
-  if (!validated.ok) throw new Error(validated.errors.join());
   const { log, lines } = memoryLogger("info");
   const agent = new Agent({
-    config: validated.config,
+    config: testConfig({ mac: "AA-BB", disable_mqtt: true }),
     configPath: `${dir}/config.json`,
     log,
     controlSocket: path,
     ...options,
-  }, build);
+  }, specs);
   await agent.start();
   return {
     agent,

@@ -4,8 +4,8 @@
  * Runs the jobs one after the other; prints one JSON line per reply as it is sent and
  * `{"memory": Deno.MemoryUsage}` after each job, then exits.
  */
-import { jobsConfig, payload, startJobs } from "../../src/jobs/_test_support.ts";
-import type { JobReply, ReplyKind } from "../../src/jobs/reply.ts";
+import { jobsConfig, payload, startJobs } from "./jobs.ts";
+import type { JobReply, ReplyKind } from "../../src/replies/wire.ts";
 
 const [configJson, ...payloads] = Deno.args;
 const encoder = new TextEncoder();

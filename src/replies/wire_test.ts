@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/support/assert.ts";
 import type { ExecResult } from "../io/exec.ts";
-import { deliveredReply, refusalReply, resultReply, toRestResult } from "./replies.ts";
+import { deliveredReply, refusalReply, resultReply, toRestResult } from "./wire.ts";
 
 const ctx = { app: "socketman", now: 1484484399_500 };
 const run = (fields: Partial<ExecResult>): ExecResult => ({

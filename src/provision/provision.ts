@@ -4,10 +4,10 @@
  * parsed and validated as a config, never executed; an invalid one never reaches the disk.
  */
 import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
-import { readCapped } from "./read_capped.ts";
+import { readCapped } from "../io/read_capped.ts";
 import type { Clock, Net } from "../io/mod.ts";
 import type { Logger } from "../log/logger.ts";
-import { type Config, parseConfigText } from "../config/mod.ts";
+import { type Config, DEFAULTS, parseJsonc, PROGRAM_KEYS, validateConfig } from "../config/mod.ts";
 
 /** Who is asking: SocketMan's query `mac`, `machine` (model) and `firmware`. */
 export interface DeviceIdentity {
@@ -22,6 +22,8 @@ export interface ProvisionDeps {
   log: Logger;
   /** Writes the accepted config text (atomically, mode 0600). */
   write: (text: string) => Promise<void>;
+  /** The valid config already on the box: what runs programs is kept from it. */
+  local?: Config;
   random?: () => number;
 }
 
@@ -42,14 +44,44 @@ export function provisionUrl(url: string, device: DeviceIdentity): URL {
   return target;
 }
 
-/** Judges one answer: 200/201 with a valid config, or the reasons it is refused. */
-export function judgeAnswer(status: number, body: string): Answer {
+/**
+ * Judges one answer: 200/201 with a valid config, or the reasons it is refused. What runs
+ * programs (`PROGRAM_KEYS`) is never taken from the network: those keys keep the values of
+ * `local`, the config on the box (unset without one), and each one ignored is a warning.
+ */
+export function judgeAnswer(status: number, body: string, local?: Config): Answer {
   if (status !== 200 && status !== 201) return { ok: false, reasons: [`HTTP ${status}`] };
   if (body.trim() === "") return { ok: false, reasons: ["empty answer"] };
-  const validation = parseConfigText(body);
-  if (!validation.ok) return { ok: false, reasons: validation.errors };
-  const { config, warnings } = validation;
-  return { ok: true, provisioned: { config, text: body, warnings } };
+  const parsed = parseJsonc(body);
+  if (!parsed.ok) return { ok: false, reasons: parsed.errors };
+  const first = validateConfig(parsed.value);
+  if (!first.ok) return { ok: false, reasons: first.errors };
+  const raw = { ...(parsed.value as Record<string, unknown>) };
+  const ignored: string[] = [];
+  for (const key of PROGRAM_KEYS) {
+    const kept = local?.[key];
+    const fallback = (DEFAULTS as Partial<Config>)[key];
+    if (JSON.stringify(first.config[key]) === JSON.stringify(kept ?? fallback)) continue;
+    ignored.push(key);
+    if (kept === undefined) delete raw[key];
+    else raw[key] = kept;
+  }
+  if (ignored.length === 0) {
+    return {
+      ok: true,
+      provisioned: { config: first.config, text: body, warnings: first.warnings },
+    };
+  }
+  const text = JSON.stringify(raw, null, 2) + "\n";
+  const final = validateConfig(raw);
+  if (!final.ok) return { ok: false, reasons: final.errors };
+  const warnings = [
+    ...final.warnings,
+    ...ignored.map((key) =>
+      `${key} from the init server ignored: provisioning never sets what runs programs`
+    ),
+  ];
+  return { ok: true, provisioned: { config: final.config, text, warnings } };
 }
 
 /** One request; a network error or a refusal comes back as reasons. */
@@ -70,7 +102,7 @@ export async function askOnce(
     if (body === undefined) {
       return { ok: false, reasons: [`answer larger than ${MAX_ANSWER_BYTES} bytes`] };
     }
-    return judgeAnswer(response.status, body);
+    return judgeAnswer(response.status, body, deps.local);
   } catch (error) {
     return { ok: false, reasons: [error instanceof Error ? error.message : String(error)] };
   }
@@ -111,6 +143,9 @@ export async function provision(
   return undefined;
 }
 
+export const MODEL_FILE = "/tmp/sysinfo/model";
+export const FIRMWARE_FILE = "/etc/openwrt_version";
+
 /** The model and firmware as OpenWRT reports them; "unknown" where it does not. */
 export async function readDeviceIdentity(
   readText: (path: string) => Promise<string>,
@@ -125,7 +160,7 @@ export async function readDeviceIdentity(
   };
   return {
     mac,
-    machine: await first("/tmp/sysinfo/model"),
-    firmware: await first("/etc/openwrt_version"),
+    machine: await first(MODEL_FILE),
+    firmware: await first(FIRMWARE_FILE),
   };
 }

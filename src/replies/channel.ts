@@ -1,13 +1,20 @@
 /**
- * The ReplyChannel of src/jobs/reply.ts: a reply goes straight to the transport when it is
- * up and nothing is waiting; otherwise (or when that fails) it joins the on-disk outbox,
- * which is drained in order once the transport is back. `send` never fails or blocks.
+ * Where job replies go: a reply goes straight to the transport (MQTT, or the REST API) when
+ * it is up and nothing is waiting; otherwise (or when that fails) it joins the on-disk
+ * outbox, which is drained in order once the transport is back. `send` never fails or
+ * blocks the job runner.
  */
+import { fullJitterDelay } from "../backoff.ts";
 import type { Counters } from "../counters.ts";
-import type { JobReply, ReplyChannel, ReplyKind } from "../jobs/reply.ts";
+import type { Clock } from "../io/clock.ts";
 import type { Logger } from "../log/logger.ts";
-import { reconnectDelayMs } from "./backoff.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
+import type { JobReply, ReplyKind } from "./wire.ts";
+
+/** What the jobs send their replies through. */
+export interface ReplyChannel {
+  send(kind: ReplyKind, reply: JobReply): void;
+}
 
 /** Where replies actually go: the MQTT session, or the REST API. */
 export interface ReplyTransport {
@@ -20,6 +27,8 @@ export interface ReplyTransport {
 export interface ReplyChannelOptions {
   log: Logger;
   counters: Counters;
+  clock: Clock;
+  random?: () => number;
   /** The retry ceiling after a failed drain, in seconds (the config's `reconnect_max`). */
   retryMaxS: number;
 }
@@ -33,7 +42,7 @@ export class OutboxReplyChannel implements ReplyChannel {
   #failures = 0;
   /** Replies handed to the outbox whose append has not run yet: they count as waiting. */
   #appending = 0;
-  #retry: ReturnType<typeof setTimeout> | undefined;
+  #retry: AbortController | undefined;
   #closed = false;
 
   constructor(
@@ -77,7 +86,7 @@ export class OutboxReplyChannel implements ReplyChannel {
   /** Sends what waits, in order; called on reconnect and after a failed attempt. */
   drain(): void {
     if (this.#closed) return;
-    clearTimeout(this.#retry);
+    this.#retry?.abort();
     this.#run(async () => {
       let sent = 0;
       try {
@@ -100,8 +109,9 @@ export class OutboxReplyChannel implements ReplyChannel {
   /** Stops retrying and waits for the outbox writes in progress. */
   async close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#retry);
+    this.#retry?.abort();
     await this.#chain;
+    this.outbox.close();
   }
 
   #enqueue(entry: OutboxEntry): void {
@@ -121,8 +131,14 @@ export class OutboxReplyChannel implements ReplyChannel {
 
   #scheduleRetry(): void {
     if (this.#closed) return;
-    const delay = reconnectDelayMs(this.#failures++, this.options.retryMaxS);
-    this.#retry = setTimeout(() => this.drain(), delay);
+    const { clock, random = Math.random, retryMaxS } = this.options;
+    const delay = fullJitterDelay(
+      this.#failures++,
+      { baseMs: 1000, maxMs: retryMaxS * 1000 },
+      random,
+    );
+    const retry = this.#retry = new AbortController();
+    clock.sleep(delay, retry.signal).then(() => this.drain(), () => {});
   }
 
   /** Queues `work` on the chain; its failure is logged, never thrown at the caller. */

@@ -1,3 +1,5 @@
+import { concatBytes } from "./fs.ts";
+
 /**
  * The body of an HTTP answer, or `undefined` when it is larger than `max` bytes: a remote
  * server must not be able to fill a router's memory.
@@ -15,11 +17,5 @@ export async function readCapped(response: Response, max: number): Promise<strin
     if (size > max) return undefined; // leaving the loop cancels the stream
     chunks.push(chunk);
   }
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(joined);
+  return new TextDecoder().decode(concatBytes(chunks));
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import { AFTER_LOSS_ATTEMPT, reconnectDelayMs } from "./backoff.ts";
+import { AFTER_LOSS_ATTEMPT, reconnectDelayMs } from "./session.ts";
 
 Deno.test("backoff ceiling doubles from 1 s and stops at reconnect_max", () => {
   const ceiling = (attempt: number) => reconnectDelayMs(attempt, 60, () => 1);

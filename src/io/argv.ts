@@ -1,7 +1,10 @@
 /**
- * Splits a command line into argv without a shell, for `jobs.allow` mode: single and
- * double quotes and backslash escapes group words; `;`, `|`, `$(...)`, `>` and globs are
- * ordinary characters, passed to the program as they are.
+ * Splits a command line into argv without a shell (`jobs.allow` mode, `recovery_cmd`,
+ * `reboot_cmd`): single and double quotes and backslash escapes group words; `;`, `|`,
+ * `$(...)`, `>` and globs are ordinary characters, passed to the program as they are.
+ *
+ * @example
+ * parseArgv(`/etc/init.d/network restart`); // { argv: ["/etc/init.d/network", "restart"] }
  */
 export function parseArgv(command: string): { argv: string[] } | { error: string } {
   const argv: string[] = [];

@@ -2,12 +2,12 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { until } from "../../tests/support/poll.ts";
 import { Counters } from "../counters.ts";
-import type { JobReply, ReplyKind } from "../jobs/reply.ts";
-import { denoNet } from "../io/mod.ts";
+import type { JobReply, ReplyKind } from "./wire.ts";
+import { denoNet, systemClock } from "../io/mod.ts";
 import { memoryLogger } from "../log/logger.ts";
 import { Outbox } from "./outbox.ts";
-import { OutboxReplyChannel, type ReplyTransport } from "./reply_channel.ts";
-import { restTransport, withToken } from "./rest.ts";
+import { OutboxReplyChannel, type ReplyTransport } from "./channel.ts";
+import { restTransport } from "./rest.ts";
 
 /** A transport that is up or down at the test's command and records what it delivered. */
 class FakeTransport implements ReplyTransport {
@@ -29,6 +29,7 @@ async function channel(dir: string, transport: ReplyTransport) {
   const replies = new OutboxReplyChannel(transport, new Outbox(`${dir}/outbox.jsonl`), {
     log,
     counters,
+    clock: systemClock,
     retryMaxS: 1,
   });
   await replies.open();
@@ -107,12 +108,4 @@ Deno.test("REST: with every URL down the result waits in the outbox", async () =
   await until(() => counters.get("replies-queued") === 1 && replies.waiting === 1, "queued");
   assert((await Deno.readTextFile(`${dir.path}/outbox.jsonl`)).includes('"j1"'));
   await replies.close();
-});
-
-Deno.test("the token is added to the URL's query, keeping what is there", () => {
-  assertEquals(
-    withToken("https://api.example/v1?x=1", "a b"),
-    "https://api.example/v1?x=1&access_token=a+b",
-  );
-  assertEquals(withToken("https://api.example/v1", undefined), "https://api.example/v1");
 });

@@ -3,20 +3,13 @@
  * Only the status of an answer matters; its body is discarded, never interpreted (SocketMan
  * ran a `cmd` found in HTTP answers).
  */
-import type { JobReply, ReplyKind } from "../jobs/reply.ts";
-import { toRestResult } from "../jobs/replies.ts";
+import type { Config } from "../config/mod.ts";
+import { apiUrl } from "../io/api_url.ts";
+import { type JobReply, type ReplyKind, toRestResult } from "./wire.ts";
 import type { Net } from "../io/mod.ts";
-import type { ReplyTransport } from "./reply_channel.ts";
+import type { ReplyTransport } from "./channel.ts";
 
 export const REST_TIMEOUT_MS = 10_000;
-
-/** `url` with `?access_token=<token>` appended (SocketMan's API authentication). */
-export function withToken(url: string, token: string | undefined): string {
-  if (!token) return url;
-  const u = new URL(url);
-  u.searchParams.set("access_token", token);
-  return u.toString();
-}
 
 export interface RestTarget {
   urls: string[];
@@ -24,12 +17,19 @@ export interface RestTarget {
   timeoutMs?: number;
 }
 
+/** REST mode's target (`api_url`, then `backup_url`), or undefined without `rest`. */
+export function restTarget(config: Config): RestTarget | undefined {
+  if (!config.rest || !config.api_url) return undefined;
+  const urls = [config.api_url, config.backup_url].filter((u): u is string => !!u);
+  return { urls, token: config.token };
+}
+
 /** POSTs `body` to the first URL that answers 2xx; rejects with every URL's failure. */
 export async function postJson(net: Net, target: RestTarget, body: unknown): Promise<void> {
   const failures: string[] = [];
   for (const url of target.urls) {
     try {
-      const response = await net.fetch(withToken(url, target.token), {
+      const response = await net.fetch(apiUrl(url, { token: target.token }), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),

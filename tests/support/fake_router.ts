@@ -2,8 +2,8 @@
  * A generated router for tests and the benchmark: /proc, /sys/class/net, a dnsmasq lease
  * file and ubus iwinfo answers, in the real formats, sized by the caller.
  */
-import { FakeExec, FakeFs } from "./_fakes.ts";
-import type { SystemInfo } from "./source.ts";
+import { FakeExec, FakeFs } from "./fakes.ts";
+import type { SystemInfo } from "../../src/collect/source.ts";
 
 export interface RouterSize {
   interfaces: number;

@@ -1,6 +1,6 @@
-/** In-process agents and capability contexts for tests, from a few config keys. */
+/** Configs, capability contexts and in-process agents for tests, from a few config keys. */
 import { Agent } from "../../src/agent.ts";
-import type { AgentIo, CapabilityContext } from "../../src/capability.ts";
+import type { AgentIo, CapabilityContext, CapabilitySpec } from "../../src/capability.ts";
 import { type Config, secretValues, validateConfig } from "../../src/config/mod.ts";
 import { CommandRegistry } from "../../src/control/registry.ts";
 import { Counters } from "../../src/counters.ts";
@@ -14,8 +14,18 @@ export function testConfig(keys: Record<string, unknown>): Config {
   return validation.config;
 }
 
-/** What one capability is built from, with real I/O and a logger that keeps its lines. */
-export function testContext(config: Config): CapabilityContext & { lines: string[] } {
+export interface TestContext extends CapabilityContext {
+  /** Every log line, at debug level. */
+  lines: string[];
+  counters: Counters;
+  commands: CommandRegistry;
+}
+
+/**
+ * What one capability is built from: real I/O unless `io` replaces some, the config's MAC,
+ * and a logger that keeps its lines (the config's secrets registered with it).
+ */
+export function testContext(config: Config, io: Partial<AgentIo> = {}): TestContext {
   const { log, lines } = memoryLogger();
   log.core.setSecrets(secretValues(config));
   return {
@@ -24,17 +34,23 @@ export function testContext(config: Config): CapabilityContext & { lines: string
     log,
     lines,
     counters: new Counters(),
-    commands: new CommandRegistry({ isRunning: () => true }),
-    io: { clock: systemClock, fs: denoFs, exec: denoExec, net: denoNet },
+    commands: new CommandRegistry(),
+    io: {
+      clock: io.clock ?? systemClock,
+      fs: io.fs ?? denoFs,
+      exec: io.exec ?? denoExec,
+      net: io.net ?? denoNet,
+    },
   };
 }
 
-/** A whole agent (the real capabilities) in this process, without a control socket. */
+/** An agent (all capabilities, or `specs`) in this process, without a control socket. */
 export function testAgent(
   config: Config,
   io?: Partial<AgentIo>,
+  specs?: readonly CapabilitySpec[],
 ): { agent: Agent; lines: string[] } {
   const { log, lines } = memoryLogger();
-  const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io });
+  const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io }, specs);
   return { agent, lines };
 }

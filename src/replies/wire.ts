@@ -1,9 +1,14 @@
 /**
- * The replies a job gets, in SocketMan's wire shapes (spec: mqtt-jobs.md, Replies). Pure:
- * the service decides, these only shape.
+ * The replies a job gets, in SocketMan's wire shapes (docs/mqtt.md, Replies). Pure: the
+ * jobs decide, these only shape.
  */
 import type { ExecResult } from "../io/exec.ts";
-import type { JobReply } from "./reply.ts";
+
+/** `delivery` goes to `delivery/...` (the acknowledgement), `result` to `pub/...`. */
+export type ReplyKind = "delivery" | "result";
+
+/** A reply in SocketMan's wire shape (`id`, `app`, `timestamp`, `event_type`, `meta`, ...). */
+export type JobReply = Record<string, unknown> & { id: string; event_type: string };
 
 export type Outcome = "PROCESSED" | "FAILED" | "TIMEOUT" | "CANCELLED";
 export type Refusal = "REJECTED" | "DUPLICATE" | "EXPIRED" | "BUSY";

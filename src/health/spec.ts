@@ -1,0 +1,47 @@
+/** The `health` capability's spec: the connectivity watch, recovery and boot. */
+import type { CapabilitySpec } from "../capability.ts";
+import { mqttOff } from "../mqtt/spec.ts";
+import { apiNeeds, needs } from "../permissions.ts";
+import { commandArgv, HealthCapability, healthTarget } from "./capability.ts";
+import { ROUTE_FILE } from "./checks.ts";
+
+export const healthSpec: CapabilitySpec<"health"> = {
+  name: "health",
+  restartOn: [
+    "health_url",
+    "health_port",
+    "mqtt_host",
+    "port",
+    "disable_mqtt",
+    "reboot",
+    "recovery_cmd",
+    "reboot_cmd",
+  ],
+  needs: (config) => {
+    const target = healthTarget(config);
+    const probe = target ? [`${target.host}:${target.port}`] : [];
+    const boot = apiNeeds([config.boot_url], config.insecure);
+    return {
+      flags: needs({
+        read: [ROUTE_FILE],
+        net: [...probe, ...boot.net!],
+        insecure: boot.insecure,
+        run: [
+          commandArgv(config.recovery_cmd)[0],
+          commandArgv(config.reboot_cmd)[0],
+          config.boot_cmd ? "/bin/sh" : undefined,
+        ],
+      }),
+      gate: { net: probe },
+    };
+  },
+  build: (ctx, peers) =>
+    new HealthCapability(ctx, {
+      mqttConnected: mqttOff(ctx.config) ? undefined : () => peers.get("mqtt")?.connected ?? false,
+      // Samples batched in memory reach the disk before the box goes down.
+      beforeReboot: async () => await peers.get("spool")?.spool?.commit(),
+      // Back online: the cache goes up now, not at the next upload interval.
+      onOnline: () => peers.get("uplink")?.trigger(),
+      agentStartedAt: ctx.agentStartedAt,
+    }),
+};

@@ -1,0 +1,72 @@
+/**
+ * The one durable JSON-lines file: one JSON value per line, appended and fsync'ed before
+ * the append resolves, rewritten atomically (readers see the old or the new file), read
+ * back skipping a torn last line (power cut mid-write) or a line that does not parse. The
+ * job journal, the job history and the reply outbox are each one of these.
+ */
+import { dirname } from "node:path";
+import { writeFileAtomic } from "./fs.ts";
+
+const encoder = new TextEncoder();
+
+export interface JsonLines {
+  /** The values of the lines that parsed, oldest first. */
+  values: unknown[];
+  /** Lines skipped: torn or not JSON. */
+  skipped: number;
+}
+
+export class JsonLinesFile {
+  #file: Deno.FsFile | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** Reads every line; a missing file (or directory, made here with mode 0700) is empty. */
+  async read(): Promise<JsonLines> {
+    await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    let text = "";
+    try {
+      text = await Deno.readTextFile(this.path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const values: unknown[] = [];
+    let skipped = 0;
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      try {
+        values.push(JSON.parse(line));
+      } catch {
+        skipped++;
+      }
+    }
+    return { values, skipped };
+  }
+
+  /** Appends one line per value, in one write, and syncs it before resolving. */
+  async append(values: unknown[]): Promise<void> {
+    if (values.length === 0) return;
+    const data = encoder.encode(values.map((v) => JSON.stringify(v) + "\n").join(""));
+    try {
+      this.#file ??= await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
+      for (let written = 0; written < data.length;) {
+        written += await this.#file.write(data.subarray(written));
+      }
+      await this.#file.sync();
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** Replaces the whole file with these values, atomically. */
+  async rewrite(values: unknown[]): Promise<void> {
+    this.close();
+    await writeFileAtomic(this.path, values.map((v) => JSON.stringify(v) + "\n").join(""));
+  }
+
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+}

@@ -1,0 +1,40 @@
+/** The `jobs` capability's spec: the journal in `state_dir`, and the programs jobs run. */
+import type { CapabilitySpec } from "../capability.ts";
+import type { Connectivity } from "../health/connectivity.ts";
+import type { Peers } from "../peers.ts";
+import { needs } from "../permissions.ts";
+import { JobService } from "./service.ts";
+
+/** The health capability's checks and recovery, looked up when a network job asks. */
+function healthOf(peers: Peers): Connectivity {
+  return {
+    check: () =>
+      peers.get("health")?.check() ??
+        Promise.resolve({ online: true, details: ["health not running: assumed online"] }),
+    recover: () => peers.get("health")?.recover() ?? Promise.resolve(undefined),
+  };
+}
+
+export const jobsSpec: CapabilitySpec<"jobs"> = {
+  name: "jobs",
+  restartOn: ["state_dir"],
+  // /bin/sh also in allow-list mode: the shell's `kill` signals a job's process group
+  // without an unrestricted --allow-run.
+  needs: (config) => ({
+    flags: needs({
+      run: [...(config.jobs.allow ?? []), "/bin/sh"],
+      read: [config.state_dir],
+      write: [config.state_dir],
+    }),
+    gate: {
+      run: config.jobs.allow ?? ["/bin/sh"],
+      read: [config.state_dir],
+      write: [config.state_dir],
+    },
+  }),
+  build: (ctx, peers) =>
+    new JobService(ctx, {
+      replies: { send: (kind, reply) => peers.get("replies")?.channel.send(kind, reply) },
+      connectivity: healthOf(peers),
+    }),
+};

@@ -1,0 +1,60 @@
+/** The `mqtt` capability's spec: the broker session, off without a broker. */
+import type { CapabilitySpec } from "../capability.ts";
+import type { Config } from "../config/mod.ts";
+import { apiNeeds, needs } from "../permissions.ts";
+import { MqttCapability } from "./capability.ts";
+
+/** Why there is no MQTT session for this config, or undefined when there is one. */
+export function mqttOff(config: Config): string | undefined {
+  if (config.disable_mqtt) return "disable_mqtt is set";
+  if (!config.mqtt_host) return "no mqtt_host";
+  return undefined;
+}
+
+export const mqttSpec: CapabilitySpec<"mqtt"> = {
+  name: "mqtt",
+  restartOn: [
+    "mqtt_host",
+    "port",
+    "tls",
+    "cacrt",
+    "client_cert",
+    "client_key",
+    "username",
+    "password",
+    "topic",
+    "key",
+    "mac",
+    "keepalive",
+    "qos",
+    "reconnect_max",
+    "disable_mqtt",
+    "no-ping",
+    "ping-interval",
+    "rest",
+    "api_url",
+    "token",
+  ],
+  off: mqttOff,
+  needs: (config) => {
+    if (mqttOff(config)) return { flags: needs({}) };
+    // SocketMan's pings are also POSTed to api_url in REST mode.
+    const pings = config.rest && !config["no-ping"]
+      ? apiNeeds([config.api_url], config.insecure)
+      : {};
+    return {
+      flags: needs({
+        net: [`${config.mqtt_host}:${config.port}`, ...pings.net ?? []],
+        insecure: pings.insecure,
+        read: [config.cacrt, config.client_cert, config.client_key],
+      }),
+    };
+  },
+  build: (ctx, peers) =>
+    new MqttCapability(ctx, {
+      onJob: (payload) =>
+        peers.get("jobs")?.receive(payload) ?? Promise.reject(new Error("no jobs capability")),
+      onConnect: () => peers.get("replies")?.channel.drain(),
+      repliesWaiting: () => peers.get("replies")?.channel.waiting ?? 0,
+    }),
+};

@@ -1,0 +1,76 @@
+/**
+ * The fakes of the I/O interfaces: files served from memory, and programs that answer
+ * from a table or a function and record what they were asked to run.
+ */
+import type { Exec, ExecRequest, ExecResult, Fs } from "../../src/io/mod.ts";
+
+/** Files from a map; directories are the paths with entries below them. */
+export class FakeFs implements Fs {
+  constructor(readonly files: Map<string, string> = new Map()) {}
+
+  readTextFile(path: string): Promise<string> {
+    const text = this.files.get(path);
+    return text === undefined
+      ? Promise.reject(new Deno.errors.NotFound(`${path}: no such file`))
+      : Promise.resolve(text);
+  }
+
+  readDir(path: string): Promise<string[]> {
+    const prefix = `${path}/`;
+    const names = new Set<string>();
+    for (const file of this.files.keys()) {
+      if (file.startsWith(prefix)) names.add(file.slice(prefix.length).split("/")[0]);
+    }
+    return names.size === 0
+      ? Promise.reject(new Deno.errors.NotFound(`${path}: no such directory`))
+      : Promise.resolve([...names]);
+  }
+}
+
+/** A finished run with this output and exit code. */
+export function okResult(output: string, exitCode = 0): ExecResult {
+  return { exitCode, output, truncated: false, timedOut: false, cancelled: false, durationMs: 3 };
+}
+
+/** A program that could not start. */
+export function notFoundResult(program: string): ExecResult {
+  return { ...okResult(""), exitCode: null, error: `${program}: not found` };
+}
+
+/**
+ * Programs that are recorded and answer through a function (by default: exit 0, no
+ * output), or from a table of outputs keyed by argv joined with spaces, where a program
+ * that is not in the table is absent.
+ */
+export class FakeExec implements Exec {
+  readonly requests: ExecRequest[] = [];
+  readonly outputs: Map<string, string>;
+  readonly #answer: (request: ExecRequest) => ExecResult | Promise<ExecResult>;
+
+  constructor(
+    answer: Map<string, string> | ((request: ExecRequest) => ExecResult | Promise<ExecResult>) =
+      () => okResult(""),
+  ) {
+    this.outputs = answer instanceof Map ? answer : new Map();
+    this.#answer = answer instanceof Map ? (request) => this.#fromTable(request) : answer;
+  }
+
+  /** The argv of every run, joined with spaces. */
+  get calls(): string[] {
+    return this.requests.map((r) => r.argv.join(" "));
+  }
+
+  run(request: ExecRequest): Promise<ExecResult> {
+    this.requests.push(request);
+    try {
+      return Promise.resolve(this.#answer(request));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #fromTable(request: ExecRequest): ExecResult {
+    const output = this.outputs.get(request.argv.join(" "));
+    return output === undefined ? notFoundResult(request.argv[0]) : okResult(output);
+  }
+}

@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
-import { runLedge } from "./support/process.ts";
+import { runLedge, tempDir } from "./support/process.ts";
 
-// Deno refuses /proc and /sys without --allow-all; `cat` reads them (src/collect/kernel_fs.ts).
+// Deno refuses /proc and /sys without --allow-all; `cat` reads them (src/collect/kernel_fs.ts),
+// and `grep` the interface files at once; these flags leave grep out.
 const NARROW = [
   "--allow-read=/proc,/sys,/etc",
   "--allow-sys=networkInterfaces",
@@ -25,7 +26,7 @@ Deno.test("ledge collect: a valid sample of this machine with narrow flags, wire
   assert(!/wireless/.test(stderr), stderr);
   // Only what these flags leave out is reported, one line each.
   const warnings = stderr.split("\n").filter(Boolean);
-  assert(warnings.every((l) => /source=(model|dhcp) /.test(l)), stderr);
+  assert(warnings.every((l) => /source=(model|dhcp|interfaces) /.test(l)), stderr);
 });
 
 Deno.test("ledge collect --pretty: indented JSON", async () => {
@@ -58,4 +59,60 @@ Deno.test("ledge collect with no permission at all: exit 1, nothing could be rea
   const { code, stdout, stderr } = await runLedge(["collect"]);
   assertEquals(code, 1, stderr);
   assertEquals(JSON.parse(stdout).device.created_at > 0, true);
+});
+
+/** The flags `check-config --print-permissions` gives this config. */
+async function presetOf(config: string): Promise<string[]> {
+  const { code, stdout, stderr } = await runLedge(
+    ["check-config", config, "--print-permissions"],
+    [`--allow-read=${config}`],
+  );
+  assertEquals(code, 0, stderr);
+  return stdout.trim().split(" ");
+}
+
+Deno.test("ledge collect under the preset: interfaces keep ifindex, up and mtu", async () => {
+  await using dir = await tempDir();
+  const config = `${dir.path}/config.json`;
+  await Deno.writeTextFile(config, JSON.stringify({ mac: "AA", scan: 0 }));
+  const { code, stdout, stderr } = await runLedge(
+    ["collect", `--config=${config}`],
+    await presetOf(config),
+  );
+  assertEquals(code, 0, stderr);
+  const sample = JSON.parse(stdout);
+  const lo = sample.interfaces.find((i: { name: string }) => i.name === "lo");
+  assertEquals([typeof lo.ifindex, lo.up, typeof lo.mtu], ["number", true, "number"], stdout);
+  assertEquals(sample.errors?.interfaces, undefined, stdout);
+});
+
+Deno.test("ledge collect without grep: the interfaces say what they lack and why", async () => {
+  const { code, stdout } = await runLedge(["collect"], NARROW);
+  assertEquals(code, 0);
+  const sample = JSON.parse(stdout);
+  assertMatch(sample.errors.interfaces, /^ifindex, mac, up and mtu unknown: .*grep/);
+  assert(sample.interfaces.some((i: { rx_bytes?: number }) => typeof i.rx_bytes === "number"));
+});
+
+Deno.test("a lease file without bounds: 50 MB or /dev/zero is refused at 1 MiB, the rest comes", async () => {
+  await using dir = await tempDir();
+  const big = `${dir.path}/big.leases`;
+  await Deno.writeTextFile(
+    big,
+    "1732423600 aa:bb:cc:dd:ee:ff 10.0.0.1 host-with-a-name *\n".repeat(900_000),
+  );
+  await Deno.symlink("/dev/zero", `${dir.path}/zero.leases`);
+  for (const leases of [big, `${dir.path}/zero.leases`]) {
+    const config = `${dir.path}/config.json`;
+    await Deno.writeTextFile(config, JSON.stringify({ mac: "AA", scan: 0, dhcp_leases: leases }));
+    const { code, stdout, stderr } = await runLedge(
+      ["collect", `--config=${config}`],
+      await presetOf(config),
+    );
+    assertEquals(code, 0, stderr);
+    const sample = JSON.parse(stdout);
+    assertMatch(sample.errors.dhcp, /is larger than 1048576 bytes/);
+    assertEquals(sample.dhcp, undefined);
+    assert(typeof sample.device.uptime === "number", "the other sources still report");
+  }
 });

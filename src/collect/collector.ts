@@ -19,7 +19,7 @@ import {
   type SystemInfo,
 } from "./source.ts";
 import { defaultSources } from "./sources.ts";
-import { KernelFs } from "./kernel_fs.ts";
+import { KernelFs, type SourceFs } from "./kernel_fs.ts";
 import { joinStations } from "./station_list.ts";
 
 export const COLLECT_COUNTERS = [
@@ -154,7 +154,12 @@ export class Collector implements Capability {
       const source = this.#sources[i].name;
       if (outcome.ok) {
         parts.push(outcome.part);
-        if (this.#reported.delete(source)) this.#log.info("source readable again", { source });
+        if (outcome.part.degraded) {
+          errors[source] = outcome.part.degraded;
+          this.#reportOnce(source, "degraded", outcome.part.degraded);
+        } else if (this.#reported.delete(source)) {
+          this.#log.info("source readable again", { source });
+        }
         return;
       }
       if (outcome.kind === "timeout" || outcome.kind === "error") errors[source] = outcome.message;
@@ -186,6 +191,7 @@ export class Collector implements Capability {
     const fields = { source, reason: message };
     if (kind === "missing") this.#log.info("source absent, its part is omitted", fields);
     else if (kind === "permission") this.#log.warn("source omitted: permission missing", fields);
+    else if (kind === "degraded") this.#log.warn("source read in part", fields);
     else this.#log.warn(`source ${kind === "timeout" ? "timed out" : "failed"}`, fields);
   }
 
@@ -199,7 +205,7 @@ export class Collector implements Capability {
     const { counters, io } = this.#ctx;
     const reading = Promise.resolve().then(() =>
       source.read({
-        fs: this.#fs,
+        fs: withSignal(this.#fs, signal),
         exec: io.exec,
         signal,
         deadlineMs,
@@ -259,6 +265,15 @@ export class Collector implements Capability {
       },
     });
   }
+}
+
+/** Every read of a source under its deadline: aborted, a read stops (and kills its program). */
+function withSignal(fs: SourceFs, signal: AbortSignal): SourceFs {
+  return {
+    readTextFile: (path, options) => fs.readTextFile(path, { ...options, signal }),
+    readDir: (path) => fs.readDir(path),
+    readMany: (paths, options) => fs.readMany(paths, { ...options, signal }),
+  };
 }
 
 function classify(error: unknown, inc: (name: string) => void): Outcome {

@@ -3,7 +3,8 @@
  * needs, and one read that returns its part of the sample. The scheduler applies deadline,
  * permission check, error counting and "log once" to all of them alike.
  */
-import type { Exec, Fs } from "../io/mod.ts";
+import type { Exec } from "../io/mod.ts";
+import type { SourceFs } from "./kernel_fs.ts";
 import type { Parsed } from "./_parse.ts";
 import type { Device, DhcpLease, NetInterface, SurveyEntry, Wireless } from "./sample.ts";
 
@@ -20,7 +21,8 @@ export interface SourceNeeds {
 }
 
 export interface SourceContext {
-  fs: Fs;
+  /** Bounded reads: every one capped in size and stopped at the source's deadline. */
+  fs: SourceFs;
   exec: Exec;
   /** Aborted when the source's deadline passes or the collector stops. */
   signal: AbortSignal;
@@ -41,6 +43,8 @@ export interface Part {
   wireless?: Wireless;
   survey?: SurveyEntry[];
   dhcp?: DhcpLease[];
+  /** What is missing from this part and why (it is reported in the sample's `errors`). */
+  degraded?: string;
 }
 
 export interface Link {

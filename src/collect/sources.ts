@@ -60,16 +60,16 @@ function deviceFile(
   };
 }
 
-/** The text of the first file of `paths` that exists; NotFound only when none does. */
+/** The text of the first file of `paths` that exists; unavailable, naming them, when none does. */
 async function readFirst(ctx: SourceContext, paths: string[]): Promise<string> {
-  for (const path of paths.slice(0, -1)) {
+  for (const path of paths) {
     try {
       return await ctx.fs.readTextFile(path);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
-  return await ctx.fs.readTextFile(paths[paths.length - 1]);
+  throw new SourceUnavailable(`no file at ${paths.join(" nor ")}`);
 }
 
 /** A program's output when it ran and exited 0; undefined when it is absent or failed. */
@@ -88,17 +88,33 @@ const ubus = (
   device?: string,
 ) => ["ubus", "call", "iwinfo", method, ...(device ? [JSON.stringify({ device })] : [])];
 
-async function interfacesFromSys(ctx: SourceContext): Promise<Part> {
-  const names = (await ctx.fs.readDir(SYS_CLASS_NET)).sort();
-  const interfaces = await Promise.all(names.map(async (name) => {
+/**
+ * Interfaces from /sys/class/net (ifindex, mac, up, mtu and counters), all their files read
+ * at once. Deno refuses to list /sys/class/net without --allow-all, so the names then come
+ * from /proc/net/dev; when the files cannot be read either, /proc/net/dev's counters stand
+ * alone and the part says what is missing.
+ */
+async function interfacesOf(ctx: SourceContext): Promise<Part> {
+  const procNetDev = await ctx.fs.readTextFile("/proc/net/dev").then(
+    (text) => take(ctx, parseProcNetDev(text)),
+    () => undefined,
+  );
+  const names = await ctx.fs.readDir(SYS_CLASS_NET).catch((error) => {
+    if (!procNetDev) throw error;
+    return procNetDev.map((i) => i.name);
+  });
+  const paths = names.flatMap((name) => SYS_NET_FILES.map((f) => `${SYS_CLASS_NET}/${name}/${f}`));
+  const read = await ctx.fs.readMany(paths).catch((error: Error) => error);
+  if (read instanceof Error || read.size === 0) {
+    if (!procNetDev) throw read instanceof Error ? read : new SourceUnavailable("no interfaces");
+    const why = read instanceof Error ? read.message : `nothing readable under ${SYS_CLASS_NET}`;
+    return { interfaces: procNetDev, degraded: `ifindex, mac, up and mtu unknown: ${why}` };
+  }
+  const interfaces = names.sort().map((name) => {
     const files: SysNetFiles = {};
-    await Promise.all(SYS_NET_FILES.map(async (file) => {
-      files[file] = await ctx.fs.readTextFile(`${SYS_CLASS_NET}/${name}/${file}`).catch(() =>
-        undefined
-      );
-    }));
+    for (const file of SYS_NET_FILES) files[file] = read.get(`${SYS_CLASS_NET}/${name}/${file}`);
     return take(ctx, parseSysNetInterface(name, files));
-  }));
+  });
   return { interfaces };
 }
 
@@ -206,16 +222,7 @@ export function defaultSources(config: Config): Source[] {
     {
       name: "interfaces",
       needs: { read: ["/proc/net/dev"] },
-      read: async (ctx) => {
-        try {
-          return await interfacesFromSys(ctx);
-        } catch {
-          // /sys not mounted or not granted: the kernel's counters alone still say a lot.
-          return {
-            interfaces: take(ctx, parseProcNetDev(await ctx.fs.readTextFile("/proc/net/dev"))),
-          };
-        }
-      },
+      read: interfacesOf,
     },
     {
       name: "addresses",

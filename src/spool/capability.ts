@@ -1,7 +1,8 @@
 /** The `spool` capability: the Spool in `cache_dir`, and the SampleSink the collector feeds. */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Sample, SampleSink } from "../collect/sink.ts";
-import { Spool } from "./spool.ts";
+import { boundSample } from "../collect/bound.ts";
+import { RecordTooLarge, Spool } from "./spool.ts";
 
 export const SPOOL_COUNTERS = ["stats-cached", "stats-dropped"] as const;
 
@@ -43,8 +44,14 @@ export class SpoolCapability implements Capability, SampleSink {
    */
   push(sample: Sample): Promise<void> {
     try {
-      if (!this.#spool) throw new Error("cache not running");
-      this.#spool.append(sample);
+      const spool = this.#spool;
+      if (!spool) throw new Error("cache not running");
+      try {
+        spool.append(sample);
+      } catch (error) {
+        if (!(error instanceof RecordTooLarge)) throw error;
+        spool.append(boundSample(sample, spool.maxRecordBytes));
+      }
     } catch (error) {
       this.ctx.counters.inc("stats-dropped");
       return Promise.reject(error);

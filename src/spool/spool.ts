@@ -39,6 +39,13 @@ export interface SpoolOptions {
   onDamage?(segment: string, tally: ScanTally): void;
 }
 
+/** A record the spool will not take: larger than one segment. */
+export class RecordTooLarge extends Error {
+  constructor(readonly bytes: number, readonly maxBytes: number) {
+    super(`record of ${bytes} bytes is larger than the ${maxBytes} bytes a segment holds`);
+  }
+}
+
 const REJECTED = "rejected";
 const LOCK = ".lock";
 
@@ -107,13 +114,23 @@ export class Spool {
     return this.#sealed.length + (this.#open.bytes > 0 ? 1 : 0);
   }
 
-  /** Adds one record to the batch; it reaches the disk within `batchMs` (or `commit()`). */
+  /** The largest record the spool takes: one segment (a quarter of the cap at most). */
+  get maxRecordBytes(): number {
+    return this.#options.segmentBytes;
+  }
+
+  /**
+   * Adds one record to the batch; it reaches the disk within `batchMs` (or `commit()`).
+   * A record larger than `maxRecordBytes` is refused (RecordTooLarge), never written.
+   */
   append(record: unknown): void {
     if (this.#closed) throw new Error("spool closed");
     const line = JSON.stringify(record);
     if (line === undefined || line.includes("\n")) throw new Error("record is not JSON");
+    const bytes = this.#encoder.encode(line).length + 1;
+    if (bytes > this.maxRecordBytes) throw new RecordTooLarge(bytes, this.maxRecordBytes);
     this.#batch.push(line);
-    this.#batchBytes += this.#encoder.encode(line).length + 1;
+    this.#batchBytes += bytes;
     if (this.#batchBytes >= this.#options.batchBytes) void this.commit().catch(() => {});
     else this.#armTimer();
   }

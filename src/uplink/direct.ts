@@ -2,10 +2,14 @@
  * `no-cache: 1`: each sample is POSTed on its own as plain JSON, nothing touches the disk.
  * A sample that cannot be delivered is counted as dropped: that is the operator's choice.
  */
+import { boundSample } from "../collect/bound.ts";
 import type { Counters } from "../counters.ts";
+import { SEGMENT_BYTES } from "../spool/segments.ts";
 import type { Sample, SampleSink } from "../collect/sink.ts";
 import type { StatsPoster } from "./poster.ts";
 
+/** The largest sample POSTed, as the cache would hold it (one segment). */
+const MAX_SAMPLE_BYTES = SEGMENT_BYTES;
 /** Samples in flight at most; a slow API costs samples, never memory. */
 const MAX_IN_FLIGHT = 4;
 
@@ -20,7 +24,7 @@ export class DirectSink implements SampleSink {
       this.counters.inc("stats-dropped");
       return Promise.resolve();
     }
-    const body = JSON.stringify(sample);
+    const body = JSON.stringify(boundSample(sample, MAX_SAMPLE_BYTES));
     const sending = this.poster.send(() => ({
       headers: { "Content-Type": "application/json" },
       body,

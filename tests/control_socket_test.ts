@@ -158,6 +158,18 @@ Deno.test("the 65th connection gets 503 too many connections; the 64 are still s
   assertEquals((await ask(t.path, STATUS)).code, 200);
 });
 
+Deno.test("a slot is free as soon as its peer has gone", async () => {
+  await using t = await startAgent();
+  for (let round = 0; round < 10; round++) {
+    const held = await Promise.all(Array.from({ length: 64 }, () => connect(t.path)));
+    // Every slot taken: the server has accepted all 64.
+    assertEquals((await ask(t.path, STATUS)).code, 503);
+    for (const conn of held) conn.close();
+    const answer = await ask(t.path, STATUS);
+    assertEquals([round, answer.code], [round, 200], JSON.stringify(answer));
+  }
+});
+
 Deno.test("64 silent clients do not delay a normal request past 50 ms", async () => {
   // One slot more than the silent clients, so that the timed request is served, not refused.
   await using t = await startAgent({ controlLimits: { maxConnections: 65 } });

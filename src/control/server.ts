@@ -77,6 +77,8 @@ export class ControlServer {
   #listener: Deno.UnixListener | undefined;
   #inode: number | null = null;
   #sessions = new Set<Session>();
+  /** Connections waiting for a slot to free (see #admit). */
+  #slotWaiters = new Set<() => void>();
   /** Answered or refused connections, draining what their peer still sends. */
   #lingering = new Set<Session>();
   #tasks = new Set<Promise<void>>();
@@ -157,12 +159,35 @@ export class ControlServer {
         onExpiry: "answer-timeout",
         timedOut: false,
       };
-      this.#track(
-        this.#sessions.size < this.limits.maxConnections
-          ? this.#serve(session)
-          : this.#refuse(session),
-      );
+      this.#track(this.#admit(session));
     }
+  }
+
+  /**
+   * Serves the connection, or refuses it when every slot is taken. A peer that has gone
+   * frees its slot once its pending read sees the end, which can come a moment after the
+   * new connection: a full server waits that moment (a tenth of the request timeout at
+   * most) for a slot before it refuses.
+   */
+  async #admit(session: Session): Promise<void> {
+    if (this.#sessions.size >= this.limits.maxConnections) {
+      const grace = this.limits.requestTimeoutMs / 10;
+      const deadline = performance.now() + grace;
+      while (this.#sessions.size >= this.limits.maxConnections && performance.now() < deadline) {
+        const freed = Promise.withResolvers<void>();
+        this.#slotWaiters.add(freed.resolve);
+        const timer = setTimeout(freed.resolve, Math.max(0, deadline - performance.now()));
+        await freed.promise;
+        clearTimeout(timer);
+        this.#slotWaiters.delete(freed.resolve);
+      }
+      if (this.#sessions.size >= this.limits.maxConnections) return await this.#refuse(session);
+    }
+    return await this.#serve(session);
+  }
+
+  #freeSlot(session: Session): void {
+    if (this.#sessions.delete(session)) for (const wake of this.#slotWaiters) wake();
   }
 
   #track(task: Promise<void>): void {
@@ -227,14 +252,14 @@ export class ControlServer {
         if (!keepAlive || this.#stopping) break;
       }
       // Answered: the slot is free for the next client while this one drains.
-      this.#sessions.delete(session);
+      this.#freeSlot(session);
       await this.#finish(session, chunk);
     } catch (error) {
       // A peer that vanished, a deadline or stop: its connection ends, nothing else.
       if (!session.closed) this.#log.debug("control connection ended", { error });
       this.#close(session);
     } finally {
-      this.#sessions.delete(session);
+      this.#freeSlot(session);
     }
   }
 

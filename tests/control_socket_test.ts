@@ -90,6 +90,15 @@ Deno.test("every error row of the spec", async () => {
     ['{"command": "log-level"}', error(400, "missing argument level")],
     ['{"command": "log-level", "arguments": {"level": 5}}', error(400, "invalid argument level")],
     ["[".repeat(65), error(400, "invalid json")],
+    // An empty request, then EOF, is answered too.
+    ["", error(400, "invalid json")],
+    [" \n ", error(400, "invalid json")],
+    // `__proto__` is an own key of the parsed request, and no argument of any command.
+    [
+      '{"command": "log-level", "arguments": {"__proto__": {"level": "debug"}}}',
+      error(400, "invalid argument"),
+    ],
+    ['{"command": "status", "arguments": {"__proto__": 1}}', error(400, "invalid argument")],
   ];
   for (const [request, expected] of cases) {
     const conn = await connect(t.path);

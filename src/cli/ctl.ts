@@ -6,6 +6,7 @@ import { parseCommandArgs } from "./args.ts";
 import { envGet } from "./env.ts";
 import { type CliOutput, terminal, UsageError } from "./output.ts";
 import { pythonValue } from "./python_value.ts";
+import { escapeControls } from "../log/escape.ts";
 import { formatReply } from "./reply_format.ts";
 
 export const DEFAULT_SOCKET = "/var/run/ledge.sock";
@@ -64,7 +65,7 @@ export async function ctl(argv: string[], io: CliOutput): Promise<number> {
   }
   if (values.json) io.out(text.trimEnd());
   else if (parsed.status === "ok") io.out(formatReply(parsed, colourWanted(io)));
-  else io.err(`${parsed.status} ${parsed.code}: ${parsed.message ?? "no message"}`);
+  else io.err(`${parsed.status} ${parsed.code}: ${escapeControls(parsed.message ?? "no message")}`);
   return parsed.status === "ok" ? 0 : 1;
 }
 

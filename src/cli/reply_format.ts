@@ -3,6 +3,8 @@
  * `key: value` lines, nested values indented. Colour only when asked (a terminal).
  */
 
+import { escapeControls } from "../log/escape.ts";
+
 const ENVELOPE = new Set(["status", "code", "message"]);
 
 interface Style {
@@ -22,18 +24,19 @@ function isRow(value: unknown): value is Row {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** One table cell or one `key: value` value. */
+/** One table cell or one `key: value` value; a job's output cannot drive the terminal. */
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "-";
   if (Array.isArray(value) && value.every((v) => !isRow(v) && !Array.isArray(v))) {
-    return value.length === 0 ? "-" : value.join(",");
+    return value.length === 0 ? "-" : escapeControls(value.join(","));
   }
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
+  return escapeControls(typeof value === "object" ? JSON.stringify(value) : String(value));
 }
 
 function table(rows: Row[], style: Style, indent: string): string[] {
-  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
-  const cells = rows.map((row) => columns.map((c) => cell(row[c])));
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))].map(escapeControls);
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  const cells = rows.map((row) => keys.map((c) => cell(row[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
   const line = (values: string[], paint = (t: string) => t) =>
     indent + values.map((v, i) => paint(i === values.length - 1 ? v : v.padEnd(widths[i])))
@@ -52,7 +55,7 @@ function lines(value: unknown, style: Style, indent: string): string[] {
   if (!isRow(value)) return [indent + cell(value)];
   const width = Math.max(0, ...Object.keys(value).map((k) => k.length + 1));
   return Object.entries(value).flatMap(([key, v]) => {
-    const label = indent + style.key(`${key}:`.padEnd(width));
+    const label = indent + style.key(`${escapeControls(key)}:`.padEnd(width));
     const nested = (isRow(v) && Object.keys(v).length > 0) ||
       (Array.isArray(v) && v.some((x) => isRow(x) || Array.isArray(x)));
     return nested ? [label.trimEnd(), ...lines(v, style, indent + "  ")] : [`${label} ${cell(v)}`];
@@ -68,7 +71,9 @@ function lines(value: unknown, style: Style, indent: string): string[] {
 export function formatReply(reply: Row, colour: boolean): string {
   const style = colour ? COLOUR : PLAIN;
   const payload = Object.entries(reply).filter(([key]) => !ENVELOPE.has(key));
-  if (payload.length === 0) return typeof reply.message === "string" ? reply.message : "ok";
+  if (payload.length === 0) {
+    return typeof reply.message === "string" ? escapeControls(reply.message) : "ok";
+  }
   if (payload.length === 1) return lines(payload[0][1], style, "").join("\n");
   return lines(Object.fromEntries(payload), style, "").join("\n");
 }

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { formatReply } from "./reply_format.ts";
 
 Deno.test("a list of objects is an aligned table with every column", () => {
@@ -36,4 +36,18 @@ Deno.test("no payload prints the message or ok; colour only when asked", () => {
   assertEquals(formatReply({ status: "ok", code: 200 }, false), "ok");
   assertEquals(formatReply({ status: "ok", code: 200, message: "done" }, false), "done");
   assertEquals(formatReply({ status: "ok", code: 200, x: { a: 1 } }, true), "\x1b[36ma:\x1b[0m 1");
+});
+
+Deno.test("a job's output cannot drive the terminal: control characters are escaped", () => {
+  const text = formatReply({
+    status: "ok",
+    code: 200,
+    "job-info": { id: "j\x1b]0;owned\x07", output: "line\n\x1b[2Jclear\x9b" },
+  }, false);
+  // deno-lint-ignore no-control-regex
+  assert(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(text), JSON.stringify(text));
+  assertEquals(text.split("\n"), [
+    "id:     j\\x1b]0;owned\\x07",
+    "output: line\\x0a\\x1b[2Jclear\\x9b",
+  ]);
 });

@@ -16,4 +16,4 @@ export {
   type ReadText,
   resolveMac,
 } from "./load.ts";
-export { redactConfig, REDACTED_VALUE, secretValues } from "./redact.ts";
+export { redactConfig, redactUrl, secretValues } from "./redact.ts";

@@ -25,9 +25,17 @@ function isKnown(key: string): key is ConfigKey {
 }
 
 function describe(key: string, value: unknown): string {
-  if ((SECRET_KEYS as readonly string[]).includes(key)) return `a ${typeof value}`;
+  if ((SECRET_KEYS as readonly string[]).includes(key)) return kindOf(value);
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+/** What a value is, with its article, without showing it: "a number", "an object". */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
 export function validateConfig(raw: unknown): Validation {

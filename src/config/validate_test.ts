@@ -1,5 +1,12 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
-import { parseConfigText, redactConfig, uploadInterval, validateConfig } from "./mod.ts";
+import { testConfig } from "../../tests/support/context.ts";
+import {
+  parseConfigText,
+  redactConfig,
+  secretValues,
+  uploadInterval,
+  validateConfig,
+} from "./mod.ts";
 import { CONFIG_KEYS, DEFAULTS } from "./schema.ts";
 import { closest } from "./closest.ts";
 
@@ -109,7 +116,7 @@ Deno.test("secret values never appear in errors", () => {
   const found = errors({ password: 12345678, token: ["tok-secret"] });
   assertEquals(found, [
     "password: got a number; allowed: a string",
-    "token: got a object; allowed: a string",
+    "token: got an array; allowed: a string",
   ]);
 });
 
@@ -154,4 +161,21 @@ Deno.test("closest suggests only near keys", () => {
   assertEquals(closest("heartbaet", CONFIG_KEYS), "heartbeat");
   assertEquals(closest("nocache", CONFIG_KEYS), "no-cache");
   assertEquals(closest("completely_different", CONFIG_KEYS), undefined);
+});
+
+Deno.test("shown configs hide URL passwords and access_token values; secrets say only their kind", () => {
+  const config = testConfig({
+    api_url: "https://ops:hunter22@api.example/v1?access_token=tok-en-1&x=1",
+    stats_url: "https://api.example/s?access_token=tok-en-2",
+  });
+  const shown = JSON.stringify(redactConfig(config));
+  for (const secret of ["hunter22", "tok-en-1", "tok-en-2"]) assert(!shown.includes(secret), shown);
+  assertMatch(shown, /ops:\*\*\*@api\.example\/v1\?access_token=\*\*\*&x=1/);
+  assert(secretValues(config).includes("hunter22"), "the log scrubs the URL password too");
+  const bad = validateConfig({ password: { nested: true }, token: [1] });
+  assert(!bad.ok);
+  assertEquals(bad.errors, [
+    "password: got an object; allowed: a string",
+    "token: got an array; allowed: a string",
+  ]);
 });

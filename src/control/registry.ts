@@ -68,10 +68,16 @@ export interface RegistryOptions {
   onInternalError?(command: string, error: unknown): void;
 }
 
-const request = z.object({
-  command: z.string(),
-  arguments: z.optional(z.record(z.string(), z.unknown())),
-});
+const request = z.object({ command: z.string() });
+
+/** The request's own `arguments`, untouched by a schema (one would drop `__proto__`). */
+function argumentsOf(input: unknown): Record<string, unknown> | undefined | "invalid" {
+  const given = (input as Record<string, unknown>).arguments;
+  if (given === undefined) return undefined;
+  return typeof given === "object" && given !== null && !Array.isArray(given)
+    ? given as Record<string, unknown>
+    : "invalid";
+}
 
 export class CommandRegistry {
   #commands = new Map<string, CommandDef>();
@@ -111,7 +117,9 @@ export class CommandRegistry {
   async execute(input: unknown): Promise<Reply> {
     const parsed = request.safeParse(input);
     if (!parsed.success) return failure(400, "invalid request");
-    const { command, arguments: given = {} } = parsed.data;
+    const given = argumentsOf(input) ?? {};
+    if (given === "invalid") return failure(400, "invalid request");
+    const { command } = parsed.data;
     const def = this.#commands.get(command);
     if (!def) return failure(400, "unknown command");
     const args = validateArgs(def.args ?? {}, given);
@@ -140,7 +148,11 @@ function validateArgs(
   specs: ArgsShape,
   given: Record<string, unknown>,
 ): { values: Record<string, unknown> } | { error: string } {
-  if (Object.keys(given).some((name) => !Object.hasOwn(specs, name))) {
+  // Own keys of the request as parsed: `__proto__` is one (JSON.parse makes it so) and is
+  // no argument of any command.
+  if (
+    Reflect.ownKeys(given).some((name) => typeof name !== "string" || !Object.hasOwn(specs, name))
+  ) {
     return { error: "invalid argument" };
   }
   const values: Record<string, unknown> = {};

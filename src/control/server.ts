@@ -4,6 +4,7 @@
  * deadlines, so a silent or slow client holds nothing but its own slot.
  */
 import type { Counters } from "../counters.ts";
+import { safeJson } from "../log/escape.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Reply } from "./registry.ts";
 import {
@@ -62,6 +63,9 @@ interface Session {
 }
 
 const encoder = new TextEncoder();
+/** How long a full server waits for the slot of a peer that has gone (see #admit). */
+const SLOT_GRACE_MS = 100;
+const EMPTY_REQUEST: Frame = { kind: "error", code: 400, message: "invalid json" };
 
 function errorReply(code: number, message: string): Reply {
   return { status: "error", code, message };
@@ -166,12 +170,12 @@ export class ControlServer {
   /**
    * Serves the connection, or refuses it when every slot is taken. A peer that has gone
    * frees its slot once its pending read sees the end, which can come a moment after the
-   * new connection: a full server waits that moment (a tenth of the request timeout at
-   * most) for a slot before it refuses.
+   * new connection: a full server waits that moment (100 ms at most) for a slot before
+   * it refuses.
    */
   async #admit(session: Session): Promise<void> {
     if (this.#sessions.size >= this.limits.maxConnections) {
-      const grace = this.limits.requestTimeoutMs / 10;
+      const grace = Math.min(SLOT_GRACE_MS, this.limits.requestTimeoutMs / 10);
       const deadline = performance.now() + grace;
       while (this.#sessions.size >= this.limits.maxConnections && performance.now() < deadline) {
         const freed = Promise.withResolvers<void>();
@@ -187,7 +191,7 @@ export class ControlServer {
   }
 
   #freeSlot(session: Session): void {
-    if (this.#sessions.delete(session)) for (const wake of this.#slotWaiters) wake();
+    if (this.#sessions.delete(session)) { for (const wake of this.#slotWaiters) wake(); }
   }
 
   #track(task: Promise<void>): void {
@@ -212,7 +216,7 @@ export class ControlServer {
       // The serving task is blocked in read: answer for it, then close.
       session.expiresAt = Infinity;
       session.timedOut = true;
-      const bytes = encoder.encode(JSON.stringify(errorReply(408, "request timeout")) + "\n");
+      const bytes = encoder.encode(safeJson(errorReply(408, "request timeout")) + "\n");
       this.options.counters.inc("control-requests");
       session.conn.write(bytes)
         .then(() => session.conn.closeWrite())
@@ -285,13 +289,15 @@ export class ControlServer {
         waitingIdle = false;
       }
       const read = await session.conn.read(chunk);
-      if (read === null) return reader.end();
+      // EOF before a request: on a fresh connection that is an empty request (400); on a
+      // keep-alive one, the client is done.
+      if (read === null) return reader.end() ?? (idle ? undefined : EMPTY_REQUEST);
       reader.push(chunk.subarray(0, read));
     }
   }
 
   async #write(session: Session, reply: Reply): Promise<void> {
-    const bytes = encoder.encode(JSON.stringify(reply) + "\n");
+    const bytes = encoder.encode(safeJson(reply) + "\n");
     this.#expireIn(session, this.limits.requestTimeoutMs, "close");
     for (let written = 0; written < bytes.length;) {
       written += await session.conn.write(bytes.subarray(written));

@@ -318,3 +318,114 @@ Deno.test("an Exec that throws still gives the job a FAILED answer", async () =>
   assertEquals([reply.event_type, reply.error], ["FAILED", "exec broke"]);
   assertEquals(jobs.counters.get("jobs-failed"), 1);
 });
+
+Deno.test("signatures cover every field: a re-cut job and a changed timeout are REJECTED", async () => {
+  await using dir = await tempDir();
+  const exec = new FakeExec();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path, job_secret: SECRET }), {
+    exec,
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const signed = { id: "s", timestamp: now, meta: { type: "command", msg: "exit 0\necho X" } };
+  const sig = await signJob(signed, SECRET);
+  const recut = { ...signed, meta: { type: "command\nexit 0", msg: "echo X" }, sig };
+  const longer = { ...signed, id: "t", timeout: 86_400 };
+  jobs.service.receive(payload(recut));
+  jobs.service.receive(payload({ ...longer, sig: await signJob({ ...signed, id: "t" }, SECRET) }));
+  jobs.service.receive(
+    payload({ ...signed, id: "ok", sig: await signJob({ ...signed, id: "ok" }, SECRET) }),
+  );
+  await jobs.service.idle();
+  const answers = jobs.replies.results().map((r) => [r.id, r.event_type, r.reason]);
+  assertEquals(answers.sort(), [
+    ["ok", "PROCESSED", undefined],
+    ["s", "REJECTED", "bad signature"],
+    ["t", "REJECTED", "bad signature"],
+  ]);
+  assertEquals(exec.requests.map((r) => r.argv[2]), ["exit 0\necho X"]);
+});
+
+Deno.test("job history survives a restart: jobs and job-info answer for earlier ids", async () => {
+  await using dir = await tempDir();
+  const config = jobsConfig({ state_dir: dir.path });
+  const first = await startJobs(config, { exec: new FakeExec(() => okResult("it ran\n")) });
+  first.service.receive(payload(job("before", "true")));
+  first.service.receive(payload(job("x".repeat(129), "true")));
+  await first.service.idle();
+  await first.service.stop();
+  // An id journaled whose result was never written (the agent died while it ran).
+  await Deno.writeTextFile(
+    `${dir.path}/${JOURNAL_FILE}`,
+    JSON.stringify([Math.floor(Date.now() / 1000), "cut-off"]) + "\n",
+    { append: true },
+  );
+  await using second = await startJobs(config);
+  const info = await second.commands.execute({
+    command: "job-info",
+    arguments: { "job-id": "before" },
+  });
+  assertEquals(info.code, 200, JSON.stringify(info));
+  const record = info["job-info"] as Record<string, unknown>;
+  assertEquals([record.state, record.output, record.exit_code], ["PROCESSED", "it ran\n", 0]);
+  const cut = await second.commands.execute({
+    command: "job-info",
+    arguments: { "job-id": "cut-off" },
+  });
+  assertEquals((cut["job-info"] as Record<string, unknown>).state, "unknown");
+  const list = await second.commands.execute({ command: "jobs" });
+  assertEquals(
+    (list.jobs as { id: string }[]).map((j) => j.id),
+    ["before"],
+    "refusals stay in memory",
+  );
+});
+
+Deno.test("a numeric-looking job id is looked up as the user typed it", async () => {
+  await using dir = await tempDir();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec: new FakeExec() });
+  jobs.service.receive(payload(job("12345", "true")));
+  await jobs.service.idle();
+  // What `ledge ctl job-info job-id 12345` and cli.py send: the number 12345.
+  const info = await jobs.commands.execute({ command: "job-info", arguments: { "job-id": 12345 } });
+  assertEquals([info.code, (info["job-info"] as { id: string }).id], [200, "12345"]);
+  const missing = await jobs.commands.execute({ command: "job-info", arguments: { "job-id": 7 } });
+  assertEquals([missing.code, missing.message], [404, "job not found"]);
+});
+
+Deno.test("every refusal is counted, answered when its id is readable, and logged once a kind", async () => {
+  await using dir = await tempDir();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec: new FakeExec() });
+  const deep = {
+    id: "deep",
+    meta: { msg: "true" },
+    x: JSON.parse("[".repeat(40) + "]".repeat(40)),
+  };
+  const kinds: Uint8Array[] = [
+    new Uint8Array(300 * 1024).fill(0x7b), // oversized
+    new Uint8Array([0x7b, 0xff, 0x7d]), // not UTF-8
+    payload(deep), // nested too deep
+    new TextEncoder().encode("garbage"), // not JSON
+    payload({ id: "x".repeat(129), meta: { msg: "true" } }), // id too long
+    payload({ id: "obj", meta: "uptime" }), // meta not an object
+  ];
+  for (let round = 0; round < 3; round++) for (const bytes of kinds) jobs.service.receive(bytes);
+  await jobs.service.idle();
+  assertEquals(jobs.counters.get("jobs-rejected"), 18);
+  const reasons = Object.fromEntries(jobs.replies.results().map((r) => [r.id, r.reason]));
+  assertEquals(reasons, {
+    deep: "payload nested deeper than 16 levels",
+    obj: "invalid meta: must be an object with msg",
+  });
+  const refusals = jobs.lines.filter((l) => /WARN jobs job rejected/.test(l));
+  assertEquals(refusals.length, kinds.length, refusals.join("\n"));
+  for (
+    const reason of [
+      "payload larger than",
+      "payload is not UTF-8",
+      "nested deeper",
+      "payload is not JSON",
+      "invalid id: must be a string of 1 to 128 characters",
+      "invalid meta: must be an object",
+    ]
+  ) assert(refusals.some((l) => l.includes(reason)), `${reason}:\n${refusals.join("\n")}`);
+});

@@ -1,3 +1,5 @@
+import { escapeControls, safeJson } from "./escape.ts";
+
 /**
  * One line per event: `LEVEL component message key=value...` (or a JSON object per line).
  * Secrets are redacted twice over: by field name, and by value for every secret the
@@ -14,6 +16,7 @@ export type LogSink = (line: string) => void;
 
 const SECRET_FIELD = /^(password|key|token|job_secret|secret|access_token|authorization|sig)$/i;
 const TOKEN_IN_URL = /(access_token=)[^&\s"]+/g;
+const PASSWORD_IN_URL = /(\/\/[^/:@\s"]+:)[^@/\s"]+@/g;
 export const REDACTED = "***";
 
 /** Shared by every Logger of one agent: level, format, sink and known secret values. */
@@ -36,7 +39,10 @@ export class LogCore {
   }
 
   scrub(text: string): string {
-    let out = text.replace(TOKEN_IN_URL, `$1${REDACTED}`);
+    let out = text.replace(TOKEN_IN_URL, `$1${REDACTED}`).replace(
+      PASSWORD_IN_URL,
+      `$1${REDACTED}@`,
+    );
     for (const secret of this.#secrets) out = out.replaceAll(secret, REDACTED);
     return out;
   }
@@ -57,9 +63,10 @@ export class LogCore {
   }
 }
 
+/** A value as text: bare when plain, else JSON; control characters always escaped. */
 function textValue(value: unknown): string {
-  if (typeof value !== "string") return JSON.stringify(value) ?? String(value);
-  return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
+  if (typeof value !== "string") return escapeControls(safeJson(value) ?? String(value));
+  return /^[^\s"=]+$/.test(value) ? escapeControls(value) : escapeControls(safeJson(value));
 }
 
 export class Logger {
@@ -89,7 +96,7 @@ export class Logger {
       .map(([k, v]) => [k, core.redact(k, v)] as const);
     const text = core.scrub(message);
     if (core.format === "json") {
-      core.sink(JSON.stringify({
+      core.sink(safeJson({
         ts: new Date().toISOString(),
         level,
         component: this.component,
@@ -99,7 +106,7 @@ export class Logger {
       return;
     }
     const pairs = safe.map(([k, v]) => ` ${k}=${textValue(v)}`).join("");
-    core.sink(`${level.toUpperCase()} ${this.component} ${text}${pairs}`);
+    core.sink(`${level.toUpperCase()} ${this.component} ${escapeControls(text)}${pairs}`);
   }
 }
 

@@ -49,3 +49,18 @@ Deno.test("json format writes one parseable object per line", () => {
     "***",
   ]);
 });
+
+Deno.test("control characters from the network never reach a log line raw", () => {
+  const { log, lines } = memoryLogger();
+  const hostile = "id\x1b[2J\x00\nFAKE INFO line\x9b";
+  log.warn(`job ${hostile}`, { id: hostile, output: `two words ${hostile}` });
+  assertEquals(lines.length, 1);
+  // deno-lint-ignore no-control-regex
+  assert(!/[\u0000-\u001f\u007f-\u009f]/.test(lines[0]), JSON.stringify(lines[0]));
+  assertMatch(lines[0], /^WARN test job id\\x1b\[2J\\x00\\x0aFAKE INFO line\\x9b id="id\\u001b/);
+  const json: string[] = [];
+  new Logger(new LogCore((l) => json.push(l), "json", "info"), "t").info(hostile, { id: hostile });
+  // deno-lint-ignore no-control-regex
+  assert(!/[\u0000-\u001f\u007f-\u009f]/.test(json[0]), json[0]);
+  assertEquals(JSON.parse(json[0]).id, hostile, "JSON keeps the text, escaped");
+});

@@ -1,0 +1,29 @@
+/**
+ * Text from jobs, ids and outputs is the network's: its control characters (ESC, NUL, a
+ * newline that would forge a second log line, C1 codes a terminal obeys) are written
+ * escaped, never raw, in log lines and in `ledge ctl`'s output.
+ */
+
+// C0 controls, DEL and the C1 controls.
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+const escapeOne = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+
+/**
+ * The text with every control character written as `\xNN`.
+ *
+ * @example
+ * escapeControls("ok\x1b[2Jdone\n"); // "ok\\x1b[2Jdone\\x0a"
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, escapeOne);
+}
+
+/** JSON whose strings hold no raw DEL or C1 character (JSON.stringify escapes only C0). */
+export function safeJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}

@@ -109,3 +109,45 @@ Deno.test("run: SIGINT stops gracefully, and DEBUG=1 turns debug logging on", as
   agent.kill("SIGINT");
   assertEquals((await agent.status).code, 0);
 });
+
+Deno.test("a permission this run lacks is named as the flag to add", async () => {
+  const { code, stderr } = await runLedge(["check-config", SOCKETMAN]);
+  assertEquals(code, 2);
+  assertMatch(stderr, new RegExp(`permission denied \\(run with --allow-read=${SOCKETMAN}\\)`));
+});
+
+Deno.test("ledge flags gives each command line the flags it needs, and no more", async () => {
+  const flags = async (...args: string[]) => {
+    const { code, stdout, stderr } = await runLedge(["flags", ...args], ["--allow-read"]);
+    assertEquals(code, 0, stderr);
+    return stdout.trim();
+  };
+  assertEquals(
+    await flags("ctl", "-S", "/tmp/s.sock", "status"),
+    "--allow-read=/tmp/s.sock --allow-write=/tmp/s.sock --allow-net=unix:/tmp/s.sock",
+  );
+  assertEquals(await flags("check-config", SOCKETMAN), `--allow-read=${SOCKETMAN}`);
+  assertEquals(await flags("version"), "");
+  const preset = await runLedge(
+    ["check-config", SOCKETMAN, "--print-permissions"],
+    readOnly(SOCKETMAN),
+  );
+  assertEquals(await flags("run", `--config=${SOCKETMAN}`), preset.stdout.trim());
+  assertEquals(
+    await flags(`--config=${SOCKETMAN}`),
+    preset.stdout.trim(),
+    "SocketMan's command line",
+  );
+});
+
+Deno.test("deno task ledge runs a subcommand from source under its own flags", async () => {
+  const out = await new Deno.Command("deno", {
+    args: ["task", "-q", "ledge", "check-config", SOCKETMAN],
+    cwd: ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(JSON.parse(stdout).password, "***");
+});

@@ -3,6 +3,7 @@ import { VERSION } from "../version.ts";
 import { checkConfig } from "./check_config.ts";
 import { collectSample } from "./collect.ts";
 import { ctl } from "./ctl.ts";
+import { printFlags } from "./flags.ts";
 import { type CliOutput, terminal, UsageError } from "./output.ts";
 import { runAgent } from "./run.ts";
 import { USAGE } from "./usage.ts";
@@ -14,6 +15,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   ctl,
   collect: collectSample,
   "check-config": checkConfig,
+  flags: printFlags,
   version: (_argv, io) => {
     io.out(
       `ledge ${VERSION} (deno ${Deno.version.deno}, v8 ${Deno.version.v8}, ${Deno.build.target})`,

@@ -7,6 +7,7 @@ usage:
   ledge ctl [-S SOCK] [--json] COMMAND [KEY VALUE]...
   ledge collect [--config=PATH] [--pretty]
   ledge check-config PATH [--print-permissions]
+  ledge flags COMMAND [ARGS]...           (the deno flags a command needs)
   ledge version
   ledge help [COMMAND]
 
@@ -41,6 +42,13 @@ exit: 0, or 1 if nothing could be read`,
 Validates a config and prints the effective config (secrets as ***), or every error.
   --print-permissions  print the narrowest 'deno run' flags this config needs
 exit: 0 valid, 2 invalid`,
+  flags: `usage: ledge flags COMMAND [ARGS]...
+
+Prints the 'deno run' flags that this command line needs, and no more: for 'run' the
+hardened preset of its config (with -b and no config yet, what provisioning needs), for
+'ctl' the control socket, for 'collect' the collectors. 'deno task ledge' and the
+packages' /usr/bin/ledge run every command under these flags.
+example: ledge flags run --config=/etc/ledge/config.json`,
   version: `usage: ledge version
 
 Prints the ledge version, the Deno and V8 versions and the build target.`,

@@ -2,6 +2,7 @@
 import { parse, type ParseError, printParseErrorCode } from "jsonc-parser";
 import { validateConfig, type Validation } from "./validate.ts";
 import type { Config } from "./schema.ts";
+import { flagFor } from "../permissions.ts";
 
 export type ReadText = (path: string) => Promise<string>;
 
@@ -41,8 +42,11 @@ export async function loadConfigFile(path: string, readText: ReadText): Promise<
   return parseConfigText(text);
 }
 
+/** Why a file could not be read, in a few words; a refused permission names the flag. */
 export function describeFsError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file";
+  const flag = flagFor(error);
+  if (flag) return `permission denied (run with ${flag})`;
   if (error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable) {
     return "permission denied";
   }

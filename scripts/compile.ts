@@ -17,12 +17,16 @@ import { BUNDLE, bundle, DENO, kilobytes, presetFlags, ROOT } from "./bundle.ts"
 const TARGETS = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
 const DEVICE_CONFIG = "/etc/ledge/config.json";
 
-/** The preset's grants name `file`; on the device the config lives at `installed`. */
+/**
+ * The preset's grants name `file` (and the `.tmp` it is written through); on the device the
+ * config lives at `installed`.
+ */
 export function relocateConfig(flags: string[], file: string, installed: string): string[] {
+  const moved = new Map([[file, installed], [`${file}.tmp`, `${installed}.tmp`]]);
   return flags.map((flag) => {
     const [name, list] = flag.split(/=(.*)/s);
     if (list === undefined) return flag;
-    return `${name}=${list.split(",").map((item) => item === file ? installed : item).join(",")}`;
+    return `${name}=${list.split(",").map((item) => moved.get(item) ?? item).join(",")}`;
   });
 }
 
@@ -32,7 +36,16 @@ function oneLine(lines: string[]): string {
 
 async function compile(target: string, flags: string[]): Promise<boolean> {
   const output = `${ROOT}dist/ledge-${target}`;
-  const args = ["compile", "--quiet", "--no-config", `--target=${target}`, `--output=${output}`];
+  // Baked in: never a prompt, never a remote import.
+  const args = [
+    "compile",
+    "--quiet",
+    "--no-config",
+    "--no-prompt",
+    "--deny-import",
+    `--target=${target}`,
+    `--output=${output}`,
+  ];
   const out = await new Deno.Command(DENO, {
     args: [...args, ...flags, BUNDLE],
     stdout: "inherit",

@@ -12,6 +12,7 @@ import type {
   CapabilitySpec,
   RestartKey,
 } from "./capability.ts";
+import { KernelFs } from "./collect/kernel_fs.ts";
 import { collectSpec } from "./collect/spec.ts";
 import {
   type Config,
@@ -68,7 +69,13 @@ export const CAPABILITIES: readonly CapabilitySpec[] = [
 export function agentNeeds(config: Config, run: RunContext): Record<string, CapabilityNeeds> {
   const sock = run.controlSocket;
   return {
-    config: { flags: needs({ read: [run.configPath, config.mac ? undefined : config.mac_file] }) },
+    config: {
+      flags: needs({
+        read: [run.configPath, config.mac ? undefined : config.mac_file],
+        // Deno refuses /sys and /proc: a MAC file there is read through cat.
+        run: !config.mac && /^\/(sys|proc)\//.test(config.mac_file) ? ["cat"] : [],
+      }),
+    },
     log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
     control: {
       // /etc/group names the gid of control_socket_group.
@@ -213,7 +220,7 @@ export class Agent {
    */
   async start(): Promise<void> {
     this.log.core.setSecrets(secretValues(this.#config));
-    this.#mac = await resolveMac(this.#config, (p) => this.io.fs.readTextFile(p));
+    this.#mac = await this.#resolveMac();
     for (const spec of this.#specs) this.#build(spec);
     await this.#startControl();
     for (const spec of this.#specs) await this.#start(spec);
@@ -264,7 +271,7 @@ export class Agent {
       const offBefore = this.#specs.map((spec) => spec.off?.(before.config));
       this.#config = loaded.config;
       this.log.core.setSecrets(secretValues(this.#config));
-      this.#mac = await resolveMac(this.#config, (p) => this.io.fs.readTextFile(p));
+      this.#mac = await this.#resolveMac();
       if (this.controlSocket !== this.#control?.path && this.options.controlSocket === undefined) {
         this.log.warn("control_socket changes at the next start", { path: this.controlSocket });
       }
@@ -305,6 +312,12 @@ export class Agent {
         : this.#unavailable(spec.name)?.replace(`${spec.name} `, "") ?? "stopped";
     }
     return states;
+  }
+
+  /** `mac`, else `mac_file` (a /sys file such as /sys/class/net/eth0/address read via cat). */
+  #resolveMac(): Promise<string | undefined> {
+    const files = new KernelFs(this.io.fs, this.io.exec);
+    return resolveMac(this.#config, (p) => files.readTextFile(p));
   }
 
   #run(): RunContext {

@@ -1,4 +1,5 @@
 import { Collector, LastSampleSink } from "../collect/mod.ts";
+import { KernelFs } from "../collect/kernel_fs.ts";
 import { loadConfigFile, resolveMac, validateConfig } from "../config/mod.ts";
 import { CommandRegistry } from "../control/registry.ts";
 import { Counters } from "../counters.ts";
@@ -31,7 +32,7 @@ export async function collectSample(argv: string[], io: CliOutput): Promise<numb
   const log = stderrLogger("text", config.debug || debugRequested() ? "debug" : "warn");
   const collector = new Collector({
     config,
-    mac: await resolveMac(config, (p) => Deno.readTextFile(p)),
+    mac: await resolveMac(config, (p) => new KernelFs(denoFs, denoExec).readTextFile(p)),
     log,
     counters: new Counters(),
     commands: new CommandRegistry(),

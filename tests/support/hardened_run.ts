@@ -1,7 +1,7 @@
 /**
  * The hardened run: the bundled agent under exactly the flags `--print-permissions` gives
  * for its config, against a real mosquitto and a stats API on loopback. Shared by
- * tests/preset_test.ts (this deno) and scripts/test_arm64.ts (the arm64 deno under qemu).
+ * tests/preset_test.ts.
  *
  * Every capability must start under the preset; one disabled or failed fails the run.
  */

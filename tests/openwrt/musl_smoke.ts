@@ -1,0 +1,164 @@
+/**
+ * `deno task test:musl`: the package on stock OpenWRT's userland. For x86_64 (natively) and
+ * aarch64 (under qemu), the .ipk is installed in a musl-only root the way opkg does it and
+ * the agent is started as procd starts it (`/usr/bin/ledge run`, an empty environment), under
+ * the preset its installed config gets, against a mosquitto and a stats API on the host:
+ * a job runs, ctl answers, /proc is read, a sample is uploaded, SIGHUP reloads, SIGTERM
+ * exits 0, and nothing was written outside /etc/ledge, the state and cache dirs and /tmp.
+ */
+import { buildTarget, TARGETS } from "../../scripts/package.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { publish, startBroker, subscribe } from "../support/mosquitto.ts";
+import { tempDir, watchLines } from "../support/process.ts";
+import { startStatsApi } from "../support/stats_api.ts";
+import { inRoot, installIpk, type MuslRoot, muslRoot, strayGlibc } from "./_musl_root.ts";
+
+const MAC = "02-00-00-00-0A-01";
+const TAIL = `t/k/${MAC}`;
+const decoder = new TextDecoder();
+
+/** `ledge ctl --json COMMAND` inside the root. */
+async function ctl(root: MuslRoot, ...command: string[]) {
+  const out = await inRoot(root, ["/usr/bin/ledge", "ctl", "--json", ...command]).output();
+  const text = decoder.decode(out.stdout);
+  assertEquals(out.code, 0, `${text}${decoder.decode(out.stderr)}`);
+  return JSON.parse(text);
+}
+
+/** Files changed since `since` outside what the agent may write (tmpfs is /tmp here). */
+async function writtenOutside(root: MuslRoot, since: number): Promise<string[]> {
+  const allowed = ["/tmp", "/etc/ledge", "/proc", "/sys", "/dev"];
+  const changed: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      const inside = path.slice(root.path.length);
+      if (allowed.some((a) => inside === a || inside.startsWith(`${a}/`))) continue;
+      const info = await Deno.lstat(path);
+      if ((info.mtime?.getTime() ?? 0) > since) changed.push(inside);
+      if (entry.isDirectory) await walk(path);
+    }
+  };
+  await walk(root.path);
+  return changed;
+}
+
+for (const target of TARGETS) {
+  Deno.test(`stock OpenWRT ${target.arch}: the .ipk in a musl-only root runs the hardened smoke`, async (t) => {
+    await using dir = await tempDir("ledge-musl-");
+    await using broker = await startBroker();
+    await using api = startStatsApi();
+    await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`]);
+    const built = await buildTarget(target);
+    const ipk = built.files.find((f) => f.endsWith(`_${target.opkg[0]}.ipk`))!;
+    const root = await muslRoot(target, `${dir.path}/root`);
+
+    await t.step("installed as opkg does it, no glibc but in /usr/lib/ledge", async () => {
+      await installIpk(root, ipk, `${dir.path}/ipk`);
+      assertEquals(await strayGlibc(root), []);
+      const state = await Deno.stat(`${root.path}/etc/ledge/state`);
+      assertEquals(state.mode! & 0o777, 0o700, "postinst made the state dir");
+    });
+
+    await Deno.writeTextFile(
+      `${root.path}/etc/ledge/config.json`,
+      JSON.stringify({
+        mac: MAC,
+        topic: "t",
+        key: "k",
+        mqtt_host: "127.0.0.1",
+        port: broker.port,
+        health_url: "127.0.0.1",
+        health_port: broker.port,
+        stats_url: api.url,
+        scan: 0,
+        reboot: 0,
+        recovery_cmd: "/bin/true",
+      }),
+    );
+    const since = Date.now();
+    const agent = inRoot(root, ["/usr/bin/ledge", "run", "--config=/etc/ledge/config.json"])
+      .spawn();
+    const log = watchLines(agent.stderr);
+    const stdout = new Response(agent.stdout).text();
+    try {
+      await t.step("starts under its config's preset with every capability running", async () => {
+        const started = await log.waitFor(/INFO ledge agent started/, 120_000);
+        for (
+          const name of [
+            "control",
+            "spool",
+            "uplink",
+            "collect",
+            "health",
+            "replies",
+            "jobs",
+            "mqtt",
+          ]
+        ) {
+          assert(started.includes(name), started);
+        }
+        assertEquals(log.lines.filter((l) => /disabled|failed to start/.test(l)), []);
+        const flags = await Deno.readTextFile(`${root.path}/tmp/ledge-runtime/flags`);
+        assert(!flags.includes("--allow-all") && flags.includes("--allow-run="), flags);
+      });
+
+      await t.step("a job published with mosquitto_pub runs in busybox sh", async () => {
+        // Its first session: the broker keeps jobs for it only once it has subscribed.
+        await log.waitFor(/INFO mqtt connected to broker/, 60_000);
+        const job = {
+          id: `musl-${target.arch}`,
+          timestamp: Math.floor(Date.now() / 1000),
+          meta: { msg: "echo from-musl; cut -d' ' -f1 /proc/uptime", type: "command" },
+        };
+        await publish(broker.port, `sub/${TAIL}`, JSON.stringify(job));
+        const line = await watch.waitFor(new RegExp(`^pub/.*"musl-${target.arch}"`), 60_000);
+        const reply = JSON.parse(line.slice(line.indexOf(" ") + 1));
+        assertEquals(reply.event_type, "PROCESSED", line);
+        assertMatch(reply.meta.msg, /^from-musl\n\d+\.\d+\n$/);
+      });
+
+      await t.step("ctl status and collect from inside the root: /proc read", async () => {
+        const status = (await ctl(root, "status"))["agent-status"];
+        assertMatch(status.mqtt, /^connected to 127\.0\.0\.1/);
+        const sample = (await ctl(root, "collect")).collect;
+        assert(typeof sample.device.uptime === "number" && sample.device.total_ram > 0);
+        const lo = sample.interfaces.find((i: { name: string }) => i.name === "lo");
+        assertEquals(
+          [typeof lo?.ifindex, typeof lo?.mtu],
+          ["number", "number"],
+          JSON.stringify(lo),
+        );
+      });
+
+      await t.step("a sample reaches the stats API", async () => {
+        const flushed = (await ctl(root, "flush")).flush;
+        assert(flushed.sent >= 1, JSON.stringify(flushed));
+        assert(api.accepted().length >= 1);
+      });
+
+      await t.step("SIGHUP reloads, SIGTERM stops with exit 0", async () => {
+        agent.kill("SIGHUP");
+        await log.waitFor(/INFO ledge config reloaded/, 60_000);
+        agent.kill("SIGTERM");
+        const status = await agent.status;
+        assertEquals(status.code, 0, log.lines.join("\n"));
+        await log.waitFor(/INFO ledge agent stopped/);
+      });
+
+      await t.step(
+        "nothing written outside /etc/ledge, the state and cache dirs and tmpfs",
+        async () => {
+          assertEquals(await writtenOutside(root, since), []);
+        },
+      );
+    } finally {
+      try {
+        agent.kill("SIGKILL");
+      } catch { /* gone */ }
+      await agent.status;
+      await stdout;
+      await log.done;
+    }
+  });
+}

@@ -2,16 +2,12 @@ import { assert, assertEquals, assertRejects } from "../../tests/support/assert.
 import { FakeExec, FakeFs, okResult } from "../../tests/support/fakes.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { denoFs, FileTooLarge } from "../io/fs.ts";
-import type { Fs } from "../io/mod.ts";
 import { KernelFs, parsePrefixedLines } from "./kernel_fs.ts";
 
 /** Files Deno refuses, as it refuses /proc and /sys without --allow-all. */
-class RefusingFs implements Fs {
-  readTextFile(path: string): Promise<string> {
+class RefusingFs extends FakeFs {
+  override readTextFile(path: string): Promise<string> {
     return Promise.reject(new Deno.errors.NotCapable(`Requires all access to "${path}"`));
-  }
-  readDir(path: string): Promise<string[]> {
-    return this.readTextFile(path).then(() => []);
   }
 }
 

@@ -4,7 +4,8 @@ import type { CapabilityContext } from "../capability.ts";
 import { validateConfig } from "../config/mod.ts";
 import { CommandRegistry } from "../control/registry.ts";
 import { Counters } from "../counters.ts";
-import type { Exec, ExecRequest, Fs, Net } from "../io/mod.ts";
+import type { Exec, ExecRequest, Net } from "../io/mod.ts";
+import { FakeFs } from "../../tests/support/fakes.ts";
 import { memoryLogger } from "../log/logger.ts";
 import { HealthCapability, type HealthDeps } from "./capability.ts";
 
@@ -31,10 +32,12 @@ function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
       return Promise.resolve(answers.shift() ?? new Response("ok"));
     },
   };
-  const fs: Fs = {
-    readTextFile: () => Promise.resolve(link.route ? ROUTES : ROUTES.split("\n")[0]),
-    readDir: () => Promise.resolve([]),
-  };
+  // /proc/net/route with or without its default route, as the test sets the link.
+  const fs = new (class extends FakeFs {
+    override readTextFile() {
+      return Promise.resolve(link.route ? ROUTES : ROUTES.split("\n")[0]);
+    }
+  })();
   const exec: Exec = {
     run: (request) => {
       runs.push({ at: clock.monotonic() / S, argv: request.argv, request });

@@ -14,13 +14,38 @@ export class FileTooLarge extends Error {
   }
 }
 
+/** An open file: what the durable stores use of Deno.FsFile. */
+export interface FileHandle {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(data: Uint8Array): Promise<number>;
+  sync(): Promise<void>;
+  syncData(): Promise<void>;
+  /** The kernel's advisory lock (flock): released when the file is closed or the process dies. */
+  tryLock(exclusive?: boolean): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * The files the agent reads and writes, behind an interface: the collectors' reads, the
+ * config, and the durable stores (job journal and history, reply outbox, stats spool).
+ * Tests replace it; `denoFs` is the real one.
+ */
 export interface Fs {
   readTextFile(path: string, options?: ReadOptions): Promise<string>;
+  /** The names in a directory. */
   readDir(path: string): Promise<string[]>;
+  open(path: string, options: Deno.OpenOptions): Promise<FileHandle>;
+  mkdir(path: string, options?: Deno.MkdirOptions): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  truncate(path: string, length: number): Promise<void>;
+  /** A file's size in bytes. */
+  size(path: string): Promise<number>;
 }
 
 const READ_CHUNK = 64 * 1024;
 
+/** The real files, through Deno. */
 export const denoFs: Fs = {
   readTextFile: (path, options = {}) =>
     options.maxBytes === undefined
@@ -31,6 +56,12 @@ export const denoFs: Fs = {
     for await (const entry of Deno.readDir(path)) names.push(entry.name);
     return names;
   },
+  open: (path, options) => Deno.open(path, options),
+  mkdir: (path, options) => Deno.mkdir(path, options),
+  rename: (from, to) => Deno.rename(from, to),
+  remove: (path) => Deno.remove(path),
+  truncate: (path, length) => Deno.truncate(path, length),
+  size: async (path) => (await Deno.stat(path)).size,
 };
 
 /** Reads at most `maxBytes`, a chunk at a time, checking `signal` between chunks. */
@@ -74,10 +105,15 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
 export const tempPathOf = (path: string) => `${path}.tmp`;
 
 /** Writes `data` to `path` so that a reader sees the old or the new file, never a torn one. */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string,
+  mode = 0o600,
+  fs: Fs = denoFs,
+): Promise<void> {
   const temp = tempPathOf(path);
   try {
-    const file = await Deno.open(temp, {
+    const file = await fs.open(temp, {
       read: false,
       write: true,
       create: true,
@@ -93,9 +129,9 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
     } finally {
       file.close();
     }
-    await Deno.rename(temp, path);
+    await fs.rename(temp, path);
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
+    await fs.remove(temp).catch(() => {});
     throw error;
   }
 }

@@ -5,7 +5,7 @@
  * job journal, the job history and the reply outbox are each one of these.
  */
 import { dirname } from "node:path";
-import { writeFileAtomic } from "./fs.ts";
+import { denoFs, type FileHandle, type Fs, writeFileAtomic } from "./fs.ts";
 
 const encoder = new TextEncoder();
 
@@ -17,16 +17,16 @@ export interface JsonLines {
 }
 
 export class JsonLinesFile {
-  #file: Deno.FsFile | undefined;
+  #file: FileHandle | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly fs: Fs = denoFs) {}
 
   /** Reads every line; a missing file (or directory, made here with mode 0700) is empty. */
   async read(): Promise<JsonLines> {
-    await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await this.fs.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     let text = "";
     try {
-      text = await Deno.readTextFile(this.path);
+      text = await this.fs.readTextFile(this.path);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
@@ -48,7 +48,7 @@ export class JsonLinesFile {
     if (values.length === 0) return;
     const data = encoder.encode(values.map((v) => JSON.stringify(v) + "\n").join(""));
     try {
-      this.#file ??= await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
+      this.#file ??= await this.fs.open(this.path, { append: true, create: true, mode: 0o600 });
       for (let written = 0; written < data.length;) {
         written += await this.#file.write(data.subarray(written));
       }
@@ -62,7 +62,8 @@ export class JsonLinesFile {
   /** Replaces the whole file with these values, atomically. */
   async rewrite(values: unknown[]): Promise<void> {
     this.close();
-    await writeFileAtomic(this.path, values.map((v) => JSON.stringify(v) + "\n").join(""));
+    const text = values.map((v) => JSON.stringify(v) + "\n").join("");
+    await writeFileAtomic(this.path, text, 0o600, this.fs);
   }
 
   close(): void {

@@ -4,6 +4,7 @@
  * short tail: the whole output went out in the reply), and the file is compacted when it
  * holds twice what is kept.
  */
+import type { Fs } from "../io/fs.ts";
 import { JsonLinesFile } from "../io/jsonl_file.ts";
 import type { Outcome, Refusal } from "../replies/wire.ts";
 
@@ -49,13 +50,13 @@ export class JobHistory {
   #writes: Promise<void> = Promise.resolve();
   readonly #file: JsonLinesFile;
 
-  private constructor(path: string, readonly max: number) {
-    this.#file = new JsonLinesFile(path);
+  private constructor(path: string, readonly max: number, fs?: Fs) {
+    this.#file = new JsonLinesFile(path, fs);
   }
 
   /** Opens the history in `dir` with the records a previous run left. */
-  static async open(dir: string, max: number): Promise<JobHistory> {
-    const history = new JobHistory(`${dir}/${HISTORY_FILE}`, max);
+  static async open(dir: string, max: number, fs?: Fs): Promise<JobHistory> {
+    const history = new JobHistory(`${dir}/${HISTORY_FILE}`, max, fs);
     const { values, skipped } = await history.#file.read();
     history.#records = values.filter(isRecord).slice(-max);
     history.#lines = values.length + skipped;

@@ -5,6 +5,7 @@
  * line (power cut mid-write) is skipped. Bounded: the newest `maxIds` ids no older than
  * `maxAgeSeconds`; the file is compacted by an atomic rewrite when it doubles.
  */
+import { denoFs, type Fs } from "../io/fs.ts";
 import { JsonLinesFile } from "../io/jsonl_file.ts";
 
 export interface JournalOptions {
@@ -12,6 +13,7 @@ export interface JournalOptions {
   maxAgeSeconds?: number;
   /** Wall-clock milliseconds (the agent's clock). */
   now: () => number;
+  fs?: Fs;
 }
 
 export const JOURNAL_FILE = "jobs.journal";
@@ -31,7 +33,7 @@ export class JobJournal {
 
   private constructor(path: string, options: JournalOptions) {
     this.path = path;
-    this.#file = new JsonLinesFile(path);
+    this.#file = new JsonLinesFile(path, options.fs ?? denoFs);
     this.#maxIds = options.maxIds ?? 10_000;
     this.#maxAgeSeconds = options.maxAgeSeconds ?? 7 * 86_400;
     this.#now = options.now;

@@ -113,9 +113,9 @@ export class JobService implements Capability {
 
   async start(): Promise<void> {
     const { config } = this.#ctx;
-    const now = () => this.#ctx.io.clock.now();
-    this.#journal = await JobJournal.open(config.state_dir, { now });
-    this.#history = await JobHistory.open(config.state_dir, this.#deps.recentMax ?? 50);
+    const { clock, fs } = this.#ctx.io;
+    this.#journal = await JobJournal.open(config.state_dir, { now: () => clock.now(), fs });
+    this.#history = await JobHistory.open(config.state_dir, this.#deps.recentMax ?? 50, fs);
     if (config.job_secret && config.job_sig_legacy) {
       this.#log.warn(
         "job_sig_legacy: legacy signatures accepted; they cover id, timestamp, type and msg " +

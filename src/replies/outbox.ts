@@ -4,6 +4,7 @@
  * oldest dropped first. Not safe for concurrent calls: the reply channel serialises them.
  */
 import * as z from "zod/mini";
+import type { Fs } from "../io/fs.ts";
 import { JsonLinesFile } from "../io/jsonl_file.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
 
@@ -44,8 +45,8 @@ export class Outbox {
   #bytes = 0;
   readonly #file: JsonLinesFile;
 
-  constructor(readonly path: string, private readonly limits = DEFAULT_OUTBOX_LIMITS) {
-    this.#file = new JsonLinesFile(path);
+  constructor(readonly path: string, private readonly limits = DEFAULT_OUTBOX_LIMITS, fs?: Fs) {
+    this.#file = new JsonLinesFile(path, fs);
   }
 
   /** Reads what a previous run left; a missing file (or state dir) is an empty outbox. */

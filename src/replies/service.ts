@@ -32,7 +32,7 @@ export class ReplyService implements Capability {
       : session;
     this.channel = new OutboxReplyChannel(
       transport,
-      new Outbox(`${config.state_dir}/${OUTBOX_FILE}`),
+      new Outbox(`${config.state_dir}/${OUTBOX_FILE}`, undefined, ctx.io.fs),
       {
         log: ctx.log.child("replies"),
         counters: ctx.counters,

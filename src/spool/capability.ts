@@ -26,6 +26,7 @@ export class SpoolCapability implements Capability, SampleSink {
       dir: config.cache_dir,
       maxBytes: config.cache_max,
       clock: io.clock,
+      fs: io.fs,
       onDrop: (records) => {
         counters.inc("stats-dropped", records);
         log.warn("cache full: oldest samples dropped", { records });

@@ -7,6 +7,7 @@
  * never appends to an old one, so a torn tail stays at the end of its file.
  */
 import { type Clock, systemClock } from "../io/clock.ts";
+import { denoFs, type FileHandle, type Fs } from "../io/fs.ts";
 import { RecordScanner, type ScanTally } from "./records.ts";
 import {
   oldestWithin,
@@ -33,6 +34,7 @@ export interface SpoolOptions {
   /** Segments set aside (rejected by a server) kept at most. Default 16. */
   maxRejected?: number;
   clock?: Clock;
+  fs?: Fs;
   /** Called when the cap drops a segment, with the records it held. */
   onDrop?(records: number): void;
   /** Called when a read skipped a torn or corrupt line. */
@@ -64,7 +66,7 @@ export class Spool {
   private constructor(
     options: SpoolOptions,
     sealed: SegmentInfo[],
-    private readonly lock: Deno.FsFile,
+    private readonly lock: FileHandle,
   ) {
     this.#options = {
       segmentBytes: SEGMENT_BYTES,
@@ -72,6 +74,7 @@ export class Spool {
       batchBytes: 64 * 1024,
       maxRejected: 16,
       clock: systemClock,
+      fs: denoFs,
       ...options,
     };
     this.#options.segmentBytes = segmentLimit(options.maxBytes, this.#options.segmentBytes);
@@ -81,10 +84,11 @@ export class Spool {
 
   /** Opens (creating) the directory and resumes the segments found there, oldest first. */
   static async open(options: SpoolOptions): Promise<Spool> {
-    await Deno.mkdir(options.dir, { recursive: true, mode: 0o700 });
+    const fs = options.fs ?? denoFs;
+    await fs.mkdir(options.dir, { recursive: true, mode: 0o700 });
     // Two spools appending to the same segments would interleave their lines. The lock is
     // the kernel's (flock): a killed process never leaves it behind.
-    const lock = await Deno.open(`${options.dir}/${LOCK}`, {
+    const lock = await fs.open(`${options.dir}/${LOCK}`, {
       write: true,
       create: true,
       mode: 0o600,
@@ -94,7 +98,7 @@ export class Spool {
       throw new Error(`cache_dir ${options.dir} is in use by another spool`);
     }
     try {
-      return new Spool(options, await resume(options.dir), lock);
+      return new Spool(options, await resume(fs, options.dir), lock);
     } catch (error) {
       lock.close();
       throw error;
@@ -166,7 +170,7 @@ export class Spool {
     consume: (ndjson: Uint8Array) => void | Promise<void>,
   ): Promise<void> {
     const name = segmentName(segment.seq);
-    const tally = await scanFile(`${this.#options.dir}/${name}`, consume);
+    const tally = await scanFile(this.#options.fs, `${this.#options.dir}/${name}`, consume);
     if (tally && (tally.torn || tally.corrupt)) this.#options.onDamage?.(name, tally);
   }
 
@@ -174,7 +178,7 @@ export class Spool {
   ack(segment: SegmentInfo): Promise<number> {
     return this.#serial(async () => {
       if (!this.#forget(segment)) return 0;
-      await Deno.remove(this.#path(segment.seq)).catch(ignoreNotFound);
+      await this.#options.fs.remove(this.#path(segment.seq)).catch(ignoreNotFound);
       return segment.records;
     });
   }
@@ -183,15 +187,14 @@ export class Spool {
   setAside(segment: SegmentInfo): Promise<number> {
     return this.#serial(async () => {
       if (!this.#forget(segment)) return 0;
+      const { fs } = this.#options;
       const dir = `${this.#options.dir}/${REJECTED}`;
-      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-      await Deno.rename(this.#path(segment.seq), `${dir}/${segmentName(segment.seq)}`)
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      await fs.rename(this.#path(segment.seq), `${dir}/${segmentName(segment.seq)}`)
         .catch(ignoreNotFound);
-      const kept: string[] = [];
-      for await (const entry of Deno.readDir(dir)) kept.push(entry.name);
-      kept.sort();
+      const kept = (await fs.readDir(dir)).sort();
       for (const old of kept.slice(0, Math.max(0, kept.length - this.#options.maxRejected))) {
-        await Deno.remove(`${dir}/${old}`).catch(ignoreNotFound);
+        await fs.remove(`${dir}/${old}`).catch(ignoreNotFound);
       }
       return segment.records;
     });
@@ -276,7 +279,7 @@ export class Spool {
   }
 
   async #appendToOpen(data: Uint8Array): Promise<void> {
-    const file = await Deno.open(this.#path(this.#open.seq), {
+    const file = await this.#options.fs.open(this.#path(this.#open.seq), {
       append: true,
       create: true,
       mode: 0o600,
@@ -291,14 +294,15 @@ export class Spool {
 
   async #cutBack(): Promise<void> {
     const path = this.#path(this.#open.seq);
-    const cut = this.#open.bytes > 0 ? Deno.truncate(path, this.#open.bytes) : Deno.remove(path);
+    const { fs } = this.#options;
+    const cut = this.#open.bytes > 0 ? fs.truncate(path, this.#open.bytes) : fs.remove(path);
     await cut.catch(() => {}); // left as it is, a fragment is skipped as torn by readers
   }
 
   async #enforceCap(): Promise<void> {
     for (const segment of segmentsOverCap(this.#sealed, this.#open.bytes, this.#options.maxBytes)) {
       this.#forget(segment);
-      await Deno.remove(this.#path(segment.seq)).catch(ignoreNotFound);
+      await this.#options.fs.remove(this.#path(segment.seq)).catch(ignoreNotFound);
       this.#options.onDrop?.(segment.records);
     }
   }
@@ -327,20 +331,20 @@ export class Spool {
 }
 
 /** The segments a previous run left, oldest first, with their records counted. */
-async function resume(dir: string): Promise<SegmentInfo[]> {
+async function resume(fs: Fs, dir: string): Promise<SegmentInfo[]> {
   const found: number[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    const seq = entry.isFile ? parseSegmentName(entry.name) : undefined;
+  for (const name of await fs.readDir(dir)) {
+    const seq = parseSegmentName(name);
     if (seq !== undefined) found.push(seq);
   }
   found.sort((a, b) => a - b);
   const sealed: SegmentInfo[] = [];
   for (const seq of found) {
     const path = `${dir}/${segmentName(seq)}`;
-    const { size } = await Deno.stat(path);
-    const tally = await scanFile(path, () => {});
+    const size = await fs.size(path);
+    const tally = await scanFile(fs, path, () => {});
     if (size > 0) sealed.push({ seq, bytes: size, records: tally?.records ?? 0 });
-    else await Deno.remove(path);
+    else await fs.remove(path);
   }
   return sealed;
 }
@@ -352,10 +356,11 @@ const READ_BUFFER_BYTES = 64 * 1024;
  * nothing, so RSS stays flat without waiting for a GC. Undefined when the file is gone.
  */
 async function scanFile(
+  fs: Fs,
   path: string,
   consume: (ndjson: Uint8Array) => void | Promise<void>,
 ): Promise<ScanTally | undefined> {
-  const file = await Deno.open(path).catch(ignoreNotFound);
+  const file = await fs.open(path, { read: true }).catch(ignoreNotFound);
   if (!file) return undefined;
   const scanner = new RecordScanner();
   const buffer = new Uint8Array(READ_BUFFER_BYTES);

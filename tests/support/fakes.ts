@@ -4,9 +4,24 @@
  */
 import type { Exec, ExecRequest, ExecResult, Fs } from "../../src/io/mod.ts";
 
-/** Files from a map; directories are the paths with entries below them. */
+const readOnly = () => Promise.reject(new Deno.errors.PermissionDenied("FakeFs is read-only"));
+
+/** Files from a map, read-only; directories are the paths with entries below them. */
 export class FakeFs implements Fs {
   constructor(readonly files: Map<string, string> = new Map()) {}
+
+  open = readOnly;
+  mkdir = readOnly;
+  rename = readOnly;
+  remove = readOnly;
+  truncate = readOnly;
+
+  size(path: string): Promise<number> {
+    const text = this.files.get(path);
+    return text === undefined
+      ? Promise.reject(new Deno.errors.NotFound(`${path}: no such file`))
+      : Promise.resolve(new TextEncoder().encode(text).length);
+  }
 
   readTextFile(path: string): Promise<string> {
     const text = this.files.get(path);

@@ -5,12 +5,9 @@
  *
  *   deno run bench/collect.ts
  */
+import { median } from "./_measure.ts";
+import { testConfig, testContext } from "../tests/support/context.ts";
 import { cpuUsage } from "node:process";
-import { validateConfig } from "../src/config/mod.ts";
-import { CommandRegistry } from "../src/control/registry.ts";
-import { Counters } from "../src/counters.ts";
-import { denoNet } from "../src/io/mod.ts";
-import { memoryLogger } from "../src/log/logger.ts";
 import { ManualClock } from "../tests/support/clock.ts";
 import { fakeRouter, fakeSystem, type RouterSize } from "../tests/support/fake_router.ts";
 import { Collector, LastSampleSink } from "../src/collect/mod.ts";
@@ -23,24 +20,15 @@ const SCALES = [
 ];
 const GOAL_MS = 3;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 async function measure(size: RouterSize, runs: number, warmup: number): Promise<number> {
-  const validation = validateConfig({});
-  if (!validation.ok) throw new Error(validation.errors.join("; "));
   const { fs, exec } = fakeRouter(size);
+  const ctx = testContext(
+    testConfig({ mac: "88-DC-96-00-00-01" }),
+    { clock: new ManualClock(), fs, exec },
+    { level: "error" },
+  );
   const collector = new Collector(
-    {
-      config: validation.config,
-      mac: "88-DC-96-00-00-01",
-      log: memoryLogger("error").log,
-      counters: new Counters(),
-      commands: new CommandRegistry(),
-      io: { clock: new ManualClock(), fs, exec, net: denoNet },
-    },
+    ctx,
     new LastSampleSink(),
     {
       system: fakeSystem(size.interfaces),

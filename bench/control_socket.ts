@@ -6,6 +6,7 @@
  *
  *   deno task bench:control [--seconds=2] [--rounds=3]
  */
+import { median } from "./_measure.ts";
 import { parseArgs } from "node:util";
 import { CommandRegistry } from "../src/control/registry.ts";
 import { ControlServer } from "../src/control/server.ts";
@@ -46,11 +47,6 @@ async function ledgeServer(path: string): Promise<{ close(): Promise<void> }> {
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function measure(worker: Worker, job: Job): Promise<Result> {

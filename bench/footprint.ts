@@ -13,7 +13,7 @@
  *   deno task bench footprint, or deno run -A bench/footprint.ts [LEAK=10000] [RUNS=3]
  */
 import { BUNDLE, bundle, DENO, presetFlags } from "../scripts/bundle.ts";
-import { baselineRss, median, rssKb } from "../scripts/footprint.ts";
+import { baselineRss, median, rssKb } from "./_measure.ts";
 import { controlRequest } from "../src/control/client.ts";
 import { hardenedSetup, MAC, STARTED } from "../tests/support/hardened_run.ts";
 import { subscribe, type Subscriber } from "../tests/support/mosquitto.ts";

@@ -4,14 +4,12 @@
  * a job through JobService (parse, journal fsync, runner, replies). Medians of interleaved
  * runs, ratios against the raw spawn measured in the same run.
  */
+import { median } from "./_measure.ts";
 import { printTable } from "./run.ts";
 import { denoExec } from "../src/io/mod.ts";
 import { job, jobsConfig, payload, startJobs } from "../tests/support/jobs.ts";
 
 const RUNS = 200;
-
-const median = (values: number[]) =>
-  values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();

@@ -12,6 +12,7 @@
  *   deno run --allow-read --allow-write --allow-net=127.0.0.1 --allow-run \
  *     bench/upload.ts [samples] [runs]
  */
+import { median } from "./_measure.ts";
 import { Counters } from "../src/counters.ts";
 import { systemClock } from "../src/io/clock.ts";
 import { memoryLogger } from "../src/log/logger.ts";
@@ -179,8 +180,6 @@ async function upload(dir: string, url: string): Promise<number> {
   if (report.left !== 0) throw new Error(`upload stopped: ${report.verdict}`);
   return report.sent;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface PassResult {
   result: number;

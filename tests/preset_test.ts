@@ -2,7 +2,7 @@
  * The hardened preset: a fresh bundle, run with exactly the flags `--print-permissions`
  * prints for its config, starts, keeps every built capability running, and stops cleanly.
  */
-import { bundle, DENO, run } from "../scripts/bundle.ts";
+import { bundle, DENO, presetFlags, run } from "../scripts/bundle.ts";
 import { assertMatch } from "./support/assert.ts";
 import { hardenedRun } from "./support/hardened_run.ts";
 import { tempDir } from "./support/process.ts";
@@ -14,5 +14,6 @@ Deno.test("the bundled agent runs under its hardened preset", async (t) => {
   await t.step("the bundle answers version with no permission at all", async () => {
     assertMatch(await run(DENO, ["run", "--quiet", script, "version"]), /^ledge \d+\.\d+\.\d+ /);
   });
-  await hardenedRun({ script }, async (name, check) => void await t.step(name, check));
+  const preset = (config: string) => presetFlags(config, script);
+  await hardenedRun({ script, preset }, async (name, check) => void await t.step(name, check));
 });

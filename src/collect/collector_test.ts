@@ -1,9 +1,5 @@
-import type { CapabilityContext } from "../capability.ts";
+import { testContext } from "../../tests/support/context.ts";
 import { validateConfig } from "../config/mod.ts";
-import { CommandRegistry } from "../control/registry.ts";
-import { Counters } from "../counters.ts";
-import { denoNet } from "../io/mod.ts";
-import { LogCore, Logger } from "../log/logger.ts";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { fakeRouter, fakeSystem } from "../../tests/support/fake_router.ts";
@@ -36,17 +32,8 @@ function setup(
   if (!validation.ok) throw new Error(validation.errors.join("; "));
   const clock = new ManualClock(1732420000000);
   const { fs, exec } = fakeRouter(size);
-  const logs: string[] = [];
-  const counters = new Counters();
-  const commands = new CommandRegistry();
-  const ctx: CapabilityContext = {
-    config: validation.config,
-    mac: "88-DC-96-00-00-01",
-    log: new Logger(new LogCore((line) => logs.push(line), "text", "debug"), "agent"),
-    counters,
-    commands,
-    io: { clock, fs, exec, net: denoNet },
-  };
+  const ctx = testContext(validation.config, { clock, fs, exec }, { mac: "88-DC-96-00-00-01" });
+  const { counters, commands, lines: logs } = ctx;
   const sink = new AwaitableSink();
   const collector = new Collector(ctx, sink, {
     system: fakeSystem(size.interfaces),

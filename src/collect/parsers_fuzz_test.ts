@@ -3,6 +3,7 @@
  * skipped lines is a non-negative integer, and no value is `undefined` (unknowns are omitted).
  * Seeded, so a failure replays.
  */
+import { testConfig, testContext } from "../../tests/support/context.ts";
 import { assert } from "../../tests/support/assert.ts";
 import { fixture } from "../../tests/support/fixtures.ts";
 import type { Parsed } from "./_parse.ts";
@@ -29,11 +30,6 @@ import { ManualClock } from "../../tests/support/clock.ts";
 import { fakeRouter, fakeSystem } from "../../tests/support/fake_router.ts";
 import { Collector } from "./collector.ts";
 import { LastSampleSink } from "./last_sample_sink.ts";
-import { validateConfig } from "../config/mod.ts";
-import { CommandRegistry } from "../control/registry.ts";
-import { Counters } from "../counters.ts";
-import { denoNet } from "../io/mod.ts";
-import { memoryLogger } from "../log/logger.ts";
 import { seededRandom } from "../../tests/support/random.ts";
 
 const ROUNDS = 400;
@@ -126,18 +122,10 @@ Deno.test("fuzz: the collector survives mutated files and program output, every 
   const clock = new ManualClock();
   const { fs, exec } = fakeRouter({ interfaces: 3, leases: 20, stations: 5 });
   const pristine = { files: new Map(fs.files), outputs: new Map(exec.outputs) };
-  const validation = validateConfig({ survey: 1 });
-  assert(validation.ok);
-  const counters = new Counters();
+  const ctx = testContext(testConfig({ survey: 1 }), { clock, fs, exec }, { level: "error" });
+  const { counters } = ctx;
   const collector = new Collector(
-    {
-      config: validation.config,
-      mac: undefined,
-      log: memoryLogger("error").log,
-      counters,
-      commands: new CommandRegistry(),
-      io: { clock, fs, exec, net: denoNet },
-    },
+    ctx,
     new LastSampleSink(),
     {
       system: fakeSystem(3),

@@ -1,12 +1,9 @@
+import { testContext } from "../../tests/support/context.ts";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
-import type { CapabilityContext } from "../capability.ts";
 import { validateConfig } from "../config/mod.ts";
-import { CommandRegistry } from "../control/registry.ts";
-import { Counters } from "../counters.ts";
 import type { Exec, ExecRequest, Net } from "../io/mod.ts";
 import { FakeFs } from "../../tests/support/fakes.ts";
-import { memoryLogger } from "../log/logger.ts";
 import { HealthCapability, type HealthDeps } from "./capability.ts";
 
 const S = 1000;
@@ -59,18 +56,11 @@ function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
     ...config,
   });
   if (!validation.ok) throw new Error(validation.errors.join("; "));
-  const { log, lines } = memoryLogger("info");
-  log.core.setSecrets([TOKEN]);
-  const counters = new Counters();
-  const commands = new CommandRegistry();
-  const ctx: CapabilityContext = {
-    config: validation.config,
+  const ctx = testContext(validation.config, { clock, fs, exec, net }, {
     mac: "02:00:00:00:00:01",
-    log,
-    counters,
-    commands,
-    io: { clock, fs, exec, net },
-  };
+    level: "info",
+  });
+  const { counters, commands, lines } = ctx;
   const flushes: number[] = [];
   const health = new HealthCapability(ctx, {
     allowed: () => true,

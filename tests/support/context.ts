@@ -5,7 +5,7 @@ import { type Config, secretValues, validateConfig } from "../../src/config/mod.
 import { CommandRegistry } from "../../src/control/registry.ts";
 import { Counters } from "../../src/counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "../../src/io/mod.ts";
-import { memoryLogger } from "../../src/log/logger.ts";
+import { type LogLevel, memoryLogger } from "../../src/log/logger.ts";
 
 /** A valid config from `keys`; throws with the validation errors otherwise. */
 export function testConfig(keys: Record<string, unknown>): Config {
@@ -22,15 +22,20 @@ export interface TestContext extends CapabilityContext {
 }
 
 /**
- * What one capability is built from: real I/O unless `io` replaces some, the config's MAC,
- * and a logger that keeps its lines (the config's secrets registered with it).
+ * What one capability is built from: real I/O unless `io` replaces some, the config's MAC
+ * (or `options.mac`), and a logger that keeps its lines from `options.level` (default
+ * debug), the config's secrets registered with it.
  */
-export function testContext(config: Config, io: Partial<AgentIo> = {}): TestContext {
-  const { log, lines } = memoryLogger();
+export function testContext(
+  config: Config,
+  io: Partial<AgentIo> = {},
+  options: { mac?: string; level?: LogLevel } = {},
+): TestContext {
+  const { log, lines } = memoryLogger(options.level);
   log.core.setSecrets(secretValues(config));
   return {
     config,
-    mac: config.mac,
+    mac: options.mac ?? config.mac,
     log,
     lines,
     counters: new Counters(),

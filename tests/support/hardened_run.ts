@@ -5,7 +5,6 @@
  *
  * Every capability must start under the preset; one disabled or failed fails the run.
  */
-import { DENO, presetFlags } from "../../scripts/bundle.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { type Broker, publish, startBroker, subscribe } from "./mosquitto.ts";
 import {
@@ -22,9 +21,14 @@ export type StepRunner = (name: string, check: () => Promise<void>) => Promise<v
 /** Every capability the agent has, as its "agent started" line lists them. */
 const CAPABILITIES = ["control", "spool", "uplink", "collect", "health", "replies", "jobs", "mqtt"];
 
+/** The `deno` this process found on PATH, as ctl is run. */
+const DENO = "deno";
+
 export interface HardenedRunOptions {
   /** The bundle (dist/ledge.js or a fresh one). */
   script: string;
+  /** The flags `check-config CONFIG --print-permissions` gives the config at `config`. */
+  preset(config: string): Promise<string[]>;
   /** The command line that runs `deno`; default: `deno` from PATH, as for ctl. */
   runtime?: string[];
   /** Called once the agent has started, e.g. to measure it. */
@@ -63,7 +67,7 @@ export async function hardenedSetup(): Promise<HardenedSetup> {
 export async function hardenedRun(options: HardenedRunOptions, step: StepRunner): Promise<void> {
   await using setup = await hardenedSetup();
   const { broker, api, config, socket } = setup;
-  const flags = await presetFlags(config, options.script);
+  const flags = await options.preset(config);
   const agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {
     flags,
     script: options.script,

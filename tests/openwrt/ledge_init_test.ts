@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/support/assert.ts";
+import { assertEquals } from "../support/assert.ts";
 
 // rc.common and procd's shell API, stubbed to print what the init script asks of them.
 const STUBS = `
@@ -14,7 +14,7 @@ restart() { echo restart; }
 
 /** Sources the init script over the stubs, then runs `body` (sh) with `dir` as scratch. */
 async function initScript(body: string, dir: string): Promise<string[]> {
-  const init = new URL("./ledge.init", import.meta.url).pathname;
+  const init = new URL("../../scripts/openwrt/ledge.init", import.meta.url).pathname;
   // A fake /usr/bin/ledge whose `flags` answer is the content of $dir/want.
   await Deno.writeTextFile(`${dir}/ledge`, `#!/bin/sh\ncat "${dir}/want"\n`, { mode: 0o755 });
   const out = await new Deno.Command("/bin/sh", {

@@ -1,7 +1,7 @@
-import { assert, assertEquals } from "../tests/support/assert.ts";
-import { ROOT } from "./bundle.ts";
-import { relocateConfig } from "./compile.ts";
-import { decodePayload } from "./compile_payload.ts";
+import { assert, assertEquals } from "./support/assert.ts";
+import { ROOT } from "../scripts/bundle.ts";
+import { relocateConfig } from "../scripts/compile.ts";
+import { decodePayload } from "../scripts/compile_payload.ts";
 
 Deno.test("relocateConfig grants the installed config path instead of the local file", () => {
   const flags = [

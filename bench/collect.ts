@@ -32,7 +32,7 @@ async function measure(size: RouterSize, runs: number, warmup: number): Promise<
     new LastSampleSink(),
     {
       system: fakeSystem(size.interfaces),
-      missingPermissions: () => [],
+      allowed: () => true,
     },
   );
   const times: number[] = [];

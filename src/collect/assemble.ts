@@ -1,6 +1,5 @@
 /** Builds one sample from the parts the sources returned: pure, so it is tested directly. */
-import type { Sample } from "./sink.ts";
-import type { Device, NetInterface } from "./sample.ts";
+import type { Device, NetInterface, Sample } from "./sample.ts";
 import type { Link, Part } from "./source.ts";
 
 // SocketMan's key order, so that samples read the same side by side.
@@ -43,15 +42,13 @@ function firstIpv4(cidrs: string[] | undefined): string | undefined {
 }
 
 /**
- * Merges parts into the sample shape of ../shared/spec/stats.md. Parts that no source gave
- * are omitted; the wan's address and byte counters come from the interface the default
- * route leaves by.
+ * Merges parts into one sample (docs/stats.md). Parts that no source gave are omitted; the
+ * wan's address and byte counters come from the interface the default route leaves by.
  */
 export function assembleSample(meta: SampleMeta, parts: Part[]): Sample {
   const merged: Device = {};
   let interfaces: NetInterface[] | undefined;
   let links: Map<string, Link> | undefined;
-  const sample: Sample = { id: meta.id };
   for (const part of parts) {
     Object.assign(merged, part.device);
     interfaces ??= part.interfaces;
@@ -73,9 +70,12 @@ export function assembleSample(meta: SampleMeta, parts: Part[]): Sample {
     tx_bytes: wan?.tx_bytes,
     rx_bytes: wan?.rx_bytes,
   };
-  sample.device = Object.fromEntries(
-    DEVICE_KEYS.filter((k) => device[k] !== undefined).map((k) => [k, device[k]]),
-  );
+  const sample: Sample = {
+    id: meta.id,
+    device: Object.fromEntries(
+      DEVICE_KEYS.filter((k) => device[k] !== undefined).map((k) => [k, device[k]]),
+    ),
+  };
   if (interfaces) sample.interfaces = interfaces;
   for (const part of parts) {
     if (part.wireless) {

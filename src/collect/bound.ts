@@ -3,7 +3,7 @@
  * lease file of 700 000 entries) is cut down, its least essential lists first, and says so
  * in its `errors`.
  */
-import type { Sample } from "./sink.ts";
+import type { Sample } from "./sample.ts";
 
 /** Trimmed in this order, from the end of each list, until the sample fits. */
 const TRIMMABLE = ["survey", "dhcp", "stations", "ssids", "interfaces"] as const;
@@ -27,15 +27,15 @@ export function boundSample(sample: Sample, maxBytes: number): Sample {
   const notes: Record<string, string> = {};
   const target = maxBytes - NOTE_ROOM;
   for (const key of TRIMMABLE) {
-    const list = bounded[key];
+    const list: unknown[] | undefined = bounded[key];
     if (size <= target) break;
-    if (!Array.isArray(list) || list.length === 0) continue;
+    if (!list || list.length === 0) continue;
     let kept = list.length;
     // Each item costs its JSON and a comma.
     while (kept > 0 && size > target) size -= bytesOf(list[--kept]) + 1;
-    bounded[key] = list.slice(0, kept);
+    (bounded as unknown as Record<string, unknown[]>)[key] = list.slice(0, kept);
     notes[key] = `kept ${kept} of ${list.length}: a sample is capped at ${maxBytes} bytes`;
   }
-  bounded.errors = { ...(sample.errors as Record<string, string> | undefined), ...notes };
+  bounded.errors = { ...sample.errors, ...notes };
   return bounded;
 }

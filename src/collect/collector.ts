@@ -6,6 +6,7 @@
 import type { Capability, CapabilityContext } from "../capability.ts";
 import { notFound } from "../control/registry.ts";
 import { deadline, TIMED_OUT } from "../io/deadline.ts";
+import { granted, missingPermissions, needs } from "../permissions.ts";
 import type { Logger } from "../log/logger.ts";
 import { assembleSample } from "./assemble.ts";
 import type { Sample, SampleSink } from "./sink.ts";
@@ -41,8 +42,8 @@ export interface CollectorOptions {
   system?: SystemInfo;
   /** In [0, 1): the jitter's draw. Default Math.random. */
   random?: () => number;
-  /** The `--allow-*` flags a source lacks. Default: asks Deno.permissions. */
-  missingPermissions?: (needs: SourceNeeds) => string[];
+  /** Whether this process holds a permission. Default: asks Deno.permissions. */
+  allowed?: (descriptor: Deno.PermissionDescriptor) => boolean;
   /** Whether the uplink is up, for `device.online`; omitted when unknown. */
   online?: () => boolean | undefined;
 }
@@ -56,18 +57,6 @@ export interface Collection {
 type Outcome =
   | { ok: true; part: Part }
   | { ok: false; kind: "missing" | "permission" | "timeout" | "error"; message: string };
-
-/** The Deno permissions of `needs` this process has not been granted. */
-export function deniedPermissions(needs: SourceNeeds): string[] {
-  const denied: string[] = [];
-  const ask = (flag: string, descriptor: Deno.PermissionDescriptor) => {
-    if (Deno.permissions.querySync(descriptor).state !== "granted") denied.push(flag);
-  };
-  for (const path of needs.read ?? []) ask(`--allow-read=${path}`, { name: "read", path });
-  for (const command of needs.run ?? []) ask(`--allow-run=${command}`, { name: "run", command });
-  for (const kind of needs.sys ?? []) ask(`--allow-sys=${kind}`, { name: "sys", kind });
-  return denied;
-}
 
 export class Collector implements Capability {
   readonly name = "collect";
@@ -196,7 +185,8 @@ export class Collector implements Capability {
   }
 
   async #read(source: Source): Promise<Outcome> {
-    const denied = (this.#options.missingPermissions ?? deniedPermissions)(source.needs);
+    const allowed = this.#options.allowed ?? granted;
+    const denied = missingPermissions({ flags: needs(source.needs) }, allowed);
     if (denied.length > 0) return { ok: false, kind: "permission", message: denied.join(" ") };
     const deadlineMs = this.#options.deadlineMs ?? DEFAULT_DEADLINE_MS;
     // Aborted at the deadline too: a source must stop reading, not only be left behind.
@@ -210,6 +200,7 @@ export class Collector implements Capability {
         signal,
         deadlineMs,
         system: this.#options.system ?? Deno,
+        granted: allowed,
         skipped: (count) => counters.inc("collect-lines-skipped", count),
       })
     );

@@ -37,7 +37,7 @@ function setup(
   const sink = new AwaitableSink();
   const collector = new Collector(ctx, sink, {
     system: fakeSystem(size.interfaces),
-    missingPermissions: () => [],
+    allowed: () => true,
     random: () => 0.5,
     ...options,
   });
@@ -81,7 +81,7 @@ Deno.test("collector: one sample with device, interfaces, wireless and dhcp, exa
     machine_type: "TP-Link Archer C7 v5",
     firmware: "OpenWrt 23.05.2 r23630-842932a63d",
   });
-  const interfaces = sample.interfaces as Record<string, unknown>[];
+  const interfaces = sample.interfaces!;
   assertEquals(interfaces.map((i) => i.name), ["eth0", "eth1", "eth2"]);
   assertEquals(interfaces[1], {
     ifindex: 3,
@@ -136,8 +136,7 @@ Deno.test("collector: a missing file is logged once, its part omitted, then reco
 
 Deno.test("collector: missing permission omits the part with one warning", async () => {
   const { collector, logs } = setup({ scan: 0 }, {
-    missingPermissions: (needs) =>
-      needs.read?.includes("/tmp/dhcp.leases") ? ["--allow-read=/tmp/dhcp.leases"] : [],
+    allowed: (d) => !(d.name === "read" && d.path === "/tmp/dhcp.leases"),
   });
   await collector.collect();
   const { sample } = await collector.collect();
@@ -252,7 +251,7 @@ Deno.test("collector: /proc refused and no cat: uptime, load and memory from --a
   const collector = new Collector(
     { ...ctx, io: { ...ctx.io, fs: new RefusingFs(fs.files) } },
     new AwaitableSink(),
-    { system: fakeSystem(3), missingPermissions: () => [] },
+    { system: fakeSystem(3), allowed: () => true },
   );
   const device = (await collector.collect()).sample.device as Record<string, unknown>;
   assertEquals(
@@ -262,4 +261,12 @@ Deno.test("collector: /proc refused and no cat: uptime, load and memory from --a
   // Deno's loadavg() has no task count, and nothing but /proc knows the routes.
   assertEquals([device.procs, device.wan_name], [undefined, undefined]);
   assert(logs.some((l) => /permission missing source=route/.test(l)), logs.join("\n"));
+});
+
+Deno.test("collector: with --allow-sys, uptime, load and memory cost no program", async () => {
+  const { collector, exec } = setup({ scan: 0 });
+  const { sample } = await collector.collect();
+  assertEquals(sample.device.uptime, 350859);
+  const spawned = exec.calls.filter((c) => /\/proc\/(uptime|loadavg|meminfo)/.test(c));
+  assertEquals(spawned, [], "read through Deno's sys API, not cat");
 });

@@ -2,11 +2,12 @@
  * How the collector reads files. Deno (2.9) refuses to read /proc and /sys without
  * --allow-all, whatever --allow-read says ("Requires all access to /proc/uptime"): they can
  * expose other processes' memory. Rather than run the agent with -A, the collector reads
- * those files through `cat` (--allow-run=cat), one small program with no shell, and many
- * of them at once (the interface files) through one `grep`.
+ * those files through a program with no shell: the refused reads that arrive together (the
+ * sources of one collection, the files of every interface) are read by one `grep -H`, a
+ * lone one by `cat`. A collection costs two programs, not one per file.
  *
  * Every read is bounded: a size cap (a lease file gone wild, a symlink to /dev/zero) and
- * the source's deadline, at which the read really stops (the program is killed).
+ * the source's deadline, at which the read really stops.
  */
 import { FileTooLarge, type ReadOptions } from "../io/fs.ts";
 import type { Exec, Fs } from "../io/mod.ts";
@@ -15,37 +16,42 @@ const KERNEL_FILES = /^\/(proc|sys)\//;
 /** The default cap of one file; /proc/net/dev on a router with many VLANs stays well below. */
 export const FILE_MAX = 1 << 20;
 const PROGRAM_TIMEOUT_MS = 5_000;
+/** Without grep, at most this many refused files are read one cat each. */
+const CAT_EACH_MAX = 8;
 
 /** What the sources read through: bounded reads, and many small kernel files at once. */
 export interface SourceFs {
   readTextFile(path: string, options?: ReadOptions): Promise<string>;
   readDir(path: string): Promise<string[]>;
-  /**
-   * The contents of those of `paths` that exist and can be read, each whole (`undefined`
-   * for the others). One program for all of them when Deno refuses them.
-   */
+  /** The contents of those of `paths` that exist and can be read (the others are absent). */
   readMany(paths: string[], options?: ReadOptions): Promise<Map<string, string>>;
 }
 
+interface Request {
+  path: string;
+  maxBytes: number;
+  /** Deno's refusal, given back when no program may read the file either. */
+  refusal: unknown;
+  done: PromiseWithResolvers<string>;
+}
+
 export class KernelFs implements SourceFs {
+  #batch: Request[] | undefined;
+
   constructor(private readonly fs: Fs, private readonly exec: Exec) {}
 
   async readTextFile(path: string, options: ReadOptions = {}): Promise<string> {
-    const bounded = { ...options, maxBytes: options.maxBytes ?? FILE_MAX };
+    const maxBytes = options.maxBytes ?? FILE_MAX;
     try {
-      return await this.fs.readTextFile(path, bounded);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotCapable) || !KERNEL_FILES.test(path)) throw error;
-      const result = await this.exec.run({
-        argv: ["cat", path],
-        timeoutMs: PROGRAM_TIMEOUT_MS,
-        outputMax: bounded.maxBytes,
-        signal: options.signal,
+      return await this.fs.readTextFile(path, { ...options, maxBytes });
+    } catch (refusal) {
+      if (!(refusal instanceof Deno.errors.NotCapable) || !KERNEL_FILES.test(path)) throw refusal;
+      const request: Request = { path, maxBytes, refusal, done: Promise.withResolvers() };
+      this.#enqueue(request);
+      options.signal?.addEventListener("abort", () => request.done.reject(options.signal?.reason), {
+        once: true,
       });
-      if (result.truncated) throw new FileTooLarge(path, bounded.maxBytes);
-      if (result.exitCode === 0) return result.output;
-      if (result.exitCode === null) throw error; // cat not allowed: the original refusal
-      throw new Deno.errors.NotFound(`${path}: ${result.output.trim() || "unreadable"}`);
+      return await request.done.promise;
     }
   }
 
@@ -55,33 +61,70 @@ export class KernelFs implements SourceFs {
   }
 
   async readMany(paths: string[], options: ReadOptions = {}): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const refused: string[] = [];
-    await Promise.all(paths.map(async (path) => {
-      try {
-        found.set(path, await this.fs.readTextFile(path, { ...options, maxBytes: FILE_MAX }));
-      } catch (error) {
-        if (error instanceof Deno.errors.NotCapable && KERNEL_FILES.test(path)) refused.push(path);
-      }
-    }));
-    if (refused.length === 0) return found;
+    const read = await Promise.all(
+      paths.map((path) => this.readTextFile(path, options).catch((error) => error as Error)),
+    );
+    // Nothing at all read because no program may read them: that is the answer, not emptiness.
+    const refusal = read.find((r) => r instanceof Deno.errors.NotCapable);
+    if (refusal && read.every((r) => r instanceof Error)) throw refusal;
+    return new Map(
+      paths.flatMap((path, i) => typeof read[i] === "string" ? [[path, read[i] as string]] : []),
+    );
+  }
+
+  /** Reads that arrive in the same turn of the event loop share one program. */
+  #enqueue(request: Request): void {
+    if (this.#batch) return void this.#batch.push(request);
+    const batch = this.#batch = [request];
+    setTimeout(() => {
+      this.#batch = undefined;
+      this.#readBatch(batch).catch((error) => {
+        for (const { done } of batch) done.reject(error);
+      });
+    }, 0);
+  }
+
+  async #readBatch(batch: Request[]): Promise<void> {
+    const paths = [...new Set(batch.map((r) => r.path))];
+    if (paths.length === 1) return void await this.#read(batch, ["cat", paths[0]]);
     // `grep -H '' FILES` prints every line as `FILE:line`; -s keeps missing files quiet, so
     // nothing but those lines reaches the output.
-    const result = await this.exec.run({
-      argv: ["grep", "-s", "-H", "", "--", ...refused],
-      timeoutMs: PROGRAM_TIMEOUT_MS,
-      outputMax: options.maxBytes ?? FILE_MAX,
-      signal: options.signal,
-    });
-    if (result.exitCode === null) {
-      throw new Deno.errors.NotCapable(
-        `${refused[0]} and ${refused.length - 1} more: Deno refuses them and grep did not run` +
-          (result.error ? ` (${result.error})` : ""),
-      );
+    const grep = await this.#read(batch, ["grep", "-s", "-H", "", "--", ...paths]);
+    if (grep !== "not run" || paths.length > CAT_EACH_MAX) return;
+    // No grep (a preset that grants cat only): a few files one cat each, never dozens.
+    await Promise.all(
+      paths.map((path) => this.#read(batch.filter((r) => r.path === path), ["cat", path])),
+    );
+  }
+
+  /**
+   * Runs `argv` for the requests of `batch` and settles them; "not run" (and nothing
+   * settled) when the program may not run and the caller has another way.
+   */
+  async #read(batch: Request[], argv: string[]): Promise<"not run" | void> {
+    const paths = [...new Set(batch.map((r) => r.path))];
+    const outputMax = batch.reduce((n, r) => n + r.maxBytes, 0);
+    const result = await this.exec.run({ argv, timeoutMs: PROGRAM_TIMEOUT_MS, outputMax });
+    if (result.exitCode === null && argv[0] === "grep" && paths.length <= CAT_EACH_MAX) {
+      return "not run";
     }
-    if (result.truncated) throw new FileTooLarge(refused[0], options.maxBytes ?? FILE_MAX);
-    for (const [path, text] of parsePrefixedLines(result.output, refused)) found.set(path, text);
-    return found;
+    const files = argv[0] === "cat"
+      ? new Map(result.exitCode === 0 ? [[paths[0], result.output]] : [])
+      : parsePrefixedLines(result.output, paths);
+    for (const { path, maxBytes, refusal, done } of batch) {
+      const text = files.get(path);
+      if (result.exitCode === null) {
+        // The program may not run either: Deno's refusal, and why the program did not help.
+        const why = `${argv[0]} did not run${result.error ? ` (${result.error})` : ""}`;
+        done.reject(new Deno.errors.NotCapable(`${(refusal as Error).message}; ${why}`));
+      } else if (
+        result.truncated || (text && new TextEncoder().encode(text).length > maxBytes)
+      ) {
+        done.reject(new FileTooLarge(path, maxBytes));
+      } else if (text === undefined) {
+        done.reject(new Deno.errors.NotFound(`${path}: no such file`));
+      } else done.resolve(text);
+    }
   }
 }
 

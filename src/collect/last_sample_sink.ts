@@ -1,6 +1,6 @@
 import type { Sample, SampleSink } from "./sink.ts";
 
-/** A sink that keeps only the newest sample: `ledge collect`, and the agent until a spool is wired. */
+/** A sink that keeps only the newest sample: what `ledge collect` prints. */
 export class LastSampleSink implements SampleSink {
   last: Sample | undefined;
 

@@ -129,7 +129,7 @@ Deno.test("fuzz: the collector survives mutated files and program output, every 
     new LastSampleSink(),
     {
       system: fakeSystem(3),
-      missingPermissions: () => [],
+      allowed: () => true,
     },
   );
   for (let i = 0; i < 200; i++) {

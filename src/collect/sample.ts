@@ -1,4 +1,18 @@
-/** The parts of a stats sample (../shared/spec/stats.md, "Sample"). Absent = unknown. */
+/** A stats sample and its parts (docs/stats.md, "Sample"). Absent = unknown, never invented. */
+
+/** One sample: what is cached and uploaded, one JSON object (one NDJSON line). */
+export interface Sample {
+  /** Unique per sample and time-ordered (a ULID), for deduplication upstream. */
+  id: string;
+  device: Device;
+  interfaces?: NetInterface[];
+  ssids?: Ssid[];
+  stations?: Station[];
+  survey?: SurveyEntry[];
+  dhcp?: DhcpLease[];
+  /** The sources that failed, timed out or were read in part, or what was cut, with why. */
+  errors?: Record<string, string>;
+}
 
 export interface Device {
   mac?: string;

@@ -2,7 +2,9 @@
  * Where collected samples go: the spool (cache + upload) or, with `no-cache`, straight to
  * the uplink. The collector does not know which.
  */
-export type Sample = Record<string, unknown> & { id: string };
+import type { Sample } from "./sample.ts";
+
+export type { Sample };
 
 export interface SampleSink {
   /** Resolves once the sample is safely handed over (appended to the spool's batch). */

@@ -30,6 +30,8 @@ export interface SourceContext {
   deadlineMs: number;
   /** The OS as Deno reports it (--allow-sys): addresses, and device stats without /proc. */
   system: SystemInfo;
+  /** Whether this process holds a permission (a source prefers what costs no program). */
+  granted(descriptor: Deno.PermissionDescriptor): boolean;
   /** Counts the malformed lines a parser skipped. */
   skipped(count: number): void;
 }
@@ -54,7 +56,10 @@ export interface Link {
 
 export interface Source {
   readonly name: string;
+  /** What it cannot be read without: missing, the source is left out with one log line. */
   readonly needs: SourceNeeds;
+  /** What else it uses when granted (a fallback, a program); the preset grants it too. */
+  readonly uses?: SourceNeeds;
   read(ctx: SourceContext): Promise<Part>;
 }
 

@@ -32,30 +32,61 @@ import {
 } from "./source.ts";
 
 export const SYS_CLASS_NET = "/sys/class/net";
+const OPENWRT_VERSION = "/etc/openwrt_version";
+const OS_RELEASE = "/etc/os-release";
+const MODEL = "/tmp/sysinfo/model";
+const WIRELESS_PROGRAMS = ["ubus", "iw"];
 export const DNSMASQ_LEASES_FALLBACK = "/var/lib/misc/dnsmasq.leases";
 // Enough for a scan of a crowded band; beyond it the output is cut (and the tail parsed).
 const PROGRAM_OUTPUT_MAX = 1 << 20;
 
+/** What reads the files Deno refuses (see kernel_fs.ts). */
+const KERNEL_PROGRAMS = ["cat", "grep"];
+
 /**
- * A device part from one file and its parser; when the file is refused (no -A and no cat),
- * `fallback` asks Deno's --allow-sys API for what it can tell.
+ * A device part from one file and its parser (a /proc file: through a program under the
+ * preset); when the file is refused and no program may read it, `fallback` asks Deno's
+ * --allow-sys API for what it can tell.
  */
 function deviceFile(
   name: string,
   path: string,
   parse: (text: string) => Parsed<Device>,
-  fallback?: (system: SystemInfo) => Device,
+  fallback?: { kind: Deno.SysPermissionDescriptor["kind"]; read(system: SystemInfo): Device },
 ): Source {
   return {
     name,
     needs: { read: [path] },
+    uses: { run: KERNEL_PROGRAMS, sys: fallback ? [fallback.kind] : [] },
     read: async (ctx) => {
       try {
         return { device: take(ctx, parse(await ctx.fs.readTextFile(path))) };
       } catch (error) {
         if (!fallback || !(error instanceof Deno.errors.NotCapable)) throw error;
-        return { device: fallback(ctx.system) };
+        return { device: fallback.read(ctx.system) };
       }
+    },
+  };
+}
+
+/**
+ * A device part the OS tells through Deno's --allow-sys API without a program, else read
+ * from its /proc file: `uptime`, `loadavg` and `meminfo` cost no spawn under the preset.
+ */
+function systemFact(
+  name: string,
+  kind: Deno.SysPermissionDescriptor["kind"],
+  fromSystem: (system: SystemInfo) => Device,
+  path: string,
+  parse: (text: string) => Parsed<Device>,
+): Source {
+  return {
+    name,
+    needs: {},
+    uses: { sys: [kind], read: [path], run: KERNEL_PROGRAMS },
+    read: async (ctx) => {
+      if (ctx.granted({ name: "sys", kind })) return { device: fromSystem(ctx.system) };
+      return { device: take(ctx, parse(await ctx.fs.readTextFile(path))) };
     },
   };
 }
@@ -182,46 +213,62 @@ async function surveyOf(ctx: SourceContext): Promise<SurveyEntry[]> {
 export function defaultSources(config: Config): Source[] {
   const leaseFiles = [config.dhcp_leases, DNSMASQ_LEASES_FALLBACK];
   const sources: Source[] = [
-    deviceFile("uptime", "/proc/uptime", parseProcUptime, (system) => ({
-      uptime: Math.floor(system.osUptime()),
-    })),
-    deviceFile("loadavg", "/proc/loadavg", parseProcLoadavg, (system) => {
-      const [load_1, load_5, load_15] = system.loadavg();
-      return { load_1, load_5, load_15 };
+    systemFact(
+      "uptime",
+      "osUptime",
+      (system) => ({
+        uptime: Math.floor(system.osUptime()),
+      }),
+      "/proc/uptime",
+      parseProcUptime,
+    ),
+    // /proc/loadavg first: it alone has the process count.
+    deviceFile("loadavg", "/proc/loadavg", parseProcLoadavg, {
+      kind: "loadavg",
+      read: (system) => {
+        const [load_1, load_5, load_15] = system.loadavg();
+        return { load_1, load_5, load_15 };
+      },
     }),
-    deviceFile("meminfo", "/proc/meminfo", parseProcMeminfo, (system) => {
-      const memory = system.systemMemoryInfo();
-      return { total_ram: memory.total, free_ram: memory.free };
-    }),
+    systemFact(
+      "meminfo",
+      "systemMemoryInfo",
+      (system) => {
+        const memory = system.systemMemoryInfo();
+        return { total_ram: memory.total, free_ram: memory.free };
+      },
+      "/proc/meminfo",
+      parseProcMeminfo,
+    ),
     deviceFile("stat", "/proc/stat", parseProcStat),
     deviceFile("route", "/proc/net/route", parseProcNetRoute),
     {
       name: "firmware",
-      needs: { read: ["/etc/openwrt_version", "/etc/os-release"] },
+      needs: { read: [OPENWRT_VERSION, OS_RELEASE] },
       read: async (ctx) => {
         try {
-          const version = take(
-            ctx,
-            parseLabelFile(await ctx.fs.readTextFile("/etc/openwrt_version")),
-          );
+          const version = take(ctx, parseLabelFile(await ctx.fs.readTextFile(OPENWRT_VERSION)));
           if (version) return { device: { firmware: version } };
         } catch (error) {
           if (!(error instanceof Deno.errors.NotFound)) throw error;
         }
-        return { device: take(ctx, parseOsRelease(await ctx.fs.readTextFile("/etc/os-release"))) };
+        return { device: take(ctx, parseOsRelease(await ctx.fs.readTextFile(OS_RELEASE))) };
       },
     },
     {
       name: "model",
-      needs: { read: ["/tmp/sysinfo/model"] },
+      needs: { read: [MODEL] },
       read: async (ctx) => {
-        const model = take(ctx, parseLabelFile(await ctx.fs.readTextFile("/tmp/sysinfo/model")));
+        const model = take(ctx, parseLabelFile(await ctx.fs.readTextFile(MODEL)));
         return model ? { device: { machine_type: model } } : {};
       },
     },
     {
       name: "interfaces",
       needs: { read: ["/proc/net/dev"] },
+      // /sys whole: Deno checks the resolved path (/sys/class/net/eth0 -> /sys/devices/...),
+      // should it ever grant it directly; until then grep reads the files.
+      uses: { read: ["/sys"], run: KERNEL_PROGRAMS },
       read: interfacesOf,
     },
     {
@@ -241,6 +288,7 @@ export function defaultSources(config: Config): Source[] {
     {
       name: "dhcp",
       needs: { read: [config.dhcp_leases] },
+      uses: { read: [DNSMASQ_LEASES_FALLBACK] },
       read: async (ctx) => ({
         dhcp: take(ctx, parseDnsmasqLeases(await readFirst(ctx, leaseFiles))),
       }),
@@ -250,6 +298,7 @@ export function defaultSources(config: Config): Source[] {
     sources.push({
       name: "wireless",
       needs: {},
+      uses: { run: WIRELESS_PROGRAMS, read: ["/proc/net/wireless"] },
       read: async (ctx) => ({
         wireless: await wirelessFromUbus(ctx) ?? await wirelessFromIw(ctx) ??
           await wirelessFromProc(ctx),
@@ -260,6 +309,7 @@ export function defaultSources(config: Config): Source[] {
     sources.push({
       name: "survey",
       needs: {},
+      uses: { run: WIRELESS_PROGRAMS },
       read: async (ctx) => ({ survey: await surveyOf(ctx) }),
     });
   }

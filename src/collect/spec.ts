@@ -4,31 +4,22 @@ import type { Config } from "../config/mod.ts";
 import { type CapabilityNeeds, needs } from "../permissions.ts";
 import { statsSink } from "../uplink/spec.ts";
 import { Collector } from "./collector.ts";
-import { DNSMASQ_LEASES_FALLBACK } from "./sources.ts";
+import { defaultSources } from "./sources.ts";
 
 /**
- * What the collector needs: Deno 2.9 refuses /proc and /sys to anything short of
- * --allow-all, so it reads them through `cat` (and the interface files through one `grep`);
- * /sys is named whole because Deno checks the resolved path (/sys/class/net/eth0 ->
- * /sys/devices/...), should it ever grant it directly.
+ * What the collector needs: what its sources need and use, each declared once beside the
+ * source. It runs with whatever it is granted: a source without its permission is left out
+ * with one log line, the others go on.
  */
 export function collectNeeds(config: Config): CapabilityNeeds {
+  const all = defaultSources(config).flatMap((source) => [source.needs, source.uses ?? {}]);
   return {
     flags: needs({
-      read: [
-        "/proc",
-        "/sys",
-        config.dhcp_leases,
-        DNSMASQ_LEASES_FALLBACK,
-        "/etc/openwrt_version",
-        "/etc/os-release",
-        "/tmp/sysinfo",
-      ],
-      // osUptime, loadavg, systemMemoryInfo: the device stats when /proc is refused.
-      sys: ["networkInterfaces", "osUptime", "loadavg", "systemMemoryInfo"],
-      run: ["cat", "grep", ...(config.scan || config.survey ? ["ubus", "iw"] : [])],
+      read: all.flatMap((n) => n.read ?? []),
+      run: all.flatMap((n) => n.run ?? []),
+      sys: all.flatMap((n) => n.sys ?? []),
     }),
-    gate: { read: ["/proc"] },
+    gate: {},
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
 import { type ExecResult, parseArgv } from "../io/mod.ts";
+import { KernelFs } from "../collect/kernel_fs.ts";
 import { mqttOff } from "../mqtt/spec.ts";
 import { granted } from "../permissions.ts";
 import { apiUrl } from "../io/api_url.ts";
@@ -36,7 +37,10 @@ export interface HealthDeps {
   mqttConnected?: () => boolean;
   /** Called on every transition to online (the uplink sends its cache at once). */
   onOnline?: () => void;
-  /** Flushes the stats cache and the job journal to disk before `reboot_cmd`. */
+  /**
+   * Writes what waits in memory (the stats cache's batch) before `reboot_cmd`; the job
+   * journal and the outbox are on disk already (fsync'ed as they go).
+   */
   beforeReboot?: () => Promise<void>;
   /** Whether this process holds a permission; default: `Deno.permissions.querySync`. */
   allowed?: (descriptor: Deno.PermissionDescriptor) => boolean;
@@ -113,7 +117,8 @@ export class HealthCapability implements Capability, Connectivity {
     const { config, io } = ctx;
     this.#checks = {
       clock: io.clock,
-      fs: io.fs,
+      // /proc/net/route: through cat under the preset, as the collector reads it.
+      fs: new KernelFs(io.fs, io.exec),
       net: io.net,
       target: healthTarget(config),
       dnsHost: !mqttOff(config) && !isIpLiteral(config.mqtt_host!) ? config.mqtt_host : undefined,

@@ -17,7 +17,8 @@ export function hasDefaultRoute(procNetRoute: string): boolean {
 
 export interface CheckDeps {
   clock: Clock;
-  fs: Fs;
+  /** Reads /proc/net/route (a KernelFs in the agent: Deno refuses /proc). */
+  fs: Pick<Fs, "readTextFile">;
   net: Net;
   /** `host:port` probed over TCP (`healthTarget()`), if any. */
   target?: { host: string; port: number };
@@ -33,7 +34,7 @@ async function withTimeout(clock: Clock, ms: number, work: Promise<ProbeResult>)
   return result === TIMED_OUT ? { ok: false, ms, error: "timed out" } : result;
 }
 
-async function readRoute(fs: Fs): Promise<boolean | undefined> {
+async function readRoute(fs: CheckDeps["fs"]): Promise<boolean | undefined> {
   try {
     return hasDefaultRoute(await fs.readTextFile(ROUTE_FILE));
   } catch {

@@ -27,6 +27,7 @@ export const healthSpec: CapabilitySpec<"health"> = {
         net: [...probe, ...boot.net!],
         insecure: boot.insecure,
         run: [
+          "cat",
           commandArgv(config.recovery_cmd)[0],
           commandArgv(config.reboot_cmd)[0],
           config.boot_cmd ? "/bin/sh" : undefined,

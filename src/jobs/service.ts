@@ -12,7 +12,6 @@
  *   across restarts; refusals only in memory, so a flood writes nothing to flash.
  */
 import type { Capability, CapabilityContext, StopReason } from "../capability.ts";
-import { notFound, optional, required } from "../control/registry.ts";
 import type { Connectivity } from "../health/connectivity.ts";
 import { parseArgv } from "../io/argv.ts";
 import type { ExecResult } from "../io/exec.ts";
@@ -28,12 +27,12 @@ import {
   resultReply,
 } from "../replies/wire.ts";
 import { JobHistory, type JobRecord, type JobState } from "./history.ts";
-import { type Job, jobIdSchema, parseJob } from "./job.ts";
+import { registerJobCommands } from "./commands.ts";
+import { type Job, parseJob } from "./job.ts";
 import { JobJournal } from "./journal.ts";
 import { runNetworkJob } from "./network.ts";
 import { JobPool } from "./pool.ts";
 import { checkSignature, type RawJob } from "./signature.ts";
-import * as z from "zod/mini";
 
 export type { JobRecord, JobState };
 
@@ -73,12 +72,6 @@ const COUNTER_OF: Record<Outcome | Refusal, (typeof JOB_COUNTERS)[number]> = {
 /** At most one log line per kind of refusal in this period; the rest are counted. */
 const REFUSAL_LOG_PERIOD_MS = 60_000;
 
-/** A job id as a user types it: `job-info job-id 12345` sends the number 12345. */
-const typedJobId = z.pipe(
-  z.union([z.string(), z.number()]),
-  z.transform((id) => String(id)),
-).check(z.refine((id) => jobIdSchema.safeParse(id).success));
-
 export class JobService implements Capability {
   readonly name = "jobs" as const;
   readonly #ctx: CapabilityContext;
@@ -108,7 +101,7 @@ export class JobService implements Capability {
       (kind, suppressed) => this.#log.warn(`${suppressed} more like it`, { kind }),
     );
     ctx.counters.declare(...JOB_COUNTERS);
-    this.#registerCommands();
+    registerJobCommands(ctx.commands, this);
   }
 
   async start(): Promise<void> {
@@ -364,39 +357,6 @@ export class JobService implements Capability {
 
   #replyCtx() {
     return { app: this.#ctx.config.app, now: this.#ctx.io.clock.now() };
-  }
-
-  #registerCommands(): void {
-    const commands = this.#ctx.commands;
-    const jobId = required(typedJobId, "the job's id (1 to 128 characters)");
-    commands.register({
-      name: "jobs",
-      description: "recent jobs, newest first",
-      capability: "jobs",
-      args: { limit: optional(z.int().check(z.positive()), "how many (default all kept)") },
-      run: ({ limit }) => this.list(limit),
-    });
-    commands.register({
-      name: "job-info",
-      description: "one job with its output",
-      capability: "jobs",
-      args: { "job-id": jobId },
-      run: (args) => {
-        const record = this.info(args["job-id"]);
-        if (!record) throw notFound("job");
-        return record;
-      },
-    });
-    commands.register({
-      name: "job-cancel",
-      description: "cancel a queued or running job (it answers CANCELLED)",
-      capability: "jobs",
-      args: { "job-id": jobId },
-      run: (args) => {
-        if (!this.cancel(args["job-id"])) throw notFound("running job");
-        return { cancelled: args["job-id"] };
-      },
-    });
   }
 }
 

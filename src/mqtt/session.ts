@@ -173,8 +173,24 @@ export class MqttSession {
   #connect(): void {
     const Client = this.#Client;
     if (this.#stop.signal.aborted || !Client) return;
-    const { options, deps } = this;
-    const clientOptions: IClientOptions = {
+    const client = new Client(() => this.#openSocket(), this.#clientOptions());
+    this.#client = client;
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      this.#onLost(client);
+    };
+    client.on("connect", () => void this.#onConnect(client));
+    client.handleMessage = (packet, done) => this.#onMessage(packet, done);
+    client.on("error", (error) => this.#onError(error));
+    client.on("close", onLost);
+    client.on("end", onLost);
+  }
+
+  #clientOptions(): IClientOptions {
+    const { options } = this;
+    return {
       clientId: options.clientId,
       clean: options.clean,
       keepalive: options.keepaliveS,
@@ -186,50 +202,48 @@ export class MqttSession {
       // Not retained: every status message is an event with its own timestamp, as SocketMan's.
       will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
     };
-    const client = new Client(() => this.#openSocket(), clientOptions);
-    this.#client = client;
-    let lost = false;
-    const onLost = () => {
-      if (lost) return;
-      lost = true;
-      client.removeAllListeners();
-      client.on("error", () => {});
-      client.end(true);
-      this.#failInFlight(new Error("connection to the broker lost"));
-      if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
-      if (this.#connectedSince !== undefined) {
-        this.#connectedSince = undefined;
-        this.#attempt = AFTER_LOSS_ATTEMPT;
-        deps.counters.inc("mqtt-disconnects");
-        deps.log.warn("disconnected from broker", { error: this.#lastError });
-      } else if (!this.#failureLogged) {
-        this.#failureLogged = true;
-        deps.log.warn("cannot connect to broker, retrying", {
-          broker: `${options.host}:${options.port}`,
-          error: this.#lastError,
-        });
-      }
-      this.#scheduleReconnect();
-    };
-    client.on("connect", () => void this.#onConnect(client));
-    // mqtt.js acknowledges (PUBACK) once this calls back: after the handler has taken the
-    // message (a job journaled), so a crash in between gets it re-delivered, not lost.
-    client.handleMessage = (packet, done) => {
-      deps.counters.inc("mqtt-messages-in");
-      const payload = typeof packet.payload === "string"
-        ? new TextEncoder().encode(packet.payload)
-        : packet.payload;
-      const handled = Promise.resolve()
-        .then(() => this.events.onMessage(packet.topic, payload))
-        .catch((error) => {
-          // Whatever a message does to its handler, the session goes on.
-          deps.log.error("message handler failed", { topic: redactTopic(packet.topic), error });
-        });
-      settlesWithin(deps.clock, HANDLER_MAX_MS, handled).then(() => done());
-    };
-    client.on("error", (error) => this.#onError(error));
-    client.on("close", onLost);
-    client.on("end", onLost);
+  }
+
+  /**
+   * mqtt.js acknowledges (PUBACK) once `done` is called: after the handler has taken the
+   * message (a job journaled), so a crash in between gets it re-delivered, not lost.
+   */
+  #onMessage(packet: { topic: string; payload: Uint8Array | string }, done: () => void): void {
+    const { deps } = this;
+    deps.counters.inc("mqtt-messages-in");
+    const payload = typeof packet.payload === "string"
+      ? new TextEncoder().encode(packet.payload)
+      : packet.payload;
+    const handled = Promise.resolve()
+      .then(() => this.events.onMessage(packet.topic, payload))
+      .catch((error) => {
+        // Whatever a message does to its handler, the session goes on.
+        deps.log.error("message handler failed", { topic: redactTopic(packet.topic), error });
+      });
+    settlesWithin(deps.clock, HANDLER_MAX_MS, handled).then(() => done());
+  }
+
+  /** The connection is gone (or never came): say so once, and try again after a backoff. */
+  #onLost(client: MqttClient): void {
+    const { options, deps } = this;
+    client.removeAllListeners();
+    client.on("error", () => {});
+    client.end(true);
+    this.#failInFlight(new Error("connection to the broker lost"));
+    if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
+    if (this.#connectedSince !== undefined) {
+      this.#connectedSince = undefined;
+      this.#attempt = AFTER_LOSS_ATTEMPT;
+      deps.counters.inc("mqtt-disconnects");
+      deps.log.warn("disconnected from broker", { error: this.#lastError });
+    } else if (!this.#failureLogged) {
+      this.#failureLogged = true;
+      deps.log.warn("cannot connect to broker, retrying", {
+        broker: `${options.host}:${options.port}`,
+        error: this.#lastError,
+      });
+    }
+    this.#scheduleReconnect();
   }
 
   #openSocket(): IStream {

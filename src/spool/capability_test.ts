@@ -23,7 +23,8 @@ Deno.test("an oversized sample is cut to what the cache holds, and says so", asy
   const ctx = testContext(testConfig({ mac: "AA", cache_dir: dir.path }));
   const capability = new SpoolCapability(ctx);
   await capability.start();
-  await capability.push({ id: "big", dhcp: Array.from({ length: 20_000 }, (_, i) => lease(i)) });
+  const dhcp = Array.from({ length: 20_000 }, (_, i) => lease(i));
+  await capability.push({ id: "big", device: {}, dhcp });
   await capability.stop();
   const [name] = [...Deno.readDirSync(dir.path)].map((e) => e.name).filter((n) =>
     n.endsWith(".ndjson")
@@ -38,7 +39,7 @@ Deno.test("an oversized sample is cut to what the cache holds, and says so", asy
 Deno.test("while the cache is not running, a sample is counted as dropped", async () => {
   const ctx = testContext(testConfig({ mac: "AA" }));
   const capability = new SpoolCapability(ctx);
-  const error = await capability.push({ id: "x" }).catch((e) => e);
+  const error = await capability.push({ id: "x", device: {} }).catch((e) => e);
   assertMatch(String(error), /cache not running/);
   assertEquals(ctx.counters.get("stats-dropped"), 1);
 });

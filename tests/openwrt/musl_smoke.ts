@@ -129,6 +129,8 @@ for (const target of TARGETS) {
           ["number", "number"],
           JSON.stringify(lo),
         );
+        const checks = (await ctl(root, "health")).health["last-checks"];
+        assertEquals(checks.route.result, "ok", "/proc/net/route read under the preset");
       });
 
       await t.step("a sample reaches the stats API", async () => {

@@ -272,7 +272,7 @@ export interface Built {
   installedBytes: number;
 }
 
-/** Builds every package and tarball of `target` into dist/. */
+/** Builds every package and tarball of `target` into dist/, from the bundle as it is. */
 export async function buildTarget(target: Target): Promise<Built> {
   const staged = await stage(target);
   const work = `${DIST}/stage/${target.arch}`;

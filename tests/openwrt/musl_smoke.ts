@@ -6,6 +6,7 @@
  * a job runs, ctl answers, /proc is read, a sample is uploaded, SIGHUP reloads, SIGTERM
  * exits 0, and nothing was written outside /etc/ledge, the state and cache dirs and /tmp.
  */
+import { bundle } from "../../scripts/bundle.ts";
 import { buildTarget, TARGETS } from "../../scripts/package.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { publish, startBroker, subscribe } from "../support/mosquitto.ts";
@@ -42,6 +43,9 @@ async function writtenOutside(root: MuslRoot, since: number): Promise<string[]> 
   await walk(root.path);
   return changed;
 }
+
+// The packages are built from this checkout's code, once.
+await bundle();
 
 for (const target of TARGETS) {
   Deno.test(`stock OpenWRT ${target.arch}: the .ipk in a musl-only root runs the hardened smoke`, async (t) => {

@@ -1,4 +1,4 @@
-/** The command line of ../shared/spec/cli.md: dispatch to the subcommands. */
+/** The command line (docs/cli.md): dispatch to the subcommands. */
 import { VERSION } from "../version.ts";
 import { checkConfig } from "./check_config.ts";
 import { collectSample } from "./collect.ts";

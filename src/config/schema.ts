@@ -1,5 +1,5 @@
 /**
- * Every config key of ../shared/spec/config.md: its schema and, for error messages, what is
+ * Every config key (docs/config.md): its schema and, for error messages, what is
  * allowed in the operator's words. SocketMan keys keep their names, hyphens included.
  */
 import * as z from "zod/mini";
@@ -101,8 +101,8 @@ export const FIELDS = {
     'an object { "allow": [program paths] }',
   ),
   network_check_s: f(int(1, 3600), intAllowed(1, 3600, " (seconds)")),
-  recovery_cmd: f(text, "a shell command"),
-  reboot_cmd: f(text, "a shell command"),
+  recovery_cmd: f(text, "a program and its arguments"),
+  reboot_cmd: f(text, "a program and its arguments"),
 } satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof FIELDS;

@@ -1,5 +1,5 @@
 /**
- * The control socket (../shared/spec/control-socket.md): a Unix stream socket answering JSON
+ * The control socket (docs/control.md): a Unix stream socket answering JSON
  * requests with BNG Blaster's framing. Every connection is its own task with its own
  * deadlines, so a silent or slow client holds nothing but its own slot.
  */

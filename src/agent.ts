@@ -12,8 +12,7 @@ import type {
   CapabilitySpec,
   RestartKey,
 } from "./capability.ts";
-import { KernelFs } from "./collect/kernel_fs.ts";
-import { collectSpec } from "./collect/spec.ts";
+import { collectSpec, KernelFs } from "./collect/mod.ts";
 import {
   type Config,
   CONFIG_KEYS,
@@ -23,14 +22,19 @@ import {
   secretValues,
   type Validation,
 } from "./config/mod.ts";
-import { CommandError, CommandRegistry, required } from "./control/registry.ts";
-import { type ControlLimits, ControlServer } from "./control/server.ts";
+import {
+  CommandError,
+  CommandRegistry,
+  type ControlLimits,
+  ControlServer,
+  required,
+} from "./control/mod.ts";
 import { Counters } from "./counters.ts";
-import { healthSpec } from "./health/spec.ts";
+import { healthSpec } from "./health/mod.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
-import { jobsSpec } from "./jobs/spec.ts";
-import { LOG_LEVELS, type Logger } from "./log/logger.ts";
-import { mqttSpec } from "./mqtt/spec.ts";
+import { jobsSpec } from "./jobs/mod.ts";
+import { LOG_LEVELS, type Logger } from "./log/mod.ts";
+import { mqttSpec } from "./mqtt/mod.ts";
 import type { CapabilityName, PeerMap, Peers } from "./peers.ts";
 import {
   type CapabilityNeeds,
@@ -41,9 +45,9 @@ import {
   type RunContext,
 } from "./permissions.ts";
 import { provisionNeeds } from "./provision/mod.ts";
-import { repliesSpec } from "./replies/spec.ts";
-import { spoolSpec } from "./spool/spec.ts";
-import { uplinkSpec } from "./uplink/spec.ts";
+import { repliesSpec } from "./replies/mod.ts";
+import { spoolSpec } from "./spool/mod.ts";
+import { uplinkSpec } from "./uplink/mod.ts";
 import { VERSION } from "./version.ts";
 import * as z from "zod/mini";
 
@@ -105,10 +109,15 @@ export function presetFor(
   ]);
 }
 
+/** How an agent is made: its config, where it came from, and anything a test replaces. */
 export interface AgentOptions {
+  /** The validated config it starts with. */
   config: Config;
+  /** The file it was read from; a reload reads it again. */
   configPath: string;
+  /** Where its log lines go. */
   log: Logger;
+  /** The I/O it does; the real clock, fs, exec and net for whatever is not given. */
   io?: Partial<AgentIo>;
   /** The control socket path; `null` turns it off (fleet simulations). Default: config's. */
   controlSocket?: string | null;
@@ -125,6 +134,7 @@ export interface AgentOptions {
 /** The agent cannot run as asked (the control socket is taken): `ledge run` exits 1. */
 export class AgentStartError extends Error {}
 
+/** The answer of a reload: what restarted and why not. */
 export type ReloadResult =
   | { ok: true; warnings: string[]; restarted: string[] }
   | { ok: false; errors: string[] };
@@ -138,11 +148,17 @@ type Standing =
 /** A capability that failed to start is tried again, later and later (5 s up to 5 min). */
 const START_RETRY: BoundedBackoff = { baseMs: 5_000, maxMs: 300_000, jitter: 0.2 };
 
+/** One ledge agent: every capability of its config, the control socket, reloads and stop. */
 export class Agent {
+  /** Counters of every capability, for `ctl counters`. */
   readonly counters = new Counters();
+  /** The control commands of every capability. */
   readonly commands: CommandRegistry;
+  /** The I/O every capability does. */
   readonly io: AgentIo;
+  /** The root logger. */
   readonly log: Logger;
+  /** Monotonic ms at which it was made. */
   readonly startedAt: number;
   /** The capabilities as they reach each other: always the instance running now. */
   readonly peers: Peers;
@@ -163,6 +179,7 @@ export class Agent {
   /** Reloads and retries change the capabilities one at a time. */
   #changes: Promise<unknown> = Promise.resolve();
 
+  /** Builds nothing yet: `start()` builds and starts the capabilities of `specs`. */
   constructor(readonly options: AgentOptions, specs: readonly CapabilitySpec[] = CAPABILITIES) {
     this.#config = options.config;
     this.#specs = specs;
@@ -201,14 +218,17 @@ export class Agent {
     this.#registerAgentCommands();
   }
 
+  /** The config running now (the latest valid one). */
   get config(): Config {
     return this.#config;
   }
 
+  /** The device MAC resolved from `mac` or `mac_file`, once started. */
   get mac(): string | undefined {
     return this.#mac;
   }
 
+  /** Whether the capability `name` runs now. */
   isRunning(name: string): boolean {
     return this.#standing.get(name as CapabilityName)?.state === "running";
   }

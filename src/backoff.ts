@@ -3,7 +3,9 @@
  * at the same moment does not come back in lock-step. One module for every retry loop.
  */
 export interface Backoff {
+  /** The first delay's ceiling, ms. */
   baseMs: number;
+  /** No delay is longer, ms. */
   maxMs: number;
 }
 
@@ -20,6 +22,7 @@ export function fullJitterDelay(attempt: number, backoff: Backoff, random: () =>
   return Math.floor(random() * ceiling);
 }
 
+/** A doubling delay with ± jitter around it. */
 export interface BoundedBackoff extends Backoff {
   /** ±fraction of the delay, e.g. 0.2. */
   jitter: number;

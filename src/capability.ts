@@ -5,18 +5,21 @@
  * knows no capability by name.
  */
 import type { Config, ConfigKey } from "./config/mod.ts";
-import type { CommandRegistry } from "./control/registry.ts";
+import type { CommandRegistry } from "./control/mod.ts";
 import type { Counters } from "./counters.ts";
 import type { Clock, Exec, Fs, Net } from "./io/mod.ts";
-import type { Logger } from "./log/logger.ts";
+import type { Logger } from "./log/mod.ts";
 import type { CapabilityName, Peers } from "./peers.ts";
 import type { CapabilityNeeds, RunContext } from "./permissions.ts";
 
 /** Why a capability stops: a reload lets work in progress finish, a shutdown does not. */
 export type StopReason = "shutdown" | "reload";
 
+/** A long-lived part of the agent: built without I/O, started, stopped once. */
 export interface Capability {
+  /** Its name, as in `status` and the specs. */
   readonly name: CapabilityName;
+  /** Does its I/O and starts its loops; a throw leaves it failed, and the agent retries it. */
   start(): Promise<void>;
   /** Stops and releases everything; called once, in the reverse order of start. */
   stop(reason?: StopReason): Promise<void>;
@@ -26,9 +29,13 @@ export interface Capability {
 
 /** The I/O an agent uses; tests pass fakes for any of them. */
 export interface AgentIo {
+  /** Time: wall clock, monotonic clock, sleeps. */
   clock: Clock;
+  /** Files. */
   fs: Fs;
+  /** Programs. */
   exec: Exec;
+  /** Sockets, DNS, HTTP. */
   net: Net;
 }
 
@@ -38,12 +45,17 @@ export interface AgentIo {
  * hands it the new values of the keys it reads as it goes.
  */
 export interface CapabilityContext {
+  /** The config running now. */
   readonly config: Config;
   /** The device MAC (config `mac`, else `mac_file`); undefined when neither is usable. */
   readonly mac: string | undefined;
+  /** Its logger. */
   log: Logger;
+  /** The agent's counters. */
   counters: Counters;
+  /** Where it registers its control commands. */
   commands: CommandRegistry;
+  /** The I/O it does. */
   io: AgentIo;
   /**
    * Monotonic ms at which the agent started (not the last reload): the reboot watchdog's
@@ -55,7 +67,9 @@ export interface CapabilityContext {
 /** A config key, or the device MAC the agent resolved from `mac`/`mac_file`. */
 export type RestartKey = ConfigKey | "mac";
 
+/** How a capability is declared: `agent.ts` builds, starts, reloads and gates it from this. */
 export interface CapabilitySpec<N extends CapabilityName = CapabilityName> {
+  /** Its name. */
   readonly name: N;
   /**
    * The keys it reads once, at start: a reload that changes one restarts it. Every other

@@ -5,10 +5,12 @@
 export class Counters {
   #values = new Map<string, number>();
 
+  /** Adds `by` to the counter `name`. */
   inc(name: string, by = 1): void {
     this.#values.set(name, (this.#values.get(name) ?? 0) + by);
   }
 
+  /** The counter's value; 0 for one never counted. */
   get(name: string): number {
     return this.#values.get(name) ?? 0;
   }

@@ -6,16 +6,23 @@
  */
 
 export interface Needs {
+  /** Paths for `--allow-read`. */
   read: string[];
+  /** Paths for `--allow-write`. */
   write: string[];
+  /** `host:port` (or `unix:path`) for `--allow-net`. */
   net: string[];
+  /** Programs for `--allow-run`. */
   run: string[];
+  /** Deno.* system APIs for `--allow-sys`. */
   sys: string[];
+  /** Variables for `--allow-env`. */
   env: string[];
   /** Hosts whose certificates are not checked (`insecure`): not a permission, a flag. */
   insecure: string[];
 }
 
+/** What a capability needs for one config. */
 export interface CapabilityNeeds {
   /** Everything the capability can use: what the preset grants. */
   flags: Needs;
@@ -25,12 +32,15 @@ export interface CapabilityNeeds {
 
 /** How the agent was started, beside its config. */
 export interface RunContext {
+  /** The config file. */
   configPath: string;
+  /** The control socket's path; null when it is off. */
   controlSocket: string | null;
   /** `-b URL`: the config is fetched from there and the config file may be written. */
   initUrl?: string;
 }
 
+/** Needs whose lists may hold unset values. */
 export type LooseNeeds = { [K in keyof Needs]?: (string | undefined)[] };
 
 const KINDS: (keyof Needs)[] = ["read", "write", "net", "run", "sys", "env", "insecure"];

@@ -10,9 +10,10 @@ import type { Config } from "../src/config/mod.ts";
 import { Counters } from "../src/counters.ts";
 import { systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
+import { statsSink } from "../src/collect/mod.ts";
 import { Spool, spoolSpec } from "../src/spool/mod.ts";
 import type { UploadFormat } from "../src/uplink/body.ts";
-import { StatsPoster, statsSink, uplinkSpec, Uploader } from "../src/uplink/mod.ts";
+import { StatsPoster, uplinkSpec, Uploader } from "../src/uplink/mod.ts";
 import { testAgent, testConfig } from "./support/context.ts";
 import { apiUrl } from "../src/io/api_url.ts";
 

@@ -1,10 +1,9 @@
-import { Collector, LastSampleSink } from "../collect/mod.ts";
-import { KernelFs } from "../collect/kernel_fs.ts";
+import { Collector, KernelFs, LastSampleSink } from "../collect/mod.ts";
 import { loadConfigFile, resolveMac, validateConfig } from "../config/mod.ts";
-import { CommandRegistry } from "../control/registry.ts";
+import { CommandRegistry } from "../control/mod.ts";
 import { Counters } from "../counters.ts";
 import { denoExec, denoFs, denoNet, systemClock } from "../io/mod.ts";
-import { stderrLogger } from "../log/logger.ts";
+import { stderrLogger } from "../log/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import { debugRequested } from "./env.ts";
 import { type CliOutput, UsageError } from "./output.ts";

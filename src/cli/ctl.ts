@@ -1,12 +1,12 @@
 /** `ledge ctl`: one control request to a running agent, its answer printed. */
 import * as z from "zod/mini";
 import { loadConfigFile } from "../config/mod.ts";
-import { ControlClientError, controlRequest } from "../control/client.ts";
+import { ControlClientError, controlRequest } from "../control/mod.ts";
 import { parseCommandArgs } from "./args.ts";
 import { envGet } from "./env.ts";
 import { type CliOutput, terminal, UsageError } from "./output.ts";
 import { pythonValue } from "./python_value.ts";
-import { escapeControls } from "../log/escape.ts";
+import { escapeControls } from "../log/mod.ts";
 import { formatReply } from "./reply_format.ts";
 
 export const DEFAULT_SOCKET = "/var/run/ledge.sock";

@@ -4,7 +4,7 @@
  * run the command under exactly those flags; `run` gets its config's hardened preset.
  */
 import { agentNeeds, presetFor } from "../agent.ts";
-import { collectNeeds } from "../collect/spec.ts";
+import { collectNeeds } from "../collect/mod.ts";
 import { DEFAULTS, loadConfigFile, validateConfig, type Validation } from "../config/mod.ts";
 import { needs, permissionFlags, PRESET_V8_FLAGS, presetNeeds } from "../permissions.ts";
 import { parseCommandArgs } from "./args.ts";

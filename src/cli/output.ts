@@ -1,6 +1,8 @@
 /** Where a command's output goes: the terminal, or buffers in tests. */
 export interface CliOutput {
+  /** Writes a line to stdout. */
   out(text: string): void;
+  /** Writes a line to stderr. */
   err(text: string): void;
 }
 

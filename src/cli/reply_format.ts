@@ -3,7 +3,7 @@
  * `key: value` lines, nested values indented. Colour only when asked (a terminal).
  */
 
-import { escapeControls } from "../log/escape.ts";
+import { escapeControls } from "../log/mod.ts";
 
 const ENVELOPE = new Set(["status", "code", "message"]);
 

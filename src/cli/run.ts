@@ -7,7 +7,7 @@ import {
   type Validation,
 } from "../config/mod.ts";
 import { denoNet, systemClock, writeFileAtomic } from "../io/mod.ts";
-import { type LogFormat, type Logger, stderrLogger } from "../log/logger.ts";
+import { type LogFormat, type Logger, stderrLogger } from "../log/mod.ts";
 import { missingPermissions } from "../permissions.ts";
 import { provision, provisionNeeds, readDeviceIdentity } from "../provision/mod.ts";
 import { parseCommandArgs } from "./args.ts";

@@ -2,7 +2,9 @@
 
 /** A parse result: what could be read, and how many malformed lines were skipped. */
 export interface Parsed<T> {
+  /** What could be read. */
   value: T;
+  /** How many malformed lines were skipped. */
   skipped: number;
 }
 

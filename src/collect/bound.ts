@@ -17,8 +17,13 @@ const bytesOf = (value: unknown) => encoder.encode(JSON.stringify(value)).length
  * The sample as it is if its JSON fits `maxBytes`, else a copy with lists cut down to fit.
  *
  * @example
- * const big = { id: "x", dhcp: Array.from({ length: 10_000 }, (_, i) => ({ ip: `10.0.0.${i}` })) };
- * boundSample(big, 64 * 1024).errors; // { dhcp: "kept 2975 of 10000: ..." }
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const dhcp = Array.from({ length: 10_000 }, (_, i) => ({ ip: `10.0.${i >> 8}.${i & 255}`, expires: 0 }));
+ * const bounded = boundSample({ id: "x", device: {}, dhcp }, 64 * 1024);
+ * deepEqual(bounded.errors?.dhcp?.startsWith("kept "), true);
+ * deepEqual(JSON.stringify(bounded).length <= 64 * 1024, true);
+ * ```
  */
 export function boundSample(sample: Sample, maxBytes: number): Sample {
   let size = bytesOf(sample);

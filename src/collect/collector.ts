@@ -4,21 +4,15 @@
  * overlap: a request made while one runs gets that one's sample.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import { notFound } from "../control/registry.ts";
-import { deadline, TIMED_OUT } from "../io/deadline.ts";
+import { notFound } from "../control/mod.ts";
+import { deadline, TIMED_OUT } from "../io/mod.ts";
 import { granted, missingPermissions, needs } from "../permissions.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/mod.ts";
 import { assembleSample } from "./assemble.ts";
 import type { Sample, SampleSink } from "./sink.ts";
 import { SampleIds } from "./sample_id.ts";
 import type { DhcpLease, Station } from "./sample.ts";
-import {
-  type Part,
-  type Source,
-  type SourceNeeds,
-  SourceUnavailable,
-  type SystemInfo,
-} from "./source.ts";
+import { type Part, type Source, SourceUnavailable, type SystemInfo } from "./source.ts";
 import { defaultSources } from "./sources.ts";
 import { KernelFs, type SourceFs } from "./kernel_fs.ts";
 import { joinStations } from "./station_list.ts";
@@ -48,7 +42,9 @@ export interface CollectorOptions {
   online?: () => boolean | undefined;
 }
 
+/** One collection: the sample, and how much of it could be read. */
 export interface Collection {
+  /** The assembled, bounded sample. */
   sample: Sample;
   /** How many sources gave their part. */
   read: number;
@@ -58,6 +54,7 @@ type Outcome =
   | { ok: true; part: Part }
   | { ok: false; kind: "missing" | "permission" | "timeout" | "error"; message: string };
 
+/** The `collect` capability: every `monitor` s, its sources in parallel, each within its deadline, into one sample handed to the sink. */
 export class Collector implements Capability {
   readonly name = "collect";
   #ctx: CapabilityContext;
@@ -74,6 +71,7 @@ export class Collector implements Capability {
   #collected = 0;
   #fs: KernelFs;
 
+  /** Builds the sources of the config (or `options.sources`); nothing runs before `start()`. */
   constructor(
     ctx: CapabilityContext,
     private readonly sink: SampleSink,

@@ -22,8 +22,14 @@ export function macFromDuid(duid: string): string | undefined {
  * line starts the IPv6 part, whose lines are `EXPIRY IAID IPv6 HOSTNAME CLIENT-DUID`. `*`
  * means "none"; an expiry of 0 is an infinite lease.
  *
- * @example parseDnsmasqLeases("1732423600 aa:bb:cc:dd:ee:ff 192.168.1.10 phone *\n").value
- * // [{ mac: "aa:bb:cc:dd:ee:ff", ip: "192.168.1.10", name: "phone", expires: 1732423600 }]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseDnsmasqLeases("1732423600 aa:bb:cc:dd:ee:ff 192.168.1.10 phone *\n").value,
+ *   [{ mac: "aa:bb:cc:dd:ee:ff", ip: "192.168.1.10", name: "phone", expires: 1732423600 }],
+ * );
+ * ```
  */
 export function parseDnsmasqLeases(text: string): Parsed<DhcpLease[]> {
   const leases: DhcpLease[] = [];

@@ -11,8 +11,14 @@ export interface IwInterface extends Ssid {
 /**
  * `iw dev` → the wireless interfaces with their SSID, channel and transmit power.
  *
- * @example parseIwDev("phy#0\n\tInterface wlan0\n\t\tssid Home\n\t\ttype AP\n").value
- * // [{ interface: "wlan0", ssid: "Home", type: "AP" }]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseIwDev("phy#0\n\tInterface wlan0\n\t\tssid Home\n\t\ttype AP\n").value,
+ *   [{ interface: "wlan0", ssid: "Home", type: "AP" }],
+ * );
+ * ```
  */
 export function parseIwDev(text: string): Parsed<IwInterface[]> {
   // P2P devices have no netdev: "Unnamed/non-netdev interface" blocks are read and dropped.

@@ -34,8 +34,14 @@ function encryptionOf(block: IwBlock, capability: string | undefined): string | 
 /**
  * `iw dev IF scan dump` → the neighbouring BSSs (the last scan's results, without scanning).
  *
- * @example parseIwScanDump("BSS 00:11:22:33:44:55(on wlan0)\n\tfreq: 2412\n\tSSID: Cafe\n").value
- * // [{ mac: "00:11:22:33:44:55", ssid: "Cafe", channel: 1, frequency: 2412 }]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseIwScanDump("BSS 00:11:22:33:44:55(on wlan0)\n\tfreq: 2412\n\tSSID: Cafe\n").value,
+ *   [{ mac: "00:11:22:33:44:55", ssid: "Cafe", channel: 1, frequency: 2412 }],
+ * );
+ * ```
  */
 export function parseIwScanDump(text: string): Parsed<SurveyEntry[]> {
   const { value: blocks, skipped } = iwBlocks(

@@ -9,8 +9,14 @@ const firstCount = (value: string | undefined) => toCount(value?.split(/\s+/)[0]
 /**
  * `iw dev IF station dump` → the associated stations.
  *
- * @example parseIwStationDump("Station aa:bb:cc:dd:ee:ff (on wlan0)\n\tsignal: -50 dBm\n").value
- * // [{ interface: "wlan0", mac: "aa:bb:cc:dd:ee:ff", signal: -50 }]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseIwStationDump("Station aa:bb:cc:dd:ee:ff (on wlan0)\n\tsignal: -50 dBm\n").value,
+ *   [{ interface: "wlan0", mac: "aa:bb:cc:dd:ee:ff", signal: -50 }],
+ * );
+ * ```
  */
 export function parseIwStationDump(text: string): Parsed<Station[]> {
   const { value: blocks, skipped } = iwBlocks(

@@ -9,8 +9,7 @@
  * Every read is bounded: a size cap (a lease file gone wild, a symlink to /dev/zero) and
  * the source's deadline, at which the read really stops.
  */
-import { FileTooLarge, type ReadOptions } from "../io/fs.ts";
-import type { Exec, Fs } from "../io/mod.ts";
+import { type Exec, FileTooLarge, type Fs, type ReadOptions } from "../io/mod.ts";
 
 const KERNEL_FILES = /^\/(proc|sys)\//;
 /** The default cap of one file; /proc/net/dev on a router with many VLANs stays well below. */
@@ -21,7 +20,9 @@ const CAT_EACH_MAX = 8;
 
 /** What the sources read through: bounded reads, and many small kernel files at once. */
 export interface SourceFs {
+  /** Reads a file, at most `maxBytes` (1 MiB by default). */
   readTextFile(path: string, options?: ReadOptions): Promise<string>;
+  /** The names in a directory. */
   readDir(path: string): Promise<string[]>;
   /** The contents of those of `paths` that exist and can be read (the others are absent). */
   readMany(paths: string[], options?: ReadOptions): Promise<Map<string, string>>;
@@ -35,11 +36,14 @@ interface Request {
   done: PromiseWithResolvers<string>;
 }
 
+/** Reads kernel files through Deno, and those Deno refuses (/proc, /sys) through `cat` or one `grep` per turn. */
 export class KernelFs implements SourceFs {
   #batch: Request[] | undefined;
 
+  /** Reads through `fs`; runs `cat` and `grep` through `exec` when Deno refuses. */
   constructor(private readonly fs: Fs, private readonly exec: Exec) {}
 
+  /** A file's text, capped; a refused kernel file joins this turn's batch. */
   async readTextFile(path: string, options: ReadOptions = {}): Promise<string> {
     const maxBytes = options.maxBytes ?? FILE_MAX;
     try {

@@ -2,6 +2,7 @@ import type { Sample, SampleSink } from "./sink.ts";
 
 /** A sink that keeps only the newest sample: what `ledge collect` prints. */
 export class LastSampleSink implements SampleSink {
+  /** The newest sample pushed, if any. */
   last: Sample | undefined;
 
   push(sample: Sample): Promise<void> {

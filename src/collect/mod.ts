@@ -1,12 +1,19 @@
 /** The collectors' face: what the agent and the CLI import. */
-export {
-  COLLECT_COUNTERS,
-  type Collection,
-  Collector,
-  type CollectorOptions,
-} from "./collector.ts";
+export type { Parsed } from "./_parse.ts";
+export { boundSample } from "./bound.ts";
+export { type Collection, Collector } from "./collector.ts";
+export { KernelFs, type SourceFs } from "./kernel_fs.ts";
 export { LastSampleSink } from "./last_sample_sink.ts";
-export type { Sample, SampleSink } from "./sink.ts";
-export type { Part, Source, SourceContext, SourceNeeds } from "./source.ts";
-export { defaultSources } from "./sources.ts";
-export { collectNeeds, collectSpec } from "./spec.ts";
+export { type DefaultRoute, parseProcNetRoute } from "./proc_net_route.ts";
+export type {
+  Device,
+  DhcpLease,
+  InterfaceCounters,
+  NetInterface,
+  Sample,
+  Ssid,
+  Station,
+  SurveyEntry,
+} from "./sample.ts";
+export type { SampleSink } from "./sink.ts";
+export { collectNeeds, collectSpec, statsSink } from "./spec.ts";

@@ -4,8 +4,14 @@ import { lines, type Parsed, toLabel } from "./_parse.ts";
  * /etc/os-release (and OpenWRT's /etc/openwrt_release): `KEY="value"` lines → the firmware
  * label, PRETTY_NAME else NAME VERSION (DISTRIB_DESCRIPTION on OpenWRT's file).
  *
- * @example parseOsRelease('NAME="OpenWrt"\nPRETTY_NAME="OpenWrt 23.05.2"\n').value
- * // { firmware: "OpenWrt 23.05.2" }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseOsRelease('NAME="OpenWrt"\nPRETTY_NAME="OpenWrt 23.05.2"\n').value,
+ *   { firmware: "OpenWrt 23.05.2" },
+ * );
+ * ```
  */
 export function parseOsRelease(text: string): Parsed<{ firmware?: string }> {
   const values = new Map<string, string>();
@@ -30,7 +36,11 @@ export function parseOsRelease(text: string): Parsed<{ firmware?: string }> {
  * A one-line file holding a label: /etc/openwrt_version (`r23630-842932a63d` or `23.05.2`),
  * /tmp/sysinfo/model (`TP-Link Archer C7 v5`).
  *
- * @example parseLabelFile("TP-Link Archer C7 v5\n").value // "TP-Link Archer C7 v5"
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseLabelFile("TP-Link Archer C7 v5\n").value, "TP-Link Archer C7 v5");
+ * ```
  */
 export function parseLabelFile(text: string): Parsed<string | undefined> {
   const all = lines(text);

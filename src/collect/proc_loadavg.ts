@@ -11,7 +11,14 @@ export interface LoadAverage {
 /**
  * /proc/loadavg: `0.10 0.20 0.30 RUNNING/TOTAL LAST_PID`.
  *
- * @example parseProcLoadavg("0.10 0.20 0.30 1/87 4242\n").value // { load_1: 0.1, ..., procs: 87 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseProcLoadavg("0.10 0.20 0.30 1/87 4242\n").value,
+ *   { load_1: 0.1, load_5: 0.2, load_15: 0.3, procs: 87 },
+ * );
+ * ```
  */
 export function parseProcLoadavg(text: string): Parsed<LoadAverage> {
   const [first] = lines(text);

@@ -20,8 +20,14 @@ export function parseMeminfoFields(text: string): Parsed<Map<string, number>> {
 /**
  * /proc/meminfo → total and free RAM in bytes (sysinfo's totalram/freeram, as SocketMan sent).
  *
- * @example parseProcMeminfo("MemTotal: 255232 kB\nMemFree: 97656 kB\n").value
- * // { total_ram: 261357568, free_ram: 99999744 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseProcMeminfo("MemTotal: 255232 kB\nMemFree: 97656 kB\n").value,
+ *   { total_ram: 261357568, free_ram: 99999744 },
+ * );
+ * ```
  */
 export function parseProcMeminfo(
   text: string,

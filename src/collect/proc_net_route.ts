@@ -9,16 +9,26 @@ function hexToIpv4(hex: string): string | undefined {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24].join(".");
 }
 
+/** The default route of /proc/net/route, if one is up. */
 export interface DefaultRoute {
+  /** The interface it goes through. */
   wan_name?: string;
+  /** Its gateway, dotted quad. */
   wan_gateway?: string;
 }
 
 /**
  * /proc/net/route → the default route with the lowest metric: its interface and gateway.
  *
- * @example parseProcNetRoute(HEADER + "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
- * // { value: { wan_name: "eth0", wan_gateway: "192.168.2.1" }, skipped: 0 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const header = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+ * deepEqual(
+ *   parseProcNetRoute(header + "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"),
+ *   { value: { wan_name: "eth0", wan_gateway: "192.168.2.1" }, skipped: 0 },
+ * );
+ * ```
  */
 export function parseProcNetRoute(text: string): Parsed<DefaultRoute> {
   const { value: complete, skipped: torn } = wholeLines(text);

@@ -15,8 +15,16 @@ const UNKNOWN_DBM = -256;
  * /proc/net/wireless (wireless extensions): link quality, signal and noise per interface;
  * the last resort when neither ubus nor iw is there.
  *
- * @example parseProcNetWireless(HEADER + " wlan0: 0000   70.  -40.  -95.  0 0 0 0 0  0\n").value
- * // [{ interface: "wlan0", quality: 70, signal: -40, noise: -95 }]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const header = "Inter-| sta-|   Quality        |   Discarded packets               | Missed | WE\n" +
+ *   " face | tus | link level noise |  nwid  crypt   frag  retry   misc | beacon | 22\n";
+ * deepEqual(
+ *   parseProcNetWireless(header + " wlan0: 0000   70.  -40.  -95.  0 0 0 0 0  0\n").value,
+ *   [{ interface: "wlan0", quality: 70, signal: -40, noise: -95 }],
+ * );
+ * ```
  */
 export function parseProcNetWireless(text: string): Parsed<Ssid[]> {
   const ssids: Ssid[] = [];

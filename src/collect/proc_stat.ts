@@ -4,8 +4,14 @@ import { defined, type Parsed, toCount, wholeLines } from "./_parse.ts";
  * /proc/stat → processes running and blocked right now (`procs_running`, `procs_blocked`).
  * Other lines (cpu, intr, ...) are recognised by shape and ignored.
  *
- * @example parseProcStat("procs_running 2\nprocs_blocked 0\n").value
- * // { procs_running: 2, procs_blocked: 0 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseProcStat("procs_running 2\nprocs_blocked 0\n").value,
+ *   { procs_running: 2, procs_blocked: 0 },
+ * );
+ * ```
  */
 export function parseProcStat(
   text: string,

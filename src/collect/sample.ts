@@ -4,94 +4,163 @@
 export interface Sample {
   /** Unique per sample and time-ordered (a ULID), for deduplication upstream. */
   id: string;
+  /** The box itself: identity, load, memory, WAN. */
   device: Device;
+  /** Every network interface with its counters. */
   interfaces?: NetInterface[];
+  /** The wireless interfaces the box serves. */
   ssids?: Ssid[];
+  /** The wireless clients associated now. */
   stations?: Station[];
+  /** Neighbouring access points (with `scan` or `survey` set). */
   survey?: SurveyEntry[];
+  /** dnsmasq's leases. */
   dhcp?: DhcpLease[];
   /** The sources that failed, timed out or were read in part, or what was cut, with why. */
   errors?: Record<string, string>;
 }
 
+/** SocketMan's device record. Counters are raw totals since boot; the API computes rates. */
 export interface Device {
+  /** The MAC the box is known by, as in the MQTT topics. */
   mac?: string;
+  /** Unix seconds when the sample was taken. */
   created_at?: number;
+  /** Whether the health watch thinks the box is online; absent when it does not run. */
   online?: boolean;
+  /** Seconds since boot. */
   uptime?: number;
+  /** Load average over 1 minute. */
   load_1?: number;
+  /** Load average over 5 minutes. */
   load_5?: number;
+  /** Load average over 15 minutes. */
   load_15?: number;
+  /** Bytes of RAM. */
   total_ram?: number;
+  /** Bytes of RAM free. */
   free_ram?: number;
+  /** Processes and threads in existence. */
   procs?: number;
+  /** Processes runnable now. */
   procs_running?: number;
+  /** Processes blocked on I/O now. */
   procs_blocked?: number;
+  /** The interface of the default route. */
   wan_name?: string;
+  /** The WAN interface's first IPv4 address. */
   wan_ip?: string;
+  /** The default route's gateway. */
   wan_gateway?: string;
+  /** Bytes sent on the WAN interface. */
   tx_bytes?: number;
+  /** Bytes received on the WAN interface. */
   rx_bytes?: number;
+  /** The board's model (`/tmp/sysinfo/model`). */
   machine_type?: string;
+  /** The firmware's name and version (`/etc/openwrt_version`, else `/etc/os-release`). */
   firmware?: string;
+  /** The board's serial number (SocketMan's field; no source reads one yet). */
   serial?: string;
 }
 
+/** The kernel's counters of one interface (`/proc/net/dev`), totals since boot. */
 export interface InterfaceCounters {
+  /** Bytes received. */
   rx_bytes?: number;
+  /** Bytes sent. */
   tx_bytes?: number;
+  /** Packets received. */
   rx_packets?: number;
+  /** Packets sent. */
   tx_packets?: number;
+  /** Receive errors. */
   rx_errors?: number;
+  /** Transmit errors. */
   tx_errors?: number;
+  /** Packets dropped on receive. */
   rx_dropped?: number;
+  /** Packets dropped on transmit. */
   tx_dropped?: number;
 }
 
+/** One network interface, from Deno's interface list, `/sys/class/net` and `/proc/net/dev`. */
 export interface NetInterface extends InterfaceCounters {
+  /** The kernel's interface index. */
   ifindex?: number;
+  /** The interface name (`eth0`, `br-lan`). */
   name: string;
+  /** Its hardware address. */
   mac?: string;
+  /** Whether its operational state is up. */
   up?: boolean;
+  /** Its MTU in bytes. */
   mtu?: number;
+  /** Its addresses in CIDR notation. */
   addresses?: string[];
 }
 
+/** One wireless interface the box serves (iwinfo over ubus, else `iw dev`). */
 export interface Ssid {
+  /** The wireless interface (`wlan0`). */
   interface: string;
+  /** The network name it serves. */
   ssid?: string;
+  /** Its BSSID. */
   bssid?: string;
+  /** The channel number. */
   channel?: number;
+  /** The frequency in MHz. */
   frequency?: number;
+  /** The noise floor in dBm. */
   noise?: number;
+  /** The signal in dBm. */
   signal?: number;
+  /** The link quality, out of `quality_max`. */
   quality?: number;
+  /** The scale of `quality`. */
   quality_max?: number;
   /** kbit/s, as iwinfo reports it. */
   bitrate?: number;
+  /** The transmit power in dBm. */
   tx_power?: number;
 }
 
+/** One associated wireless client (`iw dev X station dump`). */
 export interface Station {
+  /** The wireless interface it is associated with. */
   interface: string;
+  /** That interface's network name. */
   ssid?: string;
+  /** The client's MAC. */
   mac: string;
   /** ms */
   inactive_time?: number;
+  /** Packets received from it. */
   rx_packets?: number;
+  /** Packets sent to it. */
   tx_packets?: number;
+  /** Bytes received from it. */
   rx_bytes?: number;
+  /** Bytes sent to it. */
   tx_bytes?: number;
+  /** Transmit retries. */
   tx_retries?: number;
+  /** Transmits that failed. */
   tx_failed?: number;
+  /** Its last signal in dBm. */
   signal?: number;
+  /** Its average signal in dBm. */
   signal_avg?: number;
   /** kbit/s */
   tx_bitrate?: number;
   /** kbit/s */
   rx_bitrate?: number;
+  /** 802.1X/WPA authorized. */
   authorized?: boolean;
+  /** 802.11 authenticated. */
   authenticated?: boolean;
+  /** 802.11 associated. */
   associated?: boolean;
   /** s */
   conn_time?: number;
@@ -99,23 +168,35 @@ export interface Station {
   expected_tput?: number;
 }
 
+/** One neighbouring access point (`iw dev X scan dump`, or the survey). */
 export interface SurveyEntry {
+  /** Its BSSID. */
   mac: string;
+  /** Its network name. */
   ssid?: string;
+  /** Its channel number. */
   channel?: number;
+  /** Its frequency in MHz. */
   frequency?: number;
+  /** Its signal in dBm. */
   signal?: number;
+  /** The link quality, out of `quality_max`. */
   quality?: number;
+  /** The scale of `quality`. */
   quality_max?: number;
+  /** Worded as iwinfo does: `WPA2 PSK (CCMP)`, `none`. */
   encryption?: string;
   /** ms since the BSS was last seen */
   last_seen?: number;
 }
 
+/** One dnsmasq lease (`dhcp_leases`), IPv4 or IPv6. */
 export interface DhcpLease {
   /** Absent for IPv6 leases whose DUID does not embed a MAC. */
   mac?: string;
+  /** The leased address. */
   ip: string;
+  /** The host name the client sent. */
   name?: string;
   /** Unix seconds; 0 means an infinite lease (dnsmasq writes it so). */
   expires: number;
@@ -125,6 +206,8 @@ export interface DhcpLease {
 
 /** Wireless interfaces and their stations, from whichever tool answered. */
 export interface Wireless {
+  /** The interfaces. */
   ssids: Ssid[];
+  /** Their stations. */
   stations: Station[];
 }

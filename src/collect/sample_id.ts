@@ -17,7 +17,13 @@ function encode(value: bigint, length: number): string {
  * is incremented then) and across a clock stepped back (the last time is kept). One per
  * collector: the state lives in the instance, not the module.
  *
- * @example new SampleIds(() => 1732420000000).next() // "01JDB..." (26 chars)
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const ids = new SampleIds(() => 1732420000000);
+ * const [a, b] = [ids.next(), ids.next()];
+ * deepEqual([a.length, a < b], [26, true]);
+ * ```
  */
 export class SampleIds {
   #lastTime = -1;

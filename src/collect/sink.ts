@@ -6,6 +6,7 @@ import type { Sample } from "./sample.ts";
 
 export type { Sample };
 
+/** Where the collector hands its samples: the spool, or the uplink directly. */
 export interface SampleSink {
   /** Resolves once the sample is safely handed over (appended to the spool's batch). */
   push(sample: Sample): Promise<void>;

@@ -16,8 +16,17 @@ export interface StationRow {
  * lease and every station appears once; wired clients have no signal, clients with a static
  * address no lease.
  *
- * @example joinStations([{ mac: "aa:..", ip: "192.168.1.10", expires: 0 }], [{ mac: "aa:..", interface: "wlan0", signal: -50 }])
- * // [{ mac: "aa:..", ip: "192.168.1.10", expiry: 0, signal: -50, interface: "wlan0" }]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   joinStations(
+ *     [{ mac: "aa:bb:cc:dd:ee:ff", ip: "192.168.1.10", expires: 0 }],
+ *     [{ mac: "aa:bb:cc:dd:ee:ff", interface: "wlan0", signal: -50 }],
+ *   ),
+ *   [{ mac: "aa:bb:cc:dd:ee:ff", ip: "192.168.1.10", expiry: 0, signal: -50, interface: "wlan0" }],
+ * );
+ * ```
  */
 export function joinStations(leases: DhcpLease[], stations: Station[]): StationRow[] {
   const rows = new Map<string, StationRow>();

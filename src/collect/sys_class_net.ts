@@ -31,8 +31,14 @@ export type SysNetFiles = Partial<Record<typeof SYS_NET_FILES[number], string>>;
  * `up` is the administrative IFF_UP flag when `flags` is readable (loopback's operstate is
  * "unknown"), else operstate.
  *
- * @example parseSysNetInterface("eth0", { ifindex: "2\n", mtu: "1500\n", operstate: "up\n" }).value
- * // { ifindex: 2, name: "eth0", up: true, mtu: 1500 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   parseSysNetInterface("eth0", { ifindex: "2\n", mtu: "1500\n", operstate: "up\n" }).value,
+ *   { ifindex: 2, name: "eth0", up: true, mtu: 1500 },
+ * );
+ * ```
  */
 export function parseSysNetInterface(name: string, files: SysNetFiles): Parsed<NetInterface> {
   let skipped = 0;

@@ -4,6 +4,7 @@ import { validateConfig, type Validation } from "./validate.ts";
 import type { Config } from "./schema.ts";
 import { flagFor } from "../permissions.ts";
 
+/** Reads a file's text (`Deno.readTextFile`, or a fake in tests). */
 export type ReadText = (path: string) => Promise<string>;
 
 function position(text: string, offset: number): string {
@@ -32,6 +33,7 @@ export function parseConfigText(text: string): Validation {
     : { ok: false, errors: parsed.errors, warnings: [] };
 }
 
+/** Reads and validates a config file; an unreadable file is an error like any other, never a throw. */
 export async function loadConfigFile(path: string, readText: ReadText): Promise<Validation> {
   let text: string;
   try {

@@ -1,4 +1,4 @@
-import { REDACTED } from "../log/logger.ts";
+import { REDACTED } from "../log/mod.ts";
 import { type Config, SECRET_KEYS } from "./schema.ts";
 
 /** Keys that hold URLs, whose credentials and `access_token` are secrets too. */
@@ -16,8 +16,13 @@ const URL_KEYS = [
  * `***`. Text that is not a URL is returned as it is.
  *
  * @example
- * redactUrl("https://ops:hunter2@api.example/v1?access_token=t&x=1");
- * // "https://ops:***@api.example/v1?access_token=***&x=1"
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   redactUrl("https://ops:hunter2@api.example/v1?access_token=t&x=1"),
+ *   "https://ops:***@api.example/v1?access_token=***&x=1",
+ * );
+ * ```
  */
 export function redactUrl(text: string): string {
   let url: URL;

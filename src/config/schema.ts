@@ -103,9 +103,11 @@ export const FIELDS = {
   network_check_s: f(int(1, 3600), intAllowed(1, 3600, " (seconds)")),
   recovery_cmd: f(text, "a program and its arguments"),
   reboot_cmd: f(text, "a program and its arguments"),
-} satisfies Record<string, Field>;
+} satisfies Record<ConfigKey, Field>;
 
-export type ConfigKey = keyof typeof FIELDS;
+/** A config key, as it is written in the file. */
+export type ConfigKey = keyof Config;
+/** Every config key, in the order of the reference. */
 export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];
 
 /**
@@ -124,63 +126,117 @@ export const MAX_UPLOAD_INTERVAL_S = 300;
 
 /** The effective config: every key with a default is filled in. */
 export interface Config {
+  /** MQTT user name. */
   username?: string;
+  /** MQTT password (secret). */
   password?: string;
+  /** The first part of the topics' middle: `<topic>/<key>/<mac>`. */
   topic?: string;
+  /** The second part of the topics' middle (secret in output). */
   key?: string;
+  /** The device's MAC, exactly as in the topics; else read from `mac_file`. */
   mac?: string;
+  /** A file whose first line is the MAC. */
   mac_file: string;
+  /** The broker; without it there is no MQTT session. */
   mqtt_host?: string;
+  /** The broker's port (8883 with `tls`, else 1883). */
   port: number;
+  /** TLS to the broker, always verified. */
   tls: boolean;
+  /** The CA (PEM) the broker is checked against; else the system store. */
   cacrt?: string;
+  /** The job subscription's QoS; above 0 the session is persistent. */
   qos: 0 | 1 | 2;
+  /** REST replies and pings (with `rest`). */
   api_url?: string;
+  /** Where samples are uploaded. */
   stats_url?: string;
+  /** Tried once when `api_url` fails. */
   backup_url?: string;
+  /** Tried once when `stats_url` fails. */
   backup_stats_url?: string;
+  /** Sent as `?access_token=` to the API (secret). */
   token?: string;
+  /** Seconds between collections, and between health rounds while online. */
   monitor: number;
   /** The effective upload interval in seconds (from `heartbeat`, else `sleep`). */
   heartbeat: number;
+  /** SocketMan's other name for the upload interval (used when `heartbeat` is absent). */
   sleep?: number;
+  /** Debug logging. */
   debug: boolean;
+  /** Wireless collection. */
   scan: boolean;
+  /** The neighbour scan. */
   survey: boolean;
+  /** POST each sample at once, no cache on disk. */
   "no-cache": boolean;
+  /** No pings. */
   "no-ping": boolean;
+  /** Seconds between pings on `status/...`. */
   "ping-interval": number;
+  /** Job results POSTed to `api_url` instead of MQTT. */
   rest: boolean;
+  /** Seconds offline before `reboot_cmd`; 0 never reboots. */
   reboot: number;
+  /** The TCP port probed for connectivity. */
   health_port: number;
+  /** The host probed for connectivity; else the broker. */
   health_url?: string;
+  /** No MQTT session. */
   disable_mqtt: boolean;
+  /** API requests without certificate checks (never the broker). */
   insecure: boolean;
+  /** GET once when the agent is first online; the answer is logged, never run. */
   boot_url?: string;
+  /** A shell command run once at start. */
   boot_cmd?: string;
+  /** The control socket's path. */
   control_socket: string;
+  /** The `app` field of every message. */
   app: string;
+  /** MQTT keepalive, seconds. */
   keepalive: number;
+  /** The upload body: SocketMan's multipart file field, or a gzip body. */
   upload_format: "multipart" | "gzip";
+  /** The socket is 0660 for this group (else 0600). */
   control_socket_group?: string;
+  /** The client certificate (PEM) for mTLS to the broker. */
   client_cert?: string;
+  /** Its private key (PEM). */
   client_key?: string;
+  /** The ceiling of the reconnect backoff, seconds. */
   reconnect_max: number;
+  /** The stats cache's directory. */
   cache_dir: string;
+  /** The stats cache's cap in bytes; the oldest samples go first. */
   cache_max: number;
+  /** Job journal, history and reply outbox: must survive restarts. */
   state_dir: string;
+  /** dnsmasq's lease file. */
   dhcp_leases: string;
+  /** A job's time limit in seconds (a job's own `timeout` wins). */
   job_timeout: number;
+  /** Jobs run at once. */
   job_concurrency: number;
+  /** Jobs waiting; beyond, `BUSY`. */
   job_queue: number;
+  /** The bytes of a job's output kept (its tail). */
   job_output_max: number;
+  /** Jobs must be signed with it (secret). */
   job_secret?: string;
+  /** Seconds a signed job's timestamp may be from the box's clock. */
   job_max_age: number;
   /** Also accept the ambiguous legacy signature (`id\ntimestamp\ntype\nmsg`). */
   job_sig_legacy: boolean;
+  /** `allow`: jobs run without a shell, and only these programs. */
   jobs: { allow?: string[] };
+  /** Seconds a `network` job's link may take to come back. */
   network_check_s: number;
+  /** The network restart of the ladder and of `network` jobs: a program and its arguments. */
   recovery_cmd: string;
+  /** The last step of the ladder: a program and its arguments. */
   reboot_cmd: string;
 }
 

@@ -16,6 +16,7 @@ import {
 } from "./schema.ts";
 import { closest } from "./closest.ts";
 
+/** A validated config and its warnings, or every error at once. */
 export type Validation =
   | { ok: true; config: Config; warnings: string[] }
   | { ok: false; errors: string[]; warnings: string[] };
@@ -38,6 +39,7 @@ function kindOf(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
+/** Validates a parsed config: every key, every error at once, defaults filled in, clamps warned. */
 export function validateConfig(raw: unknown): Validation {
   const warnings: string[] = [];
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {

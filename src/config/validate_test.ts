@@ -1,12 +1,8 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { testConfig } from "../../tests/support/context.ts";
-import {
-  parseConfigText,
-  redactConfig,
-  secretValues,
-  uploadInterval,
-  validateConfig,
-} from "./mod.ts";
+import { parseConfigText } from "./load.ts";
+import { redactConfig, secretValues } from "./redact.ts";
+import { uploadInterval, validateConfig } from "./validate.ts";
 import { CONFIG_KEYS, DEFAULTS } from "./schema.ts";
 import { closest } from "./closest.ts";
 

@@ -5,49 +5,76 @@
  */
 import * as z from "zod/mini";
 
+/** An answer's `status`: `warning` for absent or not-ready things, `error` for bad requests. */
 export type Status = "ok" | "warning" | "error";
 
+/** One answer, as BNG Blaster shapes it: `{status, code, message?, <command>: payload}`. */
 export interface Reply {
+  /** `ok`, `warning` or `error`. */
   status: Status;
+  /** An HTTP-like code: 200, 400, 404, 503 … */
   code: number;
+  /** Why, for anything but `ok`. */
   message?: string;
+  /** The payload, under the command's name (or its `payloadKey`). */
   [payload: string]: unknown;
 }
 
 /** A failure a handler reports to the client: `warning` for absent things, else `error`. */
 export class CommandError extends Error {
+  /** `code` and `status` go into the answer as they are. */
   constructor(readonly code: number, message: string, readonly status: Status = "error") {
     super(message);
   }
 }
 
-export const notFound = (what: string) => new CommandError(404, `${what} not found`, "warning");
+/** A 404 warning: "job 7 not found". */
+export const notFound = (what: string): CommandError =>
+  new CommandError(404, `${what} not found`, "warning");
 
+/** What an argument is checked with: a zod schema (structurally, so the face names no zod type). */
+export interface ArgSchema<T> {
+  /** Checks a value: its parsed form, or a failure. */
+  safeParse(value: unknown): { success: true; data: T } | { success: false };
+}
+
+/** One argument of a command: its schema, whether it is mandatory, what it is. */
 export interface ArgSpec<T = unknown, R extends boolean = boolean> {
-  schema: z.ZodMiniType<T>;
+  /** The value is checked with it; a failure answers 400 `invalid argument NAME`. */
+  schema: ArgSchema<T>;
+  /** Whether a request must give it (`commands` lists it as mandatory). */
   required: R;
+  /** What it is, for `ledge ctl help`. */
   description: string;
 }
 
-export function required<T>(schema: z.ZodMiniType<T>, description: string): ArgSpec<T, true> {
+/** A mandatory argument. */
+export function required<T>(schema: ArgSchema<T>, description: string): ArgSpec<T, true> {
   return { schema, required: true, description };
 }
-export function optional<T>(schema: z.ZodMiniType<T>, description: string): ArgSpec<T, false> {
+/** An optional argument: `undefined` in the handler when not given. */
+export function optional<T>(schema: ArgSchema<T>, description: string): ArgSpec<T, false> {
   return { schema, required: false, description };
 }
 
-type ArgsShape = Record<string, ArgSpec>;
+/** The arguments of a command, by name. */
+export type ArgsShape = Record<string, ArgSpec>;
+/** The values a handler receives for an `ArgsShape`. */
 export type ArgsOf<A extends ArgsShape> = {
   [K in keyof A]: A[K] extends ArgSpec<infer T, true> ? T
     : A[K] extends ArgSpec<infer T, false> ? T | undefined
     : never;
 };
 
+/** A command as a capability registers it. */
 export interface CommandDef<A extends ArgsShape = ArgsShape> {
+  /** The request's `command`. */
   name: string;
+  /** One line for `commands` and `ledge ctl help`. */
   description: string;
   /** The capability that must be running; absent for global commands. */
   capability?: string;
+  /** Its arguments by name; none when absent. */
   args?: A;
   /**
    * The answer's payload key when it cannot be the command's name: `status` would collide
@@ -55,9 +82,11 @@ export interface CommandDef<A extends ArgsShape = ArgsShape> {
    * `session-info` → `session-information`).
    */
   payloadKey?: string;
+  /** Answers with the payload (undefined: none); throws a `CommandError` to refuse. */
   run(args: ArgsOf<A>): unknown;
 }
 
+/** What the registry asks the agent. */
 export interface RegistryOptions {
   /**
    * Why a capability cannot answer now ("jobs starting", "mqtt off: disable_mqtt is set"),
@@ -79,9 +108,11 @@ function argumentsOf(input: unknown): Record<string, unknown> | undefined | "inv
     : "invalid";
 }
 
+/** Every control command of one agent, and the answer to a request. */
 export class CommandRegistry {
   #commands = new Map<string, CommandDef>();
 
+  /** Starts with `commands`, which lists every command. */
   constructor(private readonly options: RegistryOptions = { unavailable: () => undefined }) {
     this.register({
       name: "commands",
@@ -95,10 +126,12 @@ export class CommandRegistry {
     this.#commands.set(def.name, def as unknown as CommandDef);
   }
 
+  /** The command names, sorted. */
   names(): string[] {
     return [...this.#commands.keys()].sort();
   }
 
+  /** Every command with its arguments: the payload of `commands`. */
   describe(): Record<string, unknown>[] {
     return this.names().map((name) => {
       const def = this.#commands.get(name)!;

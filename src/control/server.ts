@@ -4,8 +4,7 @@
  * deadlines, so a silent or slow client holds nothing but its own slot.
  */
 import type { Counters } from "../counters.ts";
-import { safeJson } from "../log/escape.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Logger, safeJson } from "../log/mod.ts";
 import type { Reply } from "./registry.ts";
 import {
   DEFAULT_READER_LIMITS,
@@ -15,6 +14,7 @@ import {
 } from "./request_reader.ts";
 import { clearSocketPath, restrictSocket, socketInode } from "./socket_file.ts";
 
+/** The limits of the control socket: sizes, times, connections. */
 export interface ControlLimits extends ReaderLimits {
   /** Connections served at once; the next one is answered 503. */
   maxConnections: number;
@@ -76,7 +76,9 @@ function wantsKeepAlive(request: unknown): boolean {
     (request as Record<string, unknown>)["keep-alive"] === true;
 }
 
+/** The control socket: one task per connection, each with its own deadlines. */
 export class ControlServer {
+  /** The limits in force (the defaults, with the options' overrides). */
   readonly limits: ControlLimits;
   #listener: Deno.UnixListener | undefined;
   #inode: number | null = null;
@@ -91,6 +93,7 @@ export class ControlServer {
   #stopping = false;
   #log: Logger;
 
+  /** Binds nothing yet: `start()` does. */
   constructor(private readonly options: ControlServerOptions) {
     this.limits = { ...DEFAULT_CONTROL_LIMITS, ...options.limits };
     this.#log = options.log.child("control");
@@ -101,10 +104,12 @@ export class ControlServer {
     return this.options.path;
   }
 
+  /** One line for `status`. */
   state(): string {
     return `listening on ${this.options.path}, ${this.#sessions.size} connected`;
   }
 
+  /** Binds the socket (refusing a path another agent answers on, or one that is not a socket) and accepts. */
   async start(): Promise<void> {
     const { path, group } = this.options;
     this.options.counters.declare("control-requests");

@@ -5,15 +5,13 @@
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
-import { type ExecResult, parseArgv } from "../io/mod.ts";
-import { KernelFs } from "../collect/kernel_fs.ts";
-import { mqttOff } from "../mqtt/spec.ts";
+import { apiUrl, type ExecResult, parseArgv, readCapped } from "../io/mod.ts";
+import { KernelFs } from "../collect/mod.ts";
+import { mqttOff } from "../mqtt/mod.ts";
 import { granted } from "../permissions.ts";
-import { apiUrl } from "../io/api_url.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/mod.ts";
 import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
 import { type CheckDeps, type CheckKind, checkLines, describeRound, runChecks } from "./checks.ts";
-import { readCapped } from "../io/read_capped.ts";
 import type { Connectivity, ConnectivityReport } from "./connectivity.ts";
 import {
   DEFAULT_LADDER,
@@ -91,6 +89,7 @@ export function commandArgv(command: string): string[] {
   return "argv" in parsed ? parsed.argv : [command];
 }
 
+/** The `health` capability: the connectivity watch, the recovery ladder, `boot_cmd` and `boot_url`. */
 export class HealthCapability implements Capability, Connectivity {
   readonly name = "health";
   readonly #ctx: CapabilityContext;
@@ -110,6 +109,7 @@ export class HealthCapability implements Capability, Connectivity {
   #tasks: Promise<void>[] = [];
   #bootUrlStarted = false;
 
+  /** Registers its commands; the watch runs from `start()`. */
   constructor(ctx: CapabilityContext, deps: HealthDeps = {}) {
     this.#ctx = ctx;
     this.#deps = deps;

@@ -2,9 +2,8 @@
  * One round of connectivity checks (I/O kept thin): default route, TCP probe of the health
  * target, DNS of the MQTT host, and the MQTT session as evidence.
  */
-import { parseProcNetRoute } from "../collect/proc_net_route.ts";
-import type { Clock, Fs, Net, ProbeResult } from "../io/mod.ts";
-import { deadline, TIMED_OUT } from "../io/deadline.ts";
+import { parseProcNetRoute } from "../collect/mod.ts";
+import { type Clock, deadline, type Fs, type Net, type ProbeResult, TIMED_OUT } from "../io/mod.ts";
 import type { CheckRound } from "./watch.ts";
 
 export const PROBE_TIMEOUT_MS = 3000;

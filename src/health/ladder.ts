@@ -29,8 +29,11 @@ export interface LadderProgress {
   lastRebootAt?: number;
 }
 
+/** A recovery step: `recovery_cmd` or `reboot_cmd`. */
 export type StepKind = "restart" | "reboot";
+/** The next step of the ladder. */
 export interface LadderStep {
+  /** Which command it runs. */
   kind: StepKind;
   /** Monotonic ms when the step is due. */
   at: number;

@@ -4,12 +4,7 @@
  * The health capability is also the `Connectivity` that `network` jobs ask: `check()` runs
  * one fresh round (no hysteresis), `recover()` runs `recovery_cmd` as the ladder would.
  */
-export {
-  commandArgv,
-  HEALTH_COUNTERS,
-  HealthCapability,
-  type HealthDeps,
-  healthTarget,
-} from "./capability.ts";
+export { HealthCapability } from "./capability.ts";
 export type { Connectivity, ConnectivityReport } from "./connectivity.ts";
+export type { LadderStep, StepKind } from "./ladder.ts";
 export { healthSpec } from "./spec.ts";

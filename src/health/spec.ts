@@ -1,10 +1,11 @@
 /** The `health` capability's spec: the connectivity watch, recovery and boot. */
 import type { CapabilitySpec } from "../capability.ts";
-import { mqttOff } from "../mqtt/spec.ts";
+import { mqttOff } from "../mqtt/mod.ts";
 import { apiNeeds, needs } from "../permissions.ts";
 import { commandArgv, HealthCapability, healthTarget } from "./capability.ts";
 import { ROUTE_FILE } from "./checks.ts";
 
+/** The `health` capability: the probe target, the route file, the recovery programs, `boot_cmd` and `boot_url`. */
 export const healthSpec: CapabilitySpec<"health"> = {
   name: "health",
   restartOn: [

@@ -37,6 +37,10 @@ export async function deadline<T>(
 }
 
 /** Whether `work` settled (resolved or rejected) within `ms`. */
-export async function settlesWithin(clock: Clock, ms: number, work: Promise<unknown>) {
+export async function settlesWithin(
+  clock: Clock,
+  ms: number,
+  work: Promise<unknown>,
+): Promise<boolean> {
   return await deadline(clock, ms, work.then(() => true, () => true)) !== TIMED_OUT;
 }

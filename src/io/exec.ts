@@ -2,24 +2,34 @@
 export interface ExecRequest {
   /** Program and arguments; `["/bin/sh", "-c", cmd]` for shell mode. */
   argv: string[];
+  /** Killed (its process group) after this long. */
   timeoutMs: number;
   /** Bytes of combined stdout+stderr kept (the tail). */
   outputMax: number;
+  /** Aborting kills it too; the result says `cancelled`. */
   signal?: AbortSignal;
 }
 
+/** How a program ended, with the tail of its output. */
 export interface ExecResult {
   /** `null` when the program could not start or was killed by a signal. */
   exitCode: number | null;
+  /** The tail of stdout and stderr, interleaved as written. */
   output: string;
+  /** Whether output was cut to `outputMax`. */
   truncated: boolean;
+  /** Whether it was killed for running past `timeoutMs`. */
   timedOut: boolean;
+  /** Whether it was killed because `signal` aborted. */
   cancelled: boolean;
+  /** Wall time it ran, ms. */
   durationMs: number;
   /** Why it could not start (permission denied, not found), if so. */
   error?: string;
 }
 
+/** Runs programs. */
 export interface Exec {
+  /** Runs one program to its end; never throws (a failure to start is in `error`). */
   run(request: ExecRequest): Promise<ExecResult>;
 }

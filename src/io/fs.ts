@@ -9,6 +9,7 @@ export interface ReadOptions {
 
 /** A file larger than the reader accepts; nothing of it is returned. */
 export class FileTooLarge extends Error {
+  /** `path` was larger than `maxBytes`. */
   constructor(readonly path: string, readonly maxBytes: number) {
     super(`${path} is larger than ${maxBytes} bytes`);
   }
@@ -16,12 +17,17 @@ export class FileTooLarge extends Error {
 
 /** An open file: what the durable stores use of Deno.FsFile. */
 export interface FileHandle {
+  /** Reads into `buffer`: the bytes read, or null at the end. */
   read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes `data`: the bytes written (maybe fewer). */
   write(data: Uint8Array): Promise<number>;
+  /** Flushes data and metadata to the disk. */
   sync(): Promise<void>;
+  /** Flushes data to the disk. */
   syncData(): Promise<void>;
   /** The kernel's advisory lock (flock): released when the file is closed or the process dies. */
   tryLock(exclusive?: boolean): Promise<boolean>;
+  /** Closes it (and releases its lock). */
   close(): void;
 }
 
@@ -31,13 +37,19 @@ export interface FileHandle {
  * Tests replace it; `denoFs` is the real one.
  */
 export interface Fs {
+  /** A file's text; `FileTooLarge` past `maxBytes`. */
   readTextFile(path: string, options?: ReadOptions): Promise<string>;
   /** The names in a directory. */
   readDir(path: string): Promise<string[]>;
+  /** Opens a file as Deno.open does. */
   open(path: string, options: Deno.OpenOptions): Promise<FileHandle>;
+  /** Makes a directory as Deno.mkdir does. */
   mkdir(path: string, options?: Deno.MkdirOptions): Promise<void>;
+  /** Renames atomically within a filesystem. */
   rename(from: string, to: string): Promise<void>;
+  /** Removes a file. */
   remove(path: string): Promise<void>;
+  /** Cuts a file to `length` bytes. */
   truncate(path: string, length: number): Promise<void>;
   /** A file's size in bytes. */
   size(path: string): Promise<number>;
@@ -102,7 +114,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
  * The temporary file `writeFileAtomic` writes first: a fixed name next to the target, so
  * that narrow grants are enough (Deno's rename asks read and write on both paths).
  */
-export const tempPathOf = (path: string) => `${path}.tmp`;
+export const tempPathOf = (path: string): string => `${path}.tmp`;
 
 /** Writes `data` to `path` so that a reader sees the old or the new file, never a torn one. */
 export async function writeFileAtomic(

@@ -9,6 +9,7 @@ import { denoFs, type FileHandle, type Fs, writeFileAtomic } from "./fs.ts";
 
 const encoder = new TextEncoder();
 
+/** What a JSON-lines file held. */
 export interface JsonLines {
   /** The values of the lines that parsed, oldest first. */
   values: unknown[];
@@ -16,9 +17,11 @@ export interface JsonLines {
   skipped: number;
 }
 
+/** One durable JSON-lines file (see the module's comment). */
 export class JsonLinesFile {
   #file: FileHandle | undefined;
 
+  /** Opens nothing yet: the first append does. */
   constructor(readonly path: string, private readonly fs: Fs = denoFs) {}
 
   /** Reads every line; a missing file (or directory, made here with mode 0700) is empty. */
@@ -66,6 +69,7 @@ export class JsonLinesFile {
     await writeFileAtomic(this.path, text, 0o600, this.fs);
   }
 
+  /** Closes the append handle; the next append reopens it. */
   close(): void {
     this.#file?.close();
     this.#file = undefined;

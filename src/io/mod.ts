@@ -1,7 +1,25 @@
+/**
+ * The I/O the agent does, behind interfaces tests replace (clock, fs, exec, net), and one
+ * primitive each for what several capabilities need: a deadline race, a durable JSON-lines
+ * file, capped reads, argv parsing, the API URL with `access_token` and `mac`.
+ */
+export { apiUrl } from "./api_url.ts";
+export { parseArgv } from "./argv.ts";
 export { type Clock, systemClock } from "./clock.ts";
+export { deadline, settlesWithin, TIMED_OUT } from "./deadline.ts";
 export type { Exec, ExecRequest, ExecResult } from "./exec.ts";
-export { denoFs, type Fs, writeFileAtomic } from "./fs.ts";
+export { denoExec } from "./exec_deno.ts";
+export {
+  concatBytes,
+  denoFs,
+  type FileHandle,
+  FileTooLarge,
+  type Fs,
+  type ReadOptions,
+  tempPathOf,
+  writeFileAtomic,
+} from "./fs.ts";
+export { type JsonLines, JsonLinesFile } from "./jsonl_file.ts";
 export type { Net, ProbeResult } from "./net.ts";
 export { denoNet } from "./net_deno.ts";
-export { createDenoExec, denoExec, type DenoExecOptions } from "./exec_deno.ts";
-export { parseArgv } from "./argv.ts";
+export { readCapped } from "./read_capped.ts";

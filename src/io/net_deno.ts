@@ -11,6 +11,7 @@ async function timed(work: () => Promise<unknown>): Promise<ProbeResult> {
   }
 }
 
+/** The real network, through Deno. */
 export const denoNet: Net = {
   tcpProbe: (hostname, port, timeoutMs) =>
     timed(async () => {

@@ -1,5 +1,5 @@
 /** The jobs' control commands: `jobs`, `job-info`, `job-cancel`. */
-import { type CommandRegistry, notFound, optional, required } from "../control/registry.ts";
+import { type CommandRegistry, notFound, optional, required } from "../control/mod.ts";
 import type { JobRecord } from "./history.ts";
 import { jobIdSchema } from "./job.ts";
 import * as z from "zod/mini";

@@ -4,9 +4,8 @@
  * short tail: the whole output went out in the reply), and the file is compacted when it
  * holds twice what is kept.
  */
-import type { Fs } from "../io/fs.ts";
-import { JsonLinesFile } from "../io/jsonl_file.ts";
-import type { Outcome, Refusal } from "../replies/wire.ts";
+import { type Fs, JsonLinesFile } from "../io/mod.ts";
+import type { Outcome, Refusal } from "../replies/mod.ts";
 
 export const HISTORY_FILE = "jobs.history";
 /** The output a record keeps on disk; the reply carried all of it. */
@@ -17,17 +16,27 @@ export type JobState = "queued" | "running" | "unknown" | Outcome | Refusal;
 
 /** One job as the control commands show it. */
 export interface JobRecord {
+  /** The job's id. */
   id: string;
+  /** `shell`, `network` … */
   type: string;
+  /** `meta.msg`, the command it ran. */
   command: string;
+  /** Where it is, or how it ended. */
   state: JobState;
   /** Wall-clock seconds. */
   received: number;
+  /** Why it was refused or failed. */
   reason?: string;
+  /** The exit code; null when killed or never started. */
   exit_code?: number | null;
+  /** How long it ran. */
   duration_ms?: number;
+  /** Whether its output was cut. */
   truncated?: boolean;
+  /** The tail of its output (at most 4 KiB on disk). */
   output?: string;
+  /** For `network` jobs: whether recovery brought the link back. */
   recovered?: boolean;
 }
 

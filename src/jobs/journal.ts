@@ -5,8 +5,7 @@
  * line (power cut mid-write) is skipped. Bounded: the newest `maxIds` ids no older than
  * `maxAgeSeconds`; the file is compacted by an atomic rewrite when it doubles.
  */
-import { denoFs, type Fs } from "../io/fs.ts";
-import { JsonLinesFile } from "../io/jsonl_file.ts";
+import { denoFs, type Fs, JsonLinesFile } from "../io/mod.ts";
 
 export interface JournalOptions {
   maxIds?: number;

@@ -12,11 +12,9 @@
  *   across restarts; refusals only in memory, so a flood writes nothing to flash.
  */
 import type { Capability, CapabilityContext, StopReason } from "../capability.ts";
-import type { Connectivity } from "../health/connectivity.ts";
-import { parseArgv } from "../io/argv.ts";
-import type { ExecResult } from "../io/exec.ts";
-import { LogThrottle } from "../log/throttle.ts";
-import type { ReplyChannel } from "../replies/channel.ts";
+import type { Connectivity } from "../health/mod.ts";
+import { type ExecResult, parseArgv } from "../io/mod.ts";
+import { LogThrottle } from "../log/mod.ts";
 import {
   deliveredReply,
   type JobReply,
@@ -24,8 +22,9 @@ import {
   outcomeOf,
   type Refusal,
   refusalReply,
+  type ReplyChannel,
   resultReply,
-} from "../replies/wire.ts";
+} from "../replies/mod.ts";
 import { JobHistory, type JobRecord, type JobState } from "./history.ts";
 import { registerJobCommands } from "./commands.ts";
 import { type Job, parseJob } from "./job.ts";
@@ -72,6 +71,7 @@ const COUNTER_OF: Record<Outcome | Refusal, (typeof JOB_COUNTERS)[number]> = {
 /** At most one log line per kind of refusal in this period; the rest are counted. */
 const REFUSAL_LOG_PERIOD_MS = 60_000;
 
+/** The `jobs` capability: parses, checks and journals each job, runs it in the pool, and sends its replies. */
 export class JobService implements Capability {
   readonly name = "jobs" as const;
   readonly #ctx: CapabilityContext;
@@ -87,6 +87,7 @@ export class JobService implements Capability {
   #busy = new Set<Promise<void>>();
   #controllers = new Map<JobRecord, AbortController>();
 
+  /** Registers its commands; the journal is read in `start()`. */
   constructor(ctx: CapabilityContext, deps: JobServiceDeps) {
     this.#ctx = ctx;
     this.#deps = deps;

@@ -32,8 +32,13 @@ function byCodePoint(a: string, b: string): number {
  * strings, integers, booleans, arrays and objects jobs carry.
  *
  * @example
- * canonicalJson({ meta: { type: "command", msg: "uptime" }, id: "j1" });
- * // '{"id":"j1","meta":{"msg":"uptime","type":"command"}}'
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   canonicalJson({ meta: { type: "command", msg: "uptime" }, id: "j1" }),
+ *   '{"id":"j1","meta":{"msg":"uptime","type":"command"}}',
+ * );
+ * ```
  */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -76,8 +81,12 @@ const toHex = (bytes: Uint8Array) =>
  * The hex signature of a job, as a back end computes it (tests use it too).
  *
  * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
  * const job = { id: "j1", timestamp: 1700000000, meta: { msg: "uptime" } };
  * const signed = { ...job, sig: await signJob(job, "a-secret-of-16-chars") };
+ * deepEqual(signed.sig.length, 64);
+ * ```
  */
 export async function signJob(job: RawJob, secret: string): Promise<string> {
   return toHex(await hmac(secret, signedText(job)));

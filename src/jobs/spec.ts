@@ -1,6 +1,6 @@
 /** The `jobs` capability's spec: the journal in `state_dir`, and the programs jobs run. */
 import type { CapabilitySpec } from "../capability.ts";
-import type { Connectivity } from "../health/connectivity.ts";
+import type { Connectivity } from "../health/mod.ts";
 import type { Peers } from "../peers.ts";
 import { needs } from "../permissions.ts";
 import { JobService } from "./service.ts";
@@ -15,6 +15,7 @@ function healthOf(peers: Peers): Connectivity {
   };
 }
 
+/** The `jobs` capability: the journal in `state_dir`, the programs jobs may run. */
 export const jobsSpec: CapabilitySpec<"jobs"> = {
   name: "jobs",
   restartOn: ["state_dir"],

@@ -14,7 +14,10 @@ const escapeOne = (c: string) => `\\x${c.charCodeAt(0).toString(16).padStart(2, 
  * The text with every control character written as `\xNN`.
  *
  * @example
- * escapeControls("ok\x1b[2Jdone\n"); // "ok\\x1b[2Jdone\\x0a"
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(escapeControls("ok\x1b[2Jdone\n"), "ok\\x1b[2Jdone\\x0a");
+ * ```
  */
 export function escapeControls(text: string): string {
   return text.replace(CONTROLS, escapeOne);

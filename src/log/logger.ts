@@ -7,8 +7,11 @@ import { escapeControls, safeJson } from "./escape.ts";
  */
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** `debug`, `info`, `warn` or `error`. */
 export type LogLevel = typeof LOG_LEVELS[number];
+/** One line of text per event, or one JSON object. */
 export type LogFormat = "text" | "json";
+/** The key=value pairs of an event. */
 export type LogFields = Record<string, unknown>;
 
 /** Where finished lines go: stderr in the daemon, an array in tests. */
@@ -17,13 +20,16 @@ export type LogSink = (line: string) => void;
 const SECRET_FIELD = /^(password|key|token|job_secret|secret|access_token|authorization|sig)$/i;
 const TOKEN_IN_URL = /(access_token=)[^&\s"]+/g;
 const PASSWORD_IN_URL = /(\/\/[^/:@\s"]+:)[^@/\s"]+@/g;
+/** What a secret is written as. */
 export const REDACTED = "***";
 
 /** Shared by every Logger of one agent: level, format, sink and known secret values. */
 export class LogCore {
+  /** The lowest level written. */
   level: LogLevel;
   #secrets: string[] = [];
 
+  /** Lines go to `sink`, as `format`, from `level` up. */
   constructor(
     readonly sink: LogSink,
     readonly format: LogFormat = "text",
@@ -38,6 +44,7 @@ export class LogCore {
     this.#secrets = [...values].filter((v): v is string => typeof v === "string" && v.length >= 4);
   }
 
+  /** `text` with every known secret and URL credential replaced by `***`. */
   scrub(text: string): string {
     let out = text.replace(TOKEN_IN_URL, `$1${REDACTED}`).replace(
       PASSWORD_IN_URL,
@@ -47,6 +54,7 @@ export class LogCore {
     return out;
   }
 
+  /** A field's value as it may be written: `***` for a secret field, scrubbed otherwise. */
   redact(name: string, value: unknown): unknown {
     if (SECRET_FIELD.test(name) && value !== undefined && value !== null) return REDACTED;
     if (typeof value === "string") return this.scrub(value);
@@ -58,6 +66,7 @@ export class LogCore {
     return value;
   }
 
+  /** Whether lines of `level` are written. */
   enabled(level: LogLevel): boolean {
     return LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(this.level);
   }
@@ -69,22 +78,29 @@ function textValue(value: unknown): string {
   return /^[^\s"=]+$/.test(value) ? escapeControls(value) : escapeControls(safeJson(value));
 }
 
+/** A component's logger: `INFO mqtt connected host=...`. */
 export class Logger {
+  /** Writes through `core` under the name `component`. */
   constructor(readonly core: LogCore, readonly component: string) {}
 
+  /** A logger for another component, on the same core. */
   child(component: string): Logger {
     return new Logger(this.core, component);
   }
 
+  /** Logs at debug level. */
   debug(message: string, fields?: LogFields): void {
     this.#write("debug", message, fields);
   }
+  /** Logs at info level. */
   info(message: string, fields?: LogFields): void {
     this.#write("info", message, fields);
   }
+  /** Logs at warn level. */
   warn(message: string, fields?: LogFields): void {
     this.#write("warn", message, fields);
   }
+  /** Logs at error level. */
   error(message: string, fields?: LogFields): void {
     this.#write("error", message, fields);
   }

@@ -2,12 +2,14 @@
  * A flood must not flood the log: one line per kind of event per period, the others only
  * counted; when the period ends with some suppressed, one line says how many.
  */
-import type { Clock } from "../io/clock.ts";
+import type { Clock } from "../io/mod.ts";
 
+/** One line per kind per period; the rest counted, then summed up in one line. */
 export class LogThrottle {
   #open = new Map<string, { suppressed: number }>();
   #stop = new AbortController();
 
+  /** Periods of `periodMs` on `clock`. */
   constructor(
     private readonly clock: Clock,
     private readonly periodMs: number,

@@ -5,10 +5,15 @@
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
-import { settlesWithin } from "../io/deadline.ts";
-import type { ReplyTransport } from "../replies/channel.ts";
-import { postJson, type RestTarget, restTarget } from "../replies/rest.ts";
-import type { JobReply, ReplyKind } from "../replies/wire.ts";
+import { settlesWithin } from "../io/mod.ts";
+import {
+  type JobReply,
+  postJson,
+  type ReplyKind,
+  type ReplyTransport,
+  type RestTarget,
+  restTarget,
+} from "../replies/mod.ts";
 import { MqttSession, type SessionTls } from "./session.ts";
 import {
   clientIdFor,
@@ -34,6 +39,7 @@ export interface MqttLinks {
   repliesWaiting(): number;
 }
 
+/** The `mqtt` capability: the session to the broker, the job subscription, pings, and the reply transport. */
 export class MqttCapability implements Capability {
   readonly name = "mqtt" as const;
   /** Replies go out on `delivery/...` and `pub/...` through this; not ready while offline. */
@@ -48,6 +54,7 @@ export class MqttCapability implements Capability {
   /** Aborted on stop: ends the ping loop. */
   #stopping = new AbortController();
 
+  /** Connects nothing yet: `start()` does. */
   constructor(ctx: CapabilityContext, links: MqttLinks) {
     this.#ctx = ctx;
     this.#links = links;

@@ -9,10 +9,9 @@ import { connect as tlsConnect } from "node:tls";
 import type { IClientOptions, IStream, MqttClient } from "mqtt";
 import { loadMqtt } from "./_load_mqtt.ts";
 import { fullJitterDelay } from "../backoff.ts";
-import type { Clock } from "../io/clock.ts";
-import { settlesWithin } from "../io/deadline.ts";
+import { type Clock, settlesWithin } from "../io/mod.ts";
 import type { Counters } from "../counters.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/mod.ts";
 import { redactTopic } from "./topics.ts";
 
 export interface SessionTls {

@@ -11,6 +11,7 @@ export function mqttOff(config: Config): string | undefined {
   return undefined;
 }
 
+/** The `mqtt` capability: the broker, its certificates, and `api_url` for REST pings. */
 export const mqttSpec: CapabilitySpec<"mqtt"> = {
   name: "mqtt",
   restartOn: [

@@ -1,5 +1,5 @@
 /** SocketMan's topics and session messages: pure shapes, no I/O. */
-import { REDACTED } from "../log/logger.ts";
+import { REDACTED } from "../log/mod.ts";
 
 export interface JobTopics {
   /** Jobs in, subscribed at `qos`. */

@@ -3,32 +3,11 @@
  * validated, and written atomically; nothing in an answer is executed, and nothing that
  * runs programs is taken from it.
  */
-import { DEFAULTS } from "../config/mod.ts";
-import { tempPathOf } from "../io/fs.ts";
-import { type CapabilityNeeds, needs, urlHostPort } from "../permissions.ts";
-import { FIRMWARE_FILE, MODEL_FILE } from "./provision.ts";
-
+export { provisionNeeds } from "./needs.ts";
 export {
   type DeviceIdentity,
-  judgeAnswer,
   provision,
+  type ProvisionDeps,
   type Provisioned,
   readDeviceIdentity,
 } from "./provision.ts";
-
-/**
- * What provisioning from `url` into `configPath` needs: the init server, the config file
- * and the temporary file it is written through (Deno's rename asks read and write on both),
- * and what identifies the device.
- */
-export function provisionNeeds(url: string, configPath: string, macFile = DEFAULTS.mac_file) {
-  const files = [configPath, tempPathOf(configPath)];
-  return {
-    flags: needs({
-      net: [urlHostPort(url)],
-      read: [...files, macFile, MODEL_FILE, FIRMWARE_FILE],
-      write: files,
-    }),
-    gate: { net: [urlHostPort(url)], read: files, write: files },
-  } satisfies CapabilityNeeds;
-}

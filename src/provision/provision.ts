@@ -4,29 +4,37 @@
  * parsed and validated as a config, never executed; an invalid one never reaches the disk.
  */
 import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
-import { readCapped } from "../io/read_capped.ts";
-import type { Clock, Net } from "../io/mod.ts";
-import type { Logger } from "../log/logger.ts";
+import { type Clock, type Net, readCapped } from "../io/mod.ts";
+import type { Logger } from "../log/mod.ts";
 import { type Config, DEFAULTS, parseJsonc, PROGRAM_KEYS, validateConfig } from "../config/mod.ts";
 
 /** Who is asking: SocketMan's query `mac`, `machine` (model) and `firmware`. */
 export interface DeviceIdentity {
+  /** The MAC, if one is known yet. */
   mac: string | undefined;
+  /** The board's model. */
   machine: string;
+  /** The firmware's name and version. */
   firmware: string;
 }
 
+/** What provisioning uses; tests pass fakes. */
 export interface ProvisionDeps {
+  /** HTTP to the init server. */
   fetch: Net["fetch"];
+  /** Paces the retries. */
   clock: Clock;
+  /** Where refusals and retries are logged. */
   log: Logger;
   /** Writes the accepted config text (atomically, mode 0600). */
   write: (text: string) => Promise<void>;
   /** The valid config already on the box: what runs programs is kept from it. */
   local?: Config;
+  /** Jitter of the retry delay; Math.random by default. */
   random?: () => number;
 }
 
+/** An accepted config: its text as written, and the warnings about what was kept local. */
 export type Provisioned = { config: Config; text: string; warnings: string[] };
 export type Answer = { ok: true; provisioned: Provisioned } | { ok: false; reasons: string[] };
 

@@ -6,13 +6,14 @@
  */
 import { fullJitterDelay } from "../backoff.ts";
 import type { Counters } from "../counters.ts";
-import type { Clock } from "../io/clock.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Clock } from "../io/mod.ts";
+import type { Logger } from "../log/mod.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
 
 /** What the jobs send their replies through. */
 export interface ReplyChannel {
+  /** Sends a reply: at once when it can, else it waits in the outbox. Never throws. */
   send(kind: ReplyKind, reply: JobReply): void;
 }
 
@@ -35,6 +36,7 @@ export interface ReplyChannelOptions {
 
 export const REPLY_COUNTERS = ["replies-sent", "replies-queued", "replies-dropped"];
 
+/** Sends replies straight through while the transport is ready, else through the on-disk outbox, in order. */
 export class OutboxReplyChannel implements ReplyChannel {
   #opened: Promise<void> | undefined;
   /** Every outbox operation runs on this chain, one after the other. */
@@ -45,6 +47,7 @@ export class OutboxReplyChannel implements ReplyChannel {
   #retry: AbortController | undefined;
   #closed = false;
 
+  /** Declares its counters; `open()` loads the outbox. */
   constructor(
     private readonly transport: ReplyTransport,
     private readonly outbox: Outbox,
@@ -72,6 +75,7 @@ export class OutboxReplyChannel implements ReplyChannel {
     return this.outbox.size + this.#appending;
   }
 
+  /** Sends now when nothing waits and the transport is ready; else appends to the outbox. */
   send(kind: ReplyKind, reply: JobReply): void {
     const entry = { kind, reply };
     const direct = this.#opened !== undefined && this.waiting === 0 && this.#failures === 0 &&

@@ -4,8 +4,7 @@
  * oldest dropped first. Not safe for concurrent calls: the reply channel serialises them.
  */
 import * as z from "zod/mini";
-import type { Fs } from "../io/fs.ts";
-import { JsonLinesFile } from "../io/jsonl_file.ts";
+import { type Fs, JsonLinesFile } from "../io/mod.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
 
 export interface OutboxEntry {

@@ -4,16 +4,19 @@
  * ran a `cmd` found in HTTP answers).
  */
 import type { Config } from "../config/mod.ts";
-import { apiUrl } from "../io/api_url.ts";
+import { apiUrl, type Net } from "../io/mod.ts";
 import { type JobReply, type ReplyKind, toRestResult } from "./wire.ts";
-import type { Net } from "../io/mod.ts";
 import type { ReplyTransport } from "./channel.ts";
 
 export const REST_TIMEOUT_MS = 10_000;
 
+/** Where REST replies go. */
 export interface RestTarget {
+  /** `api_url`, then `backup_url`. */
   urls: string[];
+  /** Sent as `access_token`. */
   token: string | undefined;
+  /** Per request; 10 s by default. */
   timeoutMs?: number;
 }
 

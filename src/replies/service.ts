@@ -10,9 +10,12 @@ import { restTarget, restTransport } from "./rest.ts";
 
 export const OUTBOX_FILE = "outbox.jsonl";
 
+/** The `replies` capability: the channel the jobs send through, over MQTT or REST, with its outbox. */
 export class ReplyService implements Capability {
   readonly name = "replies" as const;
+  /** What jobs send their replies through. */
   readonly channel: OutboxReplyChannel;
+  /** Whether replies go to the REST API or over MQTT. */
   readonly via: "rest" | "mqtt";
 
   /** `mqtt` is the session's transport, asked for at each send (it may come and go). */

@@ -3,6 +3,7 @@ import type { CapabilitySpec } from "../capability.ts";
 import { apiNeeds, needs } from "../permissions.ts";
 import { ReplyService } from "./service.ts";
 
+/** The `replies` capability: the outbox in `state_dir`, and the REST API with `rest`. */
 export const repliesSpec: CapabilitySpec<"replies"> = {
   name: "replies",
   restartOn: ["state_dir", "rest", "api_url", "backup_url", "token", "reconnect_max"],

@@ -2,7 +2,7 @@
  * The replies a job gets, in SocketMan's wire shapes (docs/mqtt.md, Replies). Pure: the
  * jobs decide, these only shape.
  */
-import type { ExecResult } from "../io/exec.ts";
+import type { ExecResult } from "../io/mod.ts";
 
 /** `delivery` goes to `delivery/...` (the acknowledgement), `result` to `pub/...`. */
 export type ReplyKind = "delivery" | "result";
@@ -10,10 +10,14 @@ export type ReplyKind = "delivery" | "result";
 /** A reply in SocketMan's wire shape (`id`, `app`, `timestamp`, `event_type`, `meta`, ...). */
 export type JobReply = Record<string, unknown> & { id: string; event_type: string };
 
+/** How a job that ran ended, as its `event_type`. */
 export type Outcome = "PROCESSED" | "FAILED" | "TIMEOUT" | "CANCELLED";
+/** Why a job was not run, as its `event_type`. */
 export type Refusal = "REJECTED" | "DUPLICATE" | "EXPIRED" | "BUSY";
 
+/** What every reply carries beside the job's own fields. */
 export interface ReplyContext {
+  /** The `app` field. */
   app: string;
   /** Wall-clock milliseconds; replies carry seconds. */
   now: number;

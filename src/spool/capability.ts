@@ -1,15 +1,16 @@
 /** The `spool` capability: the Spool in `cache_dir`, and the SampleSink the collector feeds. */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import type { Sample, SampleSink } from "../collect/sink.ts";
-import { boundSample } from "../collect/bound.ts";
+import { boundSample, type Sample, type SampleSink } from "../collect/mod.ts";
 import { RecordTooLarge, Spool } from "./spool.ts";
 
 export const SPOOL_COUNTERS = ["stats-cached", "stats-dropped"] as const;
 
+/** The `spool` capability: the stats cache on disk that the collector pushes into and the uplink drains. */
 export class SpoolCapability implements Capability, SampleSink {
   readonly name = "spool";
   #spool: Spool | undefined;
 
+  /** Opens nothing yet: `start()` opens the spool. */
   constructor(private readonly ctx: CapabilityContext) {
     ctx.counters.declare(...SPOOL_COUNTERS);
   }

@@ -5,12 +5,13 @@
  * dropped, so one bad write costs at most the record it was writing.
  */
 
-import { concatBytes } from "../io/fs.ts";
+import { concatBytes } from "../io/mod.ts";
 
 const NEWLINE = 0x0a;
 
 /** What a scan found beside the records it passed on. */
 export interface ScanTally {
+  /** Complete, valid records passed on. */
   records: number;
   /** A trailing line without newline was skipped. */
   torn: boolean;
@@ -24,16 +25,24 @@ export interface ScanTally {
  * before the next `scan`. `tally` is final after `end()`.
  *
  * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const bytes = new TextEncoder().encode('{"a":1}\nnot json\n{"b":2}\n{"c":');
  * const scanner = new RecordScanner();
- * for (const run of scanner.scan(bytes)) await write(run);
- * scanner.end(); // scanner.tally: { records: 2, torn: true, corrupt: 0 }
+ * const runs = [...scanner.scan(bytes)].map((run) => new TextDecoder().decode(run));
+ * scanner.end();
+ * deepEqual(runs, ['{"a":1}\n', '{"b":2}\n']);
+ * deepEqual(scanner.tally, { records: 2, torn: true, corrupt: 1 });
+ * ```
  */
 export class RecordScanner {
+  /** What was found; final after `end()`. */
   readonly tally: ScanTally = { records: 0, torn: false, corrupt: 0 };
   readonly #decoder = new TextDecoder("utf-8", { fatal: true });
   /** The start of a line that continues in the next chunk (copied: the buffer is reused). */
   #pending: Uint8Array[] = [];
 
+  /** The runs of valid lines of `chunk` (views into it). */
   *scan(chunk: Uint8Array): Generator<Uint8Array> {
     let start = 0;
     let run = -1; // start of the current run of valid lines in `chunk`
@@ -54,6 +63,7 @@ export class RecordScanner {
     if (start < chunk.length) this.#pending.push(chunk.slice(start));
   }
 
+  /** Ends the scan: a pending partial line counts as torn. */
   end(): void {
     if (this.#pending.some((p) => p.length > 0)) this.tally.torn = true;
     this.#pending = [];

@@ -6,10 +6,13 @@
 /** A segment rotates once it holds this much (SocketMan-era flash pages are small). */
 export const SEGMENT_BYTES = 256 * 1024;
 
+/** One segment file. */
 export interface SegmentInfo {
   /** Position in the spool's history; higher is newer. */
   seq: number;
+  /** Its size. */
   bytes: number;
+  /** The records it holds. */
   records: number;
 }
 

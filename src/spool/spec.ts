@@ -3,6 +3,7 @@ import type { CapabilitySpec } from "../capability.ts";
 import { needs } from "../permissions.ts";
 import { SpoolCapability } from "./capability.ts";
 
+/** The `spool` capability: `cache_dir`, read and written. */
 export const spoolSpec: CapabilitySpec<"spool"> = {
   name: "spool",
   restartOn: ["cache_dir", "cache_max"],

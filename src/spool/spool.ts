@@ -6,8 +6,7 @@
  * (deletes) them only once they were delivered. A restart resumes the segments in order and
  * never appends to an old one, so a torn tail stays at the end of its file.
  */
-import { type Clock, systemClock } from "../io/clock.ts";
-import { denoFs, type FileHandle, type Fs } from "../io/fs.ts";
+import { type Clock, denoFs, type FileHandle, type Fs, systemClock } from "../io/mod.ts";
 import { RecordScanner, type ScanTally } from "./records.ts";
 import {
   oldestWithin,
@@ -51,6 +50,7 @@ export class RecordTooLarge extends Error {
 const REJECTED = "rejected";
 const LOCK = ".lock";
 
+/** The offline cache (see the module's comment). */
 export class Spool {
   readonly #options: Required<Omit<SpoolOptions, "onDrop" | "onDamage">> & SpoolOptions;
   readonly #sealed: SegmentInfo[];
@@ -110,10 +110,12 @@ export class Spool {
     return this.#sealed.reduce((n, s) => n + s.records, this.#open.records + this.#batch.length);
   }
 
+  /** Bytes held: sealed segments, the open one and the batch not yet written. */
   get bytes(): number {
     return this.#sealed.reduce((n, s) => n + s.bytes, this.#open.bytes + this.#batchBytes);
   }
 
+  /** Segments that hold records. */
   get segments(): number {
     return this.#sealed.length + (this.#open.bytes > 0 ? 1 : 0);
   }
@@ -212,6 +214,7 @@ export class Spool {
     }
   }
 
+  /** Closes it (`await using`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

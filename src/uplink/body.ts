@@ -4,7 +4,7 @@
  * gzip output is held up to ONE_PIECE_BYTES, whatever the size of the cache.
  */
 
-import { concatBytes } from "../io/fs.ts";
+import { concatBytes } from "../io/mod.ts";
 
 export type UploadFormat = "multipart" | "gzip";
 

@@ -3,10 +3,10 @@
  * is drained to `stats_url`; with `no-cache` it POSTs each sample instead.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import type { Sample, SampleSink } from "../collect/sink.ts";
-import { CommandError } from "../control/registry.ts";
-import type { Spool } from "../spool/spool.ts";
-import { apiUrl } from "../io/api_url.ts";
+import type { Sample, SampleSink } from "../collect/mod.ts";
+import { CommandError } from "../control/mod.ts";
+import type { Spool } from "../spool/mod.ts";
+import { apiUrl } from "../io/mod.ts";
 import { DirectSink } from "./direct.ts";
 import { StatsPoster } from "./poster.ts";
 import { Uploader, type UploadReport } from "./uploader.ts";
@@ -17,6 +17,7 @@ const BACKOFF = { baseMs: 5_000, maxMs: 600_000 };
 
 export const UPLINK_COUNTERS = ["stats-sent", "stats-rejected", "uploads-ok", "uploads-failed"];
 
+/** The `uplink` capability: uploads the spool every interval (or each sample with `no-cache`), `ctl flush`. */
 export class UplinkCapability implements Capability, SampleSink {
   readonly name = "uplink";
   #stop = new AbortController();
@@ -90,6 +91,7 @@ export class UplinkCapability implements Capability, SampleSink {
     this.#wake?.abort();
   }
 
+  /** Uploads what is cached now: records sent and left, and when a failure will be retried. */
   async flush(): Promise<{ sent: number; rejected: number; left: number; retry_in_s?: number }> {
     if (this.#direct) {
       await this.#direct.settled();

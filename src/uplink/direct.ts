@@ -2,10 +2,9 @@
  * `no-cache: 1`: each sample is POSTed on its own as plain JSON, nothing touches the disk.
  * A sample that cannot be delivered is counted as dropped: that is the operator's choice.
  */
-import { boundSample } from "../collect/bound.ts";
+import { boundSample, type Sample, type SampleSink } from "../collect/mod.ts";
 import type { Counters } from "../counters.ts";
-import { SEGMENT_BYTES } from "../spool/segments.ts";
-import type { Sample, SampleSink } from "../collect/sink.ts";
+import { SEGMENT_BYTES } from "../spool/mod.ts";
 import type { StatsPoster } from "./poster.ts";
 
 /** The largest sample POSTed, as the cache would hold it (one segment). */

@@ -1,5 +1,6 @@
 /** The stats upload: the uplink capability and the pieces it is made of. */
-export { UPLINK_COUNTERS, UplinkCapability } from "./capability.ts";
-export { statsSink, uplinkSpec } from "./spec.ts";
+export { UplinkCapability } from "./capability.ts";
+export type { Verdict } from "./policy.ts";
+export { type PostBody, type PostResult, StatsPoster } from "./poster.ts";
+export { uplinkSpec } from "./spec.ts";
 export { Uploader, type UploadReport } from "./uploader.ts";
-export { StatsPoster } from "./poster.ts";

@@ -3,20 +3,26 @@
  * when that failed; every request under a timeout; every answer classified by status only
  * (its body is discarded unread). Failures are logged once per episode, not per retry.
  */
-import type { Clock } from "../io/clock.ts";
-import type { Net } from "../io/net.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Clock, Net } from "../io/mod.ts";
+import type { Logger } from "../log/mod.ts";
 import type { Counters } from "../counters.ts";
 import { classifyStatus, parseRetryAfter, type Verdict } from "./policy.ts";
 
+/** One request's body and headers. */
 export interface PostBody {
+  /** The request's headers. */
   headers: Record<string, string>;
+  /** The request's body. */
   body: BodyInit;
 }
 
+/** How a POST ended. */
 export interface PostResult {
+  /** `sent`, `retry`, `token` (the token was refused) or `reject`. */
   verdict: Verdict;
+  /** The HTTP status, when there was an answer. */
   status?: number;
+  /** The delay `Retry-After` asked for. */
   retryAfterMs?: number;
   /** Why the request failed without an answer (network, timeout). */
   error?: string;
@@ -34,10 +40,12 @@ export interface StatsPosterOptions {
   signal: AbortSignal;
 }
 
+/** POSTs stats to `stats_url`, then `backup_stats_url`, logging failures once until they end. */
 export class StatsPoster {
   #failing = false;
   #tokenRefused = false;
 
+  /** Nothing is sent before `send()`. */
   constructor(private readonly options: StatsPosterOptions) {}
 
   /** POSTs a body built fresh for each URL tried (a stream can be read only once). */

@@ -3,10 +3,10 @@
  * only on a 2xx, set aside on a definitive refusal, kept on anything else while the loop
  * backs off (full jitter, or the server's Retry-After).
  */
-import type { Clock } from "../io/clock.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Clock } from "../io/mod.ts";
+import type { Logger } from "../log/mod.ts";
 import type { Counters } from "../counters.ts";
-import type { Spool } from "../spool/spool.ts";
+import type { Spool } from "../spool/mod.ts";
 import { uploadBody, type UploadFormat } from "./body.ts";
 import { type Backoff, fullJitterDelay } from "../backoff.ts";
 import type { Verdict } from "./policy.ts";
@@ -31,6 +31,7 @@ export interface UploaderOptions {
  */
 const POST_BYTES = 1024 * 1024;
 
+/** What one upload run did. */
 export interface UploadReport {
   /** Records delivered (2xx) by this run. */
   sent: number;
@@ -44,10 +45,12 @@ export interface UploadReport {
   retryInMs?: number;
 }
 
+/** Drains the spool: its oldest segments, gzipped, in bodies up to 1 MiB, acked after a 2xx. */
 export class Uploader {
   #attempt = 0;
   #running: Promise<UploadReport> | undefined;
 
+  /** Nothing runs before `uploadNow()`. */
   constructor(private readonly options: UploaderOptions) {}
 
   /** Failed runs in a row (0 when the last one got through). */

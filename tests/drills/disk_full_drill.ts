@@ -100,6 +100,12 @@ Deno.test("disk full: the spool degrades, jobs run, the agent recovers", async (
       "the spool to take samples again and empty",
       5000,
     );
+    // The clock stands still now: the last samples collected may still be on their way
+    // to the spool or the API, and nothing new is collected while they land.
+    const settled = () =>
+      api.accepted().length + counters.get("stats-dropped") === counters.get("stats-collected");
+    // If they never land, the assertion below reports the numbers.
+    await until(settled, "every sample to be accepted or dropped", 10_000).catch(() => {});
     const accepted = api.accepted();
     const collected = counters.get("stats-collected");
     const dropped = counters.get("stats-dropped");

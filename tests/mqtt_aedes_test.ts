@@ -70,7 +70,7 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
     return new Response("{}");
   });
   // The ping interval's sleep ends when the test says so; every other sleep is real.
-  let tick: () => void = () => {};
+  let tick: (() => void) | undefined;
   const clock: Clock = {
     ...systemClock,
     sleep: (ms, signal) =>
@@ -91,7 +91,9 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
   await agent.start();
   try {
     await until(() => broker.subscribed.has("sub/t/k3y-s3cr3t/AA"), "the agent to subscribe");
-    tick();
+    // The ping loop may start its sleep after the subscription is on the broker.
+    await until(() => tick !== undefined, "the ping loop to sleep");
+    tick!();
     await until(() => broker.published.some((m) => /"PING"/.test(m)), "a ping on status/");
     const ping = broker.published.find((m) => /"PING"/.test(m))!;
     assertEquals(ping.split(" ")[0], "status/t/k3y-s3cr3t/AA");

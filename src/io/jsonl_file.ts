@@ -4,10 +4,15 @@
  * back skipping a torn last line (power cut mid-write) or a line that does not parse. The
  * job journal, the job history and the reply outbox are each one of these.
  */
-import { dirname } from "node:path";
 import { denoFs, type FileHandle, type Fs, writeFileAtomic } from "./fs.ts";
 
 const encoder = new TextEncoder();
+
+/** The directory of a path (node:path would load Node compatibility for one function). */
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}
 
 /** What a JSON-lines file held. */
 export interface JsonLines {

@@ -62,6 +62,7 @@ export class MqttCapability implements Capability {
     this.replyTransport = {
       ready: () => this.connected,
       deliver: (kind, reply) => this.#publishReply(kind, reply),
+      flushed: () => this.#session?.flushed() ?? Promise.resolve(),
     };
     this.#registerCommands();
   }

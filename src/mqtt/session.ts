@@ -1,15 +1,13 @@
 /**
- * One MQTT session that never gives up: mqtt.js's own reconnect is off (`reconnectPeriod:
- * 0`); after any loss, including a broker unreachable at boot, a fresh client connects
- * again after a backoff with full jitter. Publishing never waits for a connection: while
- * offline it rejects at once, and the reply channel keeps the message.
+ * One MQTT session that never gives up: after any loss, including a broker unreachable at
+ * boot, a fresh connection is made after a backoff with full jitter. Publishing never
+ * waits for a connection: while offline it rejects at once, and the reply channel keeps
+ * the message. The MQTT client is ours (connection.ts, packet.ts) on Deno's own sockets:
+ * mqtt.js and the Node compatibility it needs cost 4 MB of memory a router cannot reclaim.
  */
-import { connect as netConnect, isIP } from "node:net";
-import { connect as tlsConnect } from "node:tls";
-import type { IClientOptions, IStream, MqttClient } from "mqtt";
-import { loadMqtt } from "./_load_mqtt.ts";
 import { fullJitterDelay } from "../backoff.ts";
-import { type Clock, settlesWithin } from "../io/mod.ts";
+import { type Clock, deadline, settlesWithin, TIMED_OUT } from "../io/mod.ts";
+import { ConnackRefused, MqttConnection } from "./connection.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
 import { redactTopic } from "./topics.ts";
@@ -54,11 +52,20 @@ export const MQTT_COUNTERS = [
   "mqtt-disconnects",
   "mqtt-messages-in",
   "mqtt-messages-out",
+  "mqtt-messages-oversize",
 ];
 
 const STOP_GRACE_MS = 2000;
 /** A stuck handler must not stall the session: the message is acknowledged after this. */
 const HANDLER_MAX_MS = 10_000;
+/** The longest `flushed()` waits for the socket to take what was published. */
+const FLUSH_MAX_MS = 50;
+/**
+ * The largest packet taken: a job is at most 132 KiB; a larger one is acknowledged and
+ * dropped (`mqtt-messages-oversize`), or a persistent session would send it at every
+ * connect.
+ */
+export const MAX_PACKET_BYTES = 256 * 1024;
 
 /** Reconnects wait a full-jitter draw below a ceiling that doubles from 1 s. */
 const RECONNECT_BASE_MS = 1000;
@@ -94,16 +101,13 @@ export function reconnectDelayMs(
 const REFUSED_CREDENTIALS = new Set([4, 5]);
 
 export class MqttSession {
-  #Client: typeof MqttClient | undefined;
-  #client: MqttClient | undefined;
+  #connection: MqttConnection | undefined;
   #attempt = 0;
   #connectedSince: number | undefined;
   #lastError: string | undefined;
   /** One line per outage: the first failure is logged, the retries only at debug. */
   #failureLogged = false;
   #stop = new AbortController();
-  /** Publishes waiting for their PUBACK; rejected when the connection goes. */
-  #inFlight = new Set<(error: Error) => void>();
 
   constructor(
     private readonly options: SessionOptions,
@@ -113,49 +117,48 @@ export class MqttSession {
     deps.counters.declare(...MQTT_COUNTERS);
   }
 
+  /** Whether a connection is up and subscribed. */
   get connected(): boolean {
-    return this.#client?.connected ?? false;
+    return this.#connectedSince !== undefined && (this.#connection?.open ?? false);
   }
 
-  /** Begins connecting in the background; resolves once mqtt.js is loaded. */
-  async start(): Promise<void> {
-    this.#Client = (await loadMqtt()).MqttClient;
-    this.#connect();
+  /** Begins connecting in the background. */
+  start(): Promise<void> {
+    void this.#connect();
+    return Promise.resolve();
   }
 
-  /** Publishes and resolves on the broker's acknowledgement (QoS > 0) or once written. */
-  publish(topic: string, payload: string, qos: 0 | 1 | 2 = 1): Promise<void> {
-    const client = this.#client;
-    if (!client?.connected) return Promise.reject(new Error("not connected to the broker"));
-    return new Promise((resolve, reject) => {
-      const fail = (error: Error) => {
-        this.#inFlight.delete(fail);
-        reject(error);
-      };
-      this.#inFlight.add(fail);
-      client.publish(topic, payload, { qos }, (error) => {
-        if (!this.#inFlight.delete(fail)) return;
-        if (error) return reject(error);
-        this.deps.counters.inc("mqtt-messages-out");
-        resolve();
-      });
-    });
+  /** Publishes and resolves on the broker's acknowledgement (QoS 1) or once written. */
+  async publish(topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
+    const connection = this.#connection;
+    if (!connection || !this.connected) throw new Error("not connected to the broker");
+    await connection.publish(topic, payload, qos);
+    this.deps.counters.inc("mqtt-messages-out");
+  }
+
+  /**
+   * Resolves once everything published so far is written to the socket, at most
+   * `FLUSH_MAX_MS` later, so a stalled link never holds the caller.
+   */
+  async flushed(): Promise<void> {
+    const connection = this.#connection;
+    if (connection) await settlesWithin(this.deps.clock, FLUSH_MAX_MS, connection.flushed());
   }
 
   /** Sends a graceful DISCONNECT (the broker then drops the will) and stops reconnecting. */
   async stop(): Promise<void> {
     this.#stop.abort(new Error("session stopped"));
-    const client = this.#client;
-    this.#client = undefined;
-    if (!client) return;
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (!connection) return;
     // Not connected yet: drop the attempt, or it would connect after we stopped and take
     // the session (same client id) from our successor.
-    const graceful = client.connected &&
-      await settlesWithin(this.deps.clock, STOP_GRACE_MS, client.endAsync(false));
-    if (!graceful) await client.endAsync(true).catch(() => {});
-    this.#failInFlight(new Error("session stopped"));
+    const graceful = this.#connectedSince !== undefined &&
+      await settlesWithin(this.deps.clock, STOP_GRACE_MS, connection.disconnect());
+    if (!graceful) connection.close(new Error("session stopped"));
   }
 
+  /** The broker, the client id and the state of the connection, for `mqtt-info`. */
   info(): Record<string, unknown> {
     return {
       broker: `${this.options.host}:${this.options.port}`,
@@ -169,67 +172,115 @@ export class MqttSession {
     };
   }
 
-  #connect(): void {
-    const Client = this.#Client;
-    if (this.#stop.signal.aborted || !Client) return;
-    const client = new Client(() => this.#openSocket(), this.#clientOptions());
-    this.#client = client;
-    let lost = false;
-    const onLost = () => {
-      if (lost) return;
-      lost = true;
-      this.#onLost(client);
-    };
-    client.on("connect", () => void this.#onConnect(client));
-    client.handleMessage = (packet, done) => this.#onMessage(packet, done);
-    client.on("error", (error) => this.#onError(error));
-    client.on("close", onLost);
-    client.on("end", onLost);
-  }
-
-  #clientOptions(): IClientOptions {
-    const { options } = this;
-    return {
-      clientId: options.clientId,
-      clean: options.clean,
-      keepalive: options.keepaliveS,
-      reconnectPeriod: 0,
-      connectTimeout: options.connectTimeoutMs ?? 15_000,
-      resubscribe: false,
-      username: options.username,
-      password: options.password,
-      // Not retained: every status message is an event with its own timestamp, as SocketMan's.
-      will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
-    };
+  /** One attempt: socket, CONNECT, SUBSCRIBE; any failure schedules the next one. */
+  async #connect(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    const { options, deps } = this;
+    let connection: MqttConnection | undefined;
+    try {
+      const stream = await this.#openSocket();
+      connection = new MqttConnection(stream, {
+        clock: deps.clock,
+        keepaliveS: options.keepaliveS,
+        maxPacketBytes: MAX_PACKET_BYTES,
+      }, {
+        onMessage: (topic, payload) => this.#onMessage(topic, payload),
+        onOversize: ({ topic, bytes }) => {
+          deps.counters.inc("mqtt-messages-oversize");
+          deps.log.warn("message too large, dropped", { topic: redactTopic(topic), bytes });
+        },
+        onClose: (reason) => this.#onLost(connection!, reason),
+      });
+      if (this.#stop.signal.aborted) return void connection.close(new Error("session stopped"));
+      this.#connection = connection;
+      await connection.handshake({
+        clientId: options.clientId,
+        clean: options.clean,
+        keepaliveS: options.keepaliveS,
+        username: options.username,
+        password: options.password,
+        // Not retained: every status message is an event with its own timestamp, as
+        // SocketMan's.
+        will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
+      }, options.connectTimeoutMs ?? 15_000);
+      const { topic, qos } = options.subscription;
+      if (await connection.subscribe(topic, qos) === 128) {
+        throw connection.close(new Error("subscription refused by broker"));
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error : new Error(String(error));
+      // Closing reports the loss (once: a connection that closed itself has reported).
+      if (connection) connection.close(reason);
+      else this.#onLost(undefined, reason);
+      return;
+    }
+    if (this.#connection !== connection || !connection.open) return;
+    this.#attempt = 0;
+    this.#failureLogged = false;
+    this.#lastError = undefined;
+    this.#connectedSince = deps.clock.now();
+    deps.counters.inc("mqtt-connects");
+    deps.log.info("connected to broker", {
+      broker: `${options.host}:${options.port}`,
+      "client-id": options.clientId,
+      subscribed: redactTopic(options.subscription.topic),
+    });
+    this.events.onConnect();
   }
 
   /**
-   * mqtt.js acknowledges (PUBACK) once `done` is called: after the handler has taken the
-   * message (a job journaled), so a crash in between gets it re-delivered, not lost.
+   * A TCP or TLS socket to the broker, within the connect timeout. TCP_NODELAY: one small
+   * publish must not wait for Nagle and a delayed ACK (~40 ms on loopback). Deno offers it
+   * on TCP sockets only, so TLS is started over one; but a client certificate needs
+   * `Deno.connectTls`, whose socket keeps Nagle (and takes no signal: a late one is closed).
    */
-  #onMessage(packet: { topic: string; payload: Uint8Array | string }, done: () => void): void {
+  async #openSocket(): Promise<Deno.Conn> {
+    const { host, port, tls, connectTimeoutMs } = this.options;
+    const timeoutMs = connectTimeoutMs ?? 15_000;
+    if (tls?.cert && tls.key) {
+      const connecting = Deno.connectTls({
+        hostname: host,
+        port,
+        caCerts: tls.ca ? [tls.ca] : undefined,
+        cert: tls.cert,
+        key: tls.key,
+      });
+      const conn = await deadline(this.deps.clock, timeoutMs, connecting, this.#stop.signal);
+      if (conn !== TIMED_OUT) return conn;
+      connecting.then((late) => late.close(), () => {});
+      throw new Error(`no connection to ${host}:${port} within ${timeoutMs} ms`);
+    }
+    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
+    const tcp = await Deno.connect({ hostname: host, port, signal });
+    tcp.setNoDelay(true);
+    if (!tls) return tcp;
+    // The handshake itself runs on the first write, within the CONNACK's timeout.
+    return await Deno.startTls(tcp, { hostname: host, caCerts: tls.ca ? [tls.ca] : undefined });
+  }
+
+  /**
+   * A message, acknowledged to the broker once its handler is done: after the handler has
+   * taken it (a job journaled), so a crash in between gets it re-delivered, not lost.
+   */
+  #onMessage(topic: string, payload: Uint8Array): Promise<void> {
     const { deps } = this;
     deps.counters.inc("mqtt-messages-in");
-    const payload = typeof packet.payload === "string"
-      ? new TextEncoder().encode(packet.payload)
-      : packet.payload;
     const handled = Promise.resolve()
-      .then(() => this.events.onMessage(packet.topic, payload))
+      .then(() => this.events.onMessage(topic, payload))
       .catch((error) => {
         // Whatever a message does to its handler, the session goes on.
-        deps.log.error("message handler failed", { topic: redactTopic(packet.topic), error });
+        deps.log.error("message handler failed", { topic: redactTopic(topic), error });
       });
-    settlesWithin(deps.clock, HANDLER_MAX_MS, handled).then(() => done());
+    return settlesWithin(deps.clock, HANDLER_MAX_MS, handled).then(() => {});
   }
 
   /** The connection is gone (or never came): say so once, and try again after a backoff. */
-  #onLost(client: MqttClient): void {
+  #onLost(connection: MqttConnection | undefined, reason: Error): void {
+    if (connection && this.#connection !== connection) return; // an old one, or stopped
+    this.#connection = undefined;
     const { options, deps } = this;
-    client.removeAllListeners();
-    client.on("error", () => {});
-    client.end(true);
-    this.#failInFlight(new Error("connection to the broker lost"));
     if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
+    this.#noteError(reason);
     if (this.#connectedSince !== undefined) {
       this.#connectedSince = undefined;
       this.#attempt = AFTER_LOSS_ATTEMPT;
@@ -245,53 +296,9 @@ export class MqttSession {
     this.#scheduleReconnect();
   }
 
-  #openSocket(): IStream {
-    const { host, port, tls } = this.options;
-    const socket = tls
-      ? tlsConnect({
-        host,
-        port,
-        // SNI takes names only; an address is checked against the certificate's IP SAN.
-        servername: isIP(host) ? undefined : host,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        rejectUnauthorized: true,
-      })
-      : netConnect({ host, port });
-    // One small publish must not wait for Nagle + delayed ACK (~40 ms on loopback).
-    socket.setNoDelay(true);
-    return socket as unknown as IStream;
-  }
-
-  async #onConnect(client: MqttClient): Promise<void> {
-    if (this.#client !== client) return void client.end(true); // stopped meanwhile
-    const { subscription } = this.options;
-    try {
-      const granted = await client.subscribeAsync(subscription.topic, { qos: subscription.qos });
-      if (granted.some((g) => g.qos === 128)) throw new Error("subscription refused by broker");
-    } catch (error) {
-      this.#onError(error instanceof Error ? error : new Error(String(error)));
-      client.end(true);
-      return;
-    }
-    if (this.#client !== client) return void client.end(true);
-    this.#attempt = 0;
-    this.#failureLogged = false;
-    this.#lastError = undefined;
-    this.#connectedSince = this.deps.clock.now();
-    this.deps.counters.inc("mqtt-connects");
-    this.deps.log.info("connected to broker", {
-      broker: `${this.options.host}:${this.options.port}`,
-      "client-id": this.options.clientId,
-      subscribed: redactTopic(subscription.topic),
-    });
-    this.events.onConnect();
-  }
-
-  #onError(error: Error & { code?: unknown }): void {
+  #noteError(error: Error): void {
     this.#lastError = error.message;
-    if (typeof error.code === "number" && REFUSED_CREDENTIALS.has(error.code)) {
+    if (error instanceof ConnackRefused && REFUSED_CREDENTIALS.has(error.code)) {
       this.#lastError = "broker refused credentials";
       if (!this.#failureLogged) {
         this.#failureLogged = true;
@@ -309,9 +316,5 @@ export class MqttSession {
     const delay = reconnectDelayMs(this.#attempt++, this.options.reconnectMaxS);
     this.deps.log.debug("reconnecting", { "in-ms": delay, error: this.#lastError });
     this.deps.clock.sleep(delay, this.#stop.signal).then(() => this.#connect(), () => {});
-  }
-
-  #failInFlight(error: Error): void {
-    for (const fail of [...this.#inFlight]) fail(error);
   }
 }

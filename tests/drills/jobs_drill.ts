@@ -7,6 +7,7 @@
 import { assert, assertEquals } from "../support/assert.ts";
 import { startBroker } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
+import { connectBackEnd } from "../support/back_end.ts";
 import { spawnLedge, tempDir } from "../support/process.ts";
 import { boxKeys, macOf, report, size, tailOf } from "./_drill.ts";
 
@@ -42,17 +43,13 @@ Deno.test(`jobs: ${JOBS} jobs through mosquitto, none lost, none twice, memory f
     ],
   });
   const tail = tailOf(mac);
-  // The whole of mqtt.js (the agent loads only its client): the drill has --allow-env.
-  const mqtt = await import("mqtt");
-  const backEnd = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
-    clientId: "drill-back-end",
-    reconnectPeriod: 0,
-  });
   const results = new Uint8Array(JOBS);
   const deliveries = new Uint8Array(JOBS);
   const events = new Map<string, number>();
   let answered = 0;
-  backEnd.on("message", (topic, buffer) => {
+  // Every topic of the device: the replies on pub/ and delivery/, the rest passed over.
+  await using backEnd = await connectBackEnd(broker.port, `+/${tail}`, (topic, buffer) => {
+    if (!topic.startsWith("pub/") && !topic.startsWith("delivery/")) return;
     const reply = JSON.parse(new TextDecoder().decode(buffer));
     const n = Number(reply.id.slice("job-".length));
     if (topic.startsWith("delivery/")) return void deliveries[n]++;
@@ -61,7 +58,6 @@ Deno.test(`jobs: ${JOBS} jobs through mosquitto, none lost, none twice, memory f
     events.set(reply.event_type, (events.get(reply.event_type) ?? 0) + 1);
   });
   try {
-    await backEnd.subscribeAsync([`pub/${tail}`, `delivery/${tail}`], { qos: 1 });
     await agent.waitFor(/INFO mqtt connected to broker/, 20_000);
     /** The agent's RSS after each tenth of the jobs: it must level off, not climb. */
     const rssByTenth: number[] = [];
@@ -77,7 +73,7 @@ Deno.test(`jobs: ${JOBS} jobs through mosquitto, none lost, none twice, memory f
         timestamp: Math.floor(Date.now() / 1000),
         meta: { msg: `echo ${n} >> ${state}/runs; echo ${n}` },
       };
-      await backEnd.publishAsync(`sub/${tail}`, JSON.stringify(job), { qos: 1 });
+      await backEnd.publish(`sub/${tail}`, JSON.stringify(job), 1);
     }
     await until(() => answered >= JOBS, "every result", 60_000);
     await until(() => deliveries.every((d) => d > 0), "every DELIVERED");
@@ -109,7 +105,6 @@ Deno.test(`jobs: ${JOBS} jobs through mosquitto, none lost, none twice, memory f
     // A leak grows both halves alike; warming up (heap, code, buffers) grows the first.
     assert(end - half < (half - first) / 2, "memory grows with the number of jobs");
   } finally {
-    await backEnd.endAsync();
     agent.kill();
     await agent.status;
   }

@@ -143,8 +143,17 @@ export interface Subscriber extends AsyncDisposable {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-export async function subscribe(port: number, topics: string[], extra: string[] = []) {
-  const args = ["-h", "127.0.0.1", "-p", String(port), "-q", "1", "-v", ...extra];
+/**
+ * A `mosquitto_sub -v` of `topics`; `extra` flags are its own, `common` ones (`--cafile`)
+ * also go to the probe it publishes to know it is subscribed.
+ */
+export async function subscribe(
+  port: number,
+  topics: string[],
+  extra: string[] = [],
+  common: string[] = [],
+) {
+  const args = ["-h", "127.0.0.1", "-p", String(port), "-q", "1", "-v", ...common, ...extra];
   for (const topic of topics) args.push("-t", topic);
   // A probe message on a private topic tells us the subscription is active.
   const probe = `ledge-test-probe/${crypto.randomUUID()}`;
@@ -181,7 +190,7 @@ export async function subscribe(port: number, topics: string[], extra: string[] 
     },
   };
   await until(async () => {
-    await publish(port, probe, "probe", ["-q", "0"]);
+    await publish(port, probe, "probe", [...common, "-q", "0"]);
     return messages.some((m) => m.startsWith(probe));
   }, "mosquitto_sub to subscribe");
   return subscriber;

@@ -1,0 +1,264 @@
+/**
+ * One MQTT 3.1.1 connection over a byte stream: the CONNECT handshake, the subscription,
+ * publishes with their acknowledgements, messages in, and keepalive. Writes go out one
+ * after the other, in order; `flushed()` resolves once all written so far have left.
+ * The first failure of any kind closes it, once, with the reason; the session then connects
+ * again with a new one.
+ */
+import type { Clock } from "../io/mod.ts";
+import { deadline, TIMED_OUT } from "../io/mod.ts";
+import {
+  type ConnectOptions,
+  DISCONNECT,
+  encodeAck,
+  encodeConnect,
+  encodePublish,
+  encodeSubscribe,
+  type Oversize,
+  type Packet,
+  PacketReader,
+  PINGREQ,
+  ProtocolError,
+} from "./packet.ts";
+
+/** The part of a Deno.Conn a connection uses; tests pass a fake. */
+export interface ByteStream {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(data: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** The broker refused the CONNECT with this return code (4, 5: credentials, identity). */
+export class ConnackRefused extends Error {
+  /** The CONNACK return code. */
+  constructor(readonly code: number) {
+    super(`connection refused by the broker: ${CONNACK_REASONS[code] ?? `code ${code}`}`);
+  }
+}
+
+const CONNACK_REASONS: Record<number, string> = {
+  1: "unacceptable protocol version",
+  2: "client identifier rejected",
+  3: "server unavailable",
+  4: "bad user name or password",
+  5: "not authorized",
+};
+
+/** What a connection tells its session. */
+export interface ConnectionEvents {
+  /** A message: acknowledged to the broker once the returned promise resolves; never rejects. */
+  onMessage(topic: string, payload: Uint8Array): Promise<void>;
+  /** A message too large to take: acknowledged (it cannot be taken later either). */
+  onOversize(packet: Oversize): void;
+  /** Closed: by `close()`, a failure, or the broker. Called once. */
+  onClose(reason: Error): void;
+}
+
+export interface ConnectionOptions {
+  clock: Clock;
+  keepaliveS: number;
+  /** The largest packet taken; a larger PUBLISH is skipped and reported. */
+  maxPacketBytes: number;
+}
+
+const READ_CHUNK = 16 * 1024;
+
+export class MqttConnection {
+  readonly #stream: ByteStream;
+  readonly #options: ConnectionOptions;
+  readonly #events: ConnectionEvents;
+  readonly #reader: PacketReader;
+  /** Every write, in order; `flushed()` waits on it. */
+  #writes: Promise<void> = Promise.resolve();
+  /** Messages are handled one at a time, in the order they came. */
+  #inbox: Promise<void> = Promise.resolve();
+  /** Answers awaited, by `type:id`: rejected with the reason when the connection closes. */
+  #waiting = new Map<string, PromiseWithResolvers<Packet>>();
+  #nextId = 1;
+  #lastSent: number;
+  #lastReceived: number;
+  #closed: Error | undefined;
+  #stopKeepalive = new AbortController();
+
+  constructor(stream: ByteStream, options: ConnectionOptions, events: ConnectionEvents) {
+    this.#stream = stream;
+    this.#options = options;
+    this.#events = events;
+    this.#reader = new PacketReader(options.maxPacketBytes);
+    this.#lastSent = this.#lastReceived = options.clock.monotonic();
+  }
+
+  /** Whether it is still open. */
+  get open(): boolean {
+    return this.#closed === undefined;
+  }
+
+  /** Sends CONNECT and waits for the CONNACK; throws `ConnackRefused` or on a timeout. */
+  async handshake(
+    connect: ConnectOptions,
+    timeoutMs: number,
+  ): Promise<{ sessionPresent: boolean }> {
+    void this.#readLoop();
+    const connack = this.#expect("connack");
+    this.#write(encodeConnect(connect)).catch(() => {}); // a failed write closes: connack rejects
+    const answer = await deadline(this.#options.clock, timeoutMs, connack);
+    if (answer === TIMED_OUT) throw this.close(new Error("no CONNACK in time"));
+    if (answer.type !== "connack") throw this.close(new ProtocolError("no CONNACK"));
+    if (answer.code !== 0) throw this.close(new ConnackRefused(answer.code));
+    void this.#keepalive();
+    return { sessionPresent: answer.sessionPresent };
+  }
+
+  /** Subscribes to one filter; resolves with the QoS the broker granted (128: refused). */
+  async subscribe(filter: string, qos: 0 | 1 | 2): Promise<number> {
+    const id = this.#takeId();
+    const [answer] = await Promise.all([
+      this.#expect(`suback:${id}`),
+      this.#write(encodeSubscribe(id, filter, qos)),
+    ]);
+    return answer.type === "suback" ? answer.granted[0] : 128;
+  }
+
+  /** Publishes; at QoS 1 resolves on the PUBACK, at QoS 0 once written. */
+  async publish(topic: string, payload: string, qos: 0 | 1): Promise<void> {
+    if (qos === 0) return await this.#write(encodePublish(topic, payload, 0));
+    const id = this.#takeId();
+    await Promise.all([
+      this.#expect(`puback:${id}`),
+      this.#write(encodePublish(topic, payload, 1, id)),
+    ]);
+  }
+
+  /** Resolves once everything written so far has been handed to the socket. */
+  flushed(): Promise<void> {
+    return this.#writes.catch(() => {});
+  }
+
+  /** A DISCONNECT (the broker then drops the will), then closed. */
+  async disconnect(): Promise<void> {
+    await this.#write(DISCONNECT).catch(() => {});
+    this.close(new Error("disconnected"));
+  }
+
+  /** Closes at once; returns the reason, so that a caller can throw it. */
+  close(reason: Error): Error {
+    if (this.#closed) return reason;
+    this.#closed = reason;
+    this.#stopKeepalive.abort();
+    try {
+      this.#stream.close();
+    } catch { /* closed already */ }
+    for (const waiting of this.#waiting.values()) waiting.reject(reason);
+    this.#waiting.clear();
+    this.#events.onClose(reason);
+    return reason;
+  }
+
+  /** The packet that will answer `key`; rejects when the connection closes first. */
+  #expect(key: string): Promise<Packet> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const waiting = Promise.withResolvers<Packet>();
+    this.#waiting.set(key, waiting);
+    return waiting.promise;
+  }
+
+  /** Hands `packet` to whoever waits for `key`; an answer nobody asked for is dropped. */
+  #answered(key: string, packet: Packet): void {
+    this.#waiting.get(key)?.resolve(packet);
+    this.#waiting.delete(key);
+  }
+
+  #takeId(): number {
+    for (;;) {
+      const id = this.#nextId;
+      this.#nextId = id === 0xffff ? 1 : id + 1;
+      if (!this.#waiting.has(`puback:${id}`) && !this.#waiting.has(`suback:${id}`)) return id;
+    }
+  }
+
+  #write(data: Uint8Array): Promise<void> {
+    const write = this.#writes.then(async () => {
+      if (this.#closed) throw this.#closed;
+      for (let written = 0; written < data.length;) {
+        written += await this.#stream.write(data.subarray(written));
+      }
+      this.#lastSent = this.#options.clock.monotonic();
+    });
+    this.#writes = write.catch((error) => {
+      this.close(error instanceof Error ? error : new Error(String(error)));
+    });
+    return write;
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(READ_CHUNK);
+    try {
+      for (;;) {
+        const n = await this.#stream.read(buffer);
+        if (n === null) throw new Error("connection closed by the broker");
+        this.#lastReceived = this.#options.clock.monotonic();
+        for (const packet of this.#reader.push(buffer.subarray(0, n))) this.#dispatch(packet);
+      }
+    } catch (error) {
+      this.close(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #dispatch(packet: Packet | Oversize): void {
+    switch (packet.type) {
+      case "connack":
+        return this.#answered("connack", packet);
+      case "suback":
+      case "puback":
+        return this.#answered(`${packet.type}:${packet.id}`, packet);
+      case "publish":
+        return this.#receive(packet);
+      case "oversize":
+        this.#events.onOversize(packet);
+        return this.#acknowledge(packet.qos, packet.id);
+      case "pubrel":
+        // The broker's second step of QoS 2: answered whether we know the id or not.
+        return void this.#write(encodeAck("pubcomp", packet.id)).catch(() => {});
+      case "pubrec":
+      case "pubcomp":
+      case "unsuback":
+      case "pingresp":
+        return; // nothing waits: any packet in shows the link is alive
+    }
+  }
+
+  /** Handles messages in order; each is acknowledged once its handler is done. */
+  #receive(packet: Extract<Packet, { type: "publish" }>): void {
+    this.#inbox = this.#inbox.then(async () => {
+      if (this.#closed) return; // not acknowledged: the broker sends it again
+      await this.#events.onMessage(packet.topic, packet.payload);
+      this.#acknowledge(packet.qos, packet.id);
+    });
+  }
+
+  #acknowledge(qos: 0 | 1 | 2, id: number | undefined): void {
+    if (qos === 0 || id === undefined) return;
+    void this.#write(encodeAck(qos === 1 ? "puback" : "pubrec", id)).catch(() => {});
+  }
+
+  /**
+   * A PINGREQ when nothing was sent for half the keepalive; closed when nothing came for
+   * one and a half (the broker answers a ping at once).
+   */
+  async #keepalive(): Promise<void> {
+    const { clock, keepaliveS } = this.#options;
+    if (keepaliveS === 0) return;
+    const half = keepaliveS * 500;
+    try {
+      while (!this.#closed) {
+        await clock.sleep(half, this.#stopKeepalive.signal);
+        const now = clock.monotonic();
+        if (now - this.#lastReceived > 3 * half) {
+          this.close(new Error(`no packet from the broker for ${keepaliveS * 1.5} s`));
+        } else if (now - this.#lastSent >= half) {
+          void this.#write(PINGREQ).catch(() => {});
+        }
+      }
+    } catch { /* stopped */ }
+  }
+}

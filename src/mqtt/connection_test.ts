@@ -1,0 +1,172 @@
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
+import { until } from "../../tests/support/poll.ts";
+import { ConnackRefused, MqttConnection } from "./connection.ts";
+import { encodeAck, encodePublish, type Oversize } from "./packet.ts";
+
+const CONNACK = new Uint8Array([0x20, 2, 0, 0]);
+
+/** A broker on the other end of a pipe: the test says what it sends, and reads what came. */
+class FakeBroker {
+  written: number[][] = [];
+  closed = false;
+  #incoming: Uint8Array[] = [];
+  #wake: (() => void) | undefined;
+
+  send(...packets: Uint8Array[]): void {
+    this.#incoming.push(...packets);
+    this.#wake?.();
+  }
+
+  /** The packet types written by the client, as first bytes. */
+  get types(): number[] {
+    return this.written.map((packet) => packet[0]);
+  }
+
+  stream = {
+    read: async (buffer: Uint8Array): Promise<number | null> => {
+      while (this.#incoming.length === 0) {
+        if (this.closed) return null;
+        await new Promise<void>((resolve) => this.#wake = resolve);
+      }
+      const next = this.#incoming.shift()!;
+      buffer.set(next);
+      return next.length;
+    },
+    write: (data: Uint8Array): Promise<number> => {
+      if (this.closed) return Promise.reject(new Error("closed"));
+      this.written.push([...data]);
+      return Promise.resolve(data.length);
+    },
+    close: () => {
+      this.closed = true;
+      this.#wake?.();
+    },
+  };
+}
+
+function connection(broker: FakeBroker, clock = new ManualClock()) {
+  const messages: string[] = [];
+  const oversize: Oversize[] = [];
+  const closes: string[] = [];
+  let release: (() => void) | undefined;
+  const held = { on: false };
+  const conn = new MqttConnection(broker.stream, { clock, keepaliveS: 10, maxPacketBytes: 1024 }, {
+    onMessage: (topic, payload) => {
+      messages.push(`${topic} ${new TextDecoder().decode(payload)}`);
+      return held.on ? new Promise((resolve) => release = resolve) : Promise.resolve();
+    },
+    onOversize: (packet) => oversize.push(packet),
+    onClose: (reason) => closes.push(reason.message),
+  });
+  return { conn, clock, messages, oversize, closes, held, release: () => release?.() };
+}
+
+const CONNECT = { clientId: "ledge-x", clean: false, keepaliveS: 10 };
+
+Deno.test("the handshake waits for the CONNACK; a refusal says why", async () => {
+  const broker = new FakeBroker();
+  const { conn } = connection(broker);
+  const done = conn.handshake(CONNECT, 1000);
+  broker.send(new Uint8Array([0x20, 2, 1, 0]));
+  assertEquals(await done, { sessionPresent: true });
+  assertEquals(broker.types, [0x10]);
+
+  const refusing = new FakeBroker();
+  const refused = connection(refusing);
+  const failed = refused.conn.handshake(CONNECT, 1000);
+  refusing.send(new Uint8Array([0x20, 2, 0, 5]));
+  const error = await failed.catch((e) => e);
+  assert(error instanceof ConnackRefused, String(error));
+  assertEquals([error.code, error.message], [
+    5,
+    "connection refused by the broker: not authorized",
+  ]);
+  assertEquals(refused.closes, [error.message]);
+  assert(refusing.closed);
+});
+
+Deno.test("a silent broker times the handshake out", async () => {
+  const broker = new FakeBroker();
+  const { conn, clock, closes } = connection(broker);
+  const done = conn.handshake(CONNECT, 1000).catch((error) => error.message);
+  await clock.advance(1000);
+  assertEquals(await done, "no CONNACK in time");
+  assertEquals(closes, ["no CONNACK in time"]);
+});
+
+Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones waiting", async () => {
+  const broker = new FakeBroker();
+  const { conn } = connection(broker);
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  const first = conn.publish("pub/a", "one", 1);
+  const second = conn.publish("pub/a", "two", 1);
+  await until(() => broker.written.length === 3, "both publishes written");
+  const ids = broker.written.slice(1).map((p) => (p[p.length - 5] << 8) | p[p.length - 4]);
+  assertEquals(ids, [1, 2]);
+  broker.send(encodeAck("puback", 1));
+  await first;
+  conn.close(new Error("link lost"));
+  await assertRejects(() => second, /link lost/);
+  await assertRejects(() => conn.publish("pub/a", "three", 1), /link lost/);
+});
+
+Deno.test("messages are handled in order and acknowledged only after their handler", async () => {
+  const broker = new FakeBroker();
+  const { conn, messages, held, release } = connection(broker);
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  held.on = true;
+  broker.send(encodePublish("sub/x", "job-1", 1, 7), encodePublish("sub/x", "job-2", 2, 8));
+  await until(() => messages.length === 1, "the first message handed over");
+  assertEquals(broker.types, [0x10], "nothing acknowledged while the handler works");
+  held.on = false;
+  release();
+  await until(() => broker.written.length === 3, "both acknowledged");
+  assertEquals(messages, ["sub/x job-1", "sub/x job-2"]);
+  assertEquals(broker.written.slice(1), [[0x40, 2, 0, 7], [0x50, 2, 0, 8]], "PUBACK, then PUBREC");
+  broker.send(new Uint8Array([0x62, 2, 0, 8]));
+  await until(() => broker.written.length === 4, "PUBCOMP");
+  assertEquals(broker.written[3], [0x70, 2, 0, 8]);
+});
+
+Deno.test("a message over the limit is acknowledged and reported, the next one handled", async () => {
+  const broker = new FakeBroker();
+  const { conn, messages, oversize } = connection(broker);
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  broker.send(encodePublish("sub/x", new Uint8Array(5000), 1, 3), encodePublish("sub/x", "ok", 0));
+  await until(() => messages.length === 1, "the next message");
+  assertEquals(oversize, [{ type: "oversize", topic: "sub/x", qos: 1, id: 3, bytes: 5000 }]);
+  assertEquals(broker.written[1], [0x40, 2, 0, 3]);
+});
+
+Deno.test("keepalive: a PINGREQ when idle, closed when the broker stays silent", async () => {
+  const broker = new FakeBroker();
+  const { conn, clock, closes } = connection(broker);
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  await clock.advance(5000);
+  assertEquals(broker.types.at(-1), 0xc0, "PINGREQ after half the keepalive");
+  await clock.advance(10_000);
+  assertEquals(closes, [], "still open at 1.5 keepalives");
+  await clock.advance(5000);
+  assertEquals(closes, ["no packet from the broker for 15 s"]);
+  assert(!conn.open);
+});
+
+Deno.test("a broker that breaks the protocol closes the connection with the reason", async () => {
+  const broker = new FakeBroker();
+  const { conn, closes } = connection(broker);
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  broker.send(new Uint8Array([0x10, 0]));
+  await until(() => closes.length === 1, "closed");
+  assertEquals(closes, ["packet type 1 is not one a broker sends"]);
+});

@@ -1,0 +1,297 @@
+/**
+ * MQTT 3.1.1 packets, as a client writes and reads them: pure encoding and a streaming
+ * decoder, no I/O. Only what one agent's session uses is here: CONNECT with a will,
+ * SUBSCRIBE to one filter, PUBLISH at QoS 0–2 both ways, their acknowledgements, PINGREQ
+ * and DISCONNECT. A packet that breaks the protocol is a `ProtocolError`: the session drops
+ * the connection and connects again.
+ */
+import { concatBytes } from "../io/mod.ts";
+
+/** Broke the protocol: the connection cannot go on. */
+export class ProtocolError extends Error {}
+
+/** What a client receives from a broker. */
+export type Packet =
+  | { type: "connack"; sessionPresent: boolean; code: number }
+  | {
+    type: "publish";
+    topic: string;
+    payload: Uint8Array;
+    qos: 0 | 1 | 2;
+    dup: boolean;
+    id?: number;
+  }
+  | { type: "puback" | "pubrec" | "pubrel" | "pubcomp" | "unsuback"; id: number }
+  | { type: "suback"; id: number; granted: number[] }
+  | { type: "pingresp" };
+
+const TYPE = {
+  connect: 1,
+  connack: 2,
+  publish: 3,
+  puback: 4,
+  pubrec: 5,
+  pubrel: 6,
+  pubcomp: 7,
+  subscribe: 8,
+  suback: 9,
+  unsuback: 11,
+  pingreq: 12,
+  pingresp: 13,
+  disconnect: 14,
+} as const;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+/** The largest remaining length the 4-byte varint can say (256 MiB). */
+const MAX_REMAINING = 268_435_455;
+
+/** A UTF-8 string or binary field: two length bytes, then the bytes. */
+function field(value: string | Uint8Array): Uint8Array {
+  const bytes = typeof value === "string" ? encoder.encode(value) : value;
+  if (bytes.length > 0xffff) throw new RangeError("an MQTT string is at most 65 535 bytes");
+  return concatBytes([u16(bytes.length), bytes]);
+}
+
+function u16(value: number): Uint8Array {
+  return new Uint8Array([value >> 8, value & 0xff]);
+}
+
+function remainingLength(length: number): Uint8Array {
+  if (length > MAX_REMAINING) throw new RangeError("an MQTT packet is at most 256 MiB");
+  const bytes: number[] = [];
+  do {
+    let byte = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (length > 0);
+  return new Uint8Array(bytes);
+}
+
+function packet(first: number, parts: Uint8Array[]): Uint8Array {
+  const body = concatBytes(parts);
+  return concatBytes([new Uint8Array([first]), remainingLength(body.length), body]);
+}
+
+export interface ConnectOptions {
+  clientId: string;
+  /** `false`: the broker keeps the session (subscription, queued messages) across connects. */
+  clean: boolean;
+  keepaliveS: number;
+  username?: string;
+  password?: string;
+  /** Published by the broker when the connection ends without a DISCONNECT. */
+  will?: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean };
+}
+
+/** CONNECT, protocol level 4 (MQTT 3.1.1). */
+export function encodeConnect(options: ConnectOptions): Uint8Array {
+  const { will, username, password } = options;
+  let flags = options.clean ? 0x02 : 0;
+  if (will) flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+  if (password !== undefined) flags |= 0x40;
+  if (username !== undefined) flags |= 0x80;
+  return packet(TYPE.connect << 4, [
+    field("MQTT"),
+    new Uint8Array([4, flags]),
+    u16(options.keepaliveS),
+    field(options.clientId),
+    ...(will ? [field(will.topic), field(will.payload)] : []),
+    ...(username !== undefined ? [field(username)] : []),
+    ...(password !== undefined ? [field(password)] : []),
+  ]);
+}
+
+/** PUBLISH; `id` is needed above QoS 0. */
+export function encodePublish(
+  topic: string,
+  payload: string | Uint8Array,
+  qos: 0 | 1 | 2,
+  id?: number,
+): Uint8Array {
+  if (qos > 0 && id === undefined) throw new RangeError("a QoS 1 or 2 publish needs an id");
+  const body = typeof payload === "string" ? encoder.encode(payload) : payload;
+  return packet((TYPE.publish << 4) | (qos << 1), [
+    field(topic),
+    ...(qos > 0 ? [u16(id!)] : []),
+    body,
+  ]);
+}
+
+/** SUBSCRIBE to one topic filter. */
+export function encodeSubscribe(id: number, filter: string, qos: 0 | 1 | 2): Uint8Array {
+  return packet((TYPE.subscribe << 4) | 0x02, [u16(id), field(filter), new Uint8Array([qos])]);
+}
+
+/** PUBACK, PUBREC, PUBREL or PUBCOMP of packet `id`. */
+export function encodeAck(
+  kind: "puback" | "pubrec" | "pubrel" | "pubcomp",
+  id: number,
+): Uint8Array {
+  // PUBREL has the reserved flags 0010.
+  return packet((TYPE[kind] << 4) | (kind === "pubrel" ? 0x02 : 0), [u16(id)]);
+}
+
+export const PINGREQ: Uint8Array = new Uint8Array([TYPE.pingreq << 4, 0]);
+export const DISCONNECT: Uint8Array = new Uint8Array([TYPE.disconnect << 4, 0]);
+
+/**
+ * Reads packets from a byte stream, whatever the chunks: `push` returns those complete. A
+ * PUBLISH over `maxBytes` is not buffered: its header is kept, the rest skipped as it
+ * arrives, and it comes out as `oversize`, so that the session can acknowledge it (else a
+ * persistent session would send it again at every connect) and say what it dropped.
+ */
+export class PacketReader {
+  #buffered: Uint8Array = new Uint8Array(0);
+  /** An oversize PUBLISH being skipped: its header, and the bytes still to skip. */
+  #skipping: { header: Uint8Array; first: number; total: number; left: number } | undefined;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The packets completed by `chunk`, in order; throws `ProtocolError` on a bad one. */
+  push(chunk: Uint8Array): (Packet | Oversize)[] {
+    let data = this.#buffered.length ? concatBytes([this.#buffered, chunk]) : chunk;
+    const packets: (Packet | Oversize)[] = [];
+    for (;;) {
+      if (this.#skipping) {
+        const done = this.#skip(data);
+        data = done.rest;
+        if (!done.packet) break;
+        packets.push(done.packet);
+        continue;
+      }
+      const header = readHeader(data);
+      if (!header) break;
+      if (header.length > this.maxBytes) {
+        if (data[0] >> 4 !== TYPE.publish) {
+          throw new ProtocolError(
+            `packet of ${header.length} bytes over the ${this.maxBytes}-byte limit`,
+          );
+        }
+        this.#skipping = {
+          header: new Uint8Array(0),
+          first: data[0],
+          total: header.length,
+          left: header.length,
+        };
+        data = data.subarray(header.offset);
+        continue;
+      }
+      if (data.length < header.offset + header.length) break;
+      const body = data.subarray(header.offset, header.offset + header.length);
+      packets.push(decodePacket(data[0], body));
+      data = data.subarray(header.offset + header.length);
+    }
+    // A copy: the caller may reuse the buffer the chunk is in.
+    this.#buffered = data.slice();
+    return packets;
+  }
+
+  /** Keeps the topic and packet id of an oversize PUBLISH, drops the rest. */
+  #skip(data: Uint8Array): { rest: Uint8Array; packet?: Oversize } {
+    const skipping = this.#skipping!;
+    const take = Math.min(data.length, skipping.left);
+    if (skipping.header.length < PUBLISH_HEADER_MAX) {
+      const keep = Math.min(take, PUBLISH_HEADER_MAX - skipping.header.length);
+      skipping.header = concatBytes([skipping.header, data.subarray(0, keep)]);
+    }
+    skipping.left -= take;
+    const rest = data.subarray(take);
+    if (skipping.left > 0) return { rest };
+    this.#skipping = undefined;
+    const { topic, qos, id, payload } = decodePublish(skipping.first, skipping.header, true);
+    // The kept prefix ends with the start of the payload.
+    const bytes = skipping.total - (skipping.header.length - payload.length);
+    return {
+      rest,
+      packet: { type: "oversize", topic, qos, ...(id === undefined ? {} : { id }), bytes },
+    };
+  }
+}
+
+/** A PUBLISH too large to take: what is needed to acknowledge it and to say so. */
+export interface Oversize {
+  type: "oversize";
+  topic: string;
+  qos: 0 | 1 | 2;
+  id?: number;
+  /** How long its payload was, at least. */
+  bytes: number;
+}
+
+/** A PUBLISH's topic (at most 65 535 bytes), its length field and packet id. */
+const PUBLISH_HEADER_MAX = 2 + 0xffff + 2;
+
+/** The fixed header's remaining length, or undefined while incomplete. */
+function readHeader(data: Uint8Array) {
+  let length = 0;
+  for (let i = 1, factor = 1; i < data.length; i++, factor *= 128) {
+    if (i > 4) throw new ProtocolError("malformed remaining length");
+    length += (data[i] & 0x7f) * factor;
+    if ((data[i] & 0x80) === 0) return { offset: i + 1, length };
+  }
+  return undefined;
+}
+
+/** Decodes one packet from its first byte and its body. */
+export function decodePacket(first: number, body: Uint8Array): Packet {
+  const type = first >> 4;
+  const id = () => {
+    if (body.length !== 2) throw new ProtocolError(`type ${type}: body of ${body.length} bytes`);
+    return (body[0] << 8) | body[1];
+  };
+  switch (type) {
+    case TYPE.connack:
+      if (body.length !== 2) throw new ProtocolError("CONNACK of the wrong length");
+      return { type: "connack", sessionPresent: (body[0] & 1) === 1, code: body[1] };
+    case TYPE.publish:
+      return decodePublish(first, body);
+    case TYPE.puback:
+      return { type: "puback", id: id() };
+    case TYPE.pubrec:
+      return { type: "pubrec", id: id() };
+    case TYPE.pubrel:
+      return { type: "pubrel", id: id() };
+    case TYPE.pubcomp:
+      return { type: "pubcomp", id: id() };
+    case TYPE.unsuback:
+      return { type: "unsuback", id: id() };
+    case TYPE.suback:
+      if (body.length < 3) throw new ProtocolError("SUBACK without a return code");
+      return {
+        type: "suback",
+        id: (body[0] << 8) | body[1],
+        granted: [...body.subarray(2)],
+      };
+    case TYPE.pingresp:
+      return { type: "pingresp" };
+    default:
+      throw new ProtocolError(`packet type ${type} is not one a broker sends`);
+  }
+}
+
+function decodePublish(first: number, body: Uint8Array, headerOnly = false) {
+  const flags = first & 0x0f;
+  const qos = (flags >> 1) & 0x03;
+  if (qos === 3) throw new ProtocolError("PUBLISH with QoS 3");
+  if (body.length < 2) throw new ProtocolError("PUBLISH without a topic");
+  const topicLength = (body[0] << 8) | body[1];
+  const topicEnd = 2 + topicLength;
+  const payloadStart = topicEnd + (qos > 0 ? 2 : 0);
+  if (body.length < payloadStart) throw new ProtocolError("PUBLISH shorter than its header");
+  let topic: string;
+  try {
+    topic = decoder.decode(body.subarray(2, topicEnd));
+  } catch {
+    throw new ProtocolError("PUBLISH topic is not UTF-8");
+  }
+  return {
+    type: "publish" as const,
+    topic,
+    payload: headerOnly ? body.subarray(payloadStart) : body.slice(payloadStart),
+    qos: qos as 0 | 1 | 2,
+    dup: (flags & 0x08) !== 0,
+    ...(qos > 0 ? { id: (body[topicEnd] << 8) | body[topicEnd + 1] } : {}),
+  };
+}

@@ -262,6 +262,7 @@ export class JobService implements Capability {
           const reply = refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable");
           return this.#settle(record, reply);
         }
+        await this.#deps.replies.flushed();
         await this.#run(job, argv, record, controller.signal);
       } catch (error) {
         // Exec never throws by contract; should anything else, the job still gets an answer.

@@ -4,7 +4,7 @@ import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
 import { denoFs, type Fs } from "../io/fs.ts";
 import { FakeExec, okResult } from "../../tests/support/fakes.ts";
-import { job, jobsConfig, payload, startJobs } from "../../tests/support/jobs.ts";
+import { job, jobsConfig, payload, RecordingReplies, startJobs } from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "./signature.ts";
 
@@ -37,6 +37,23 @@ Deno.test("receive resolves once the id is on disk, so the broker is acknowledge
   // A refusal resolves too, and writes nothing.
   await jobs.service.receive(new TextEncoder().encode("{not json"));
   assert(!(await Deno.readTextFile(journal)).includes("not json"));
+  await jobs.service.idle();
+  assertEquals(exec.requests.length, 1);
+});
+
+Deno.test("a job's program starts only once its DELIVERED has left the process", async () => {
+  await using dir = await tempDir();
+  const exec = new FakeExec();
+  const replies = new RecordingReplies();
+  const written = Promise.withResolvers<void>();
+  replies.hold = written.promise;
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec }, { replies });
+  await jobs.service.receive(payload(job("held", "true")));
+  await until(() => replies.flushes.length === 1, "the job waits for the flush");
+  assertEquals(replies.flushes, [1], "flushed after DELIVERED was sent");
+  assertEquals(replies.sent[0].reply.event_type, "DELIVERED");
+  assertEquals(exec.requests.length, 0, "spawned before DELIVERED was out");
+  written.resolve();
   await jobs.service.idle();
   assertEquals(exec.requests.length, 1);
 });

@@ -35,7 +35,10 @@ export const jobsSpec: CapabilitySpec<"jobs"> = {
   }),
   build: (ctx, peers) =>
     new JobService(ctx, {
-      replies: { send: (kind, reply) => peers.get("replies")?.channel.send(kind, reply) },
+      replies: {
+        send: (kind, reply) => peers.get("replies")?.channel.send(kind, reply),
+        flushed: () => peers.get("replies")?.channel.flushed() ?? Promise.resolve(),
+      },
       connectivity: healthOf(peers),
     }),
 };

@@ -15,6 +15,12 @@ import type { JobReply, ReplyKind } from "./wire.ts";
 export interface ReplyChannel {
   /** Sends a reply: at once when it can, else it waits in the outbox. Never throws. */
   send(kind: ReplyKind, reply: JobReply): void;
+  /**
+   * Resolves once what was sent so far has left the process, or waits in the outbox: a
+   * job's program starts after its DELIVERED is on the wire, since the spawn blocks the
+   * event loop that writes it.
+   */
+  flushed(): Promise<void>;
 }
 
 /** Where replies actually go: the MQTT session, or the REST API. */
@@ -23,6 +29,8 @@ export interface ReplyTransport {
   ready(): boolean;
   /** Resolves once the reply is accepted (PUBACK, HTTP 2xx); rejects otherwise. */
   deliver(kind: ReplyKind, reply: JobReply): Promise<void>;
+  /** Resolves once what `deliver` was given so far is written to the socket. */
+  flushed(): Promise<void>;
 }
 
 export interface ReplyChannelOptions {
@@ -85,6 +93,11 @@ export class OutboxReplyChannel implements ReplyChannel {
       () => this.options.counters.inc("replies-sent"),
       () => this.#enqueue(entry),
     );
+  }
+
+  /** What went straight through is written out; what did not waits in the outbox. */
+  flushed(): Promise<void> {
+    return this.transport.ready() ? this.transport.flushed() : Promise.resolve();
   }
 
   /** Sends what waits, in order; called on reconnect and after a failed attempt. */

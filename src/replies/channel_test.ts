@@ -21,6 +21,9 @@ class FakeTransport implements ReplyTransport {
     this.delivered.push(`${kind}:${reply.id}`);
     return Promise.resolve();
   }
+  flushed() {
+    return Promise.resolve();
+  }
 }
 
 async function channel(dir: string, transport: ReplyTransport) {

@@ -53,5 +53,7 @@ export function restTransport(net: Net, target: RestTarget): ReplyTransport {
   return {
     ready: () => true,
     deliver: (_kind: ReplyKind, reply: JobReply) => postJson(net, target, toRestResult(reply)),
+    // A POST is in flight once `deliver` returns: nothing waits in this process.
+    flushed: () => Promise.resolve(),
   };
 }

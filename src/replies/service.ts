@@ -28,6 +28,7 @@ export class ReplyService implements Capability {
       ready: () => mqtt()?.ready() ?? false,
       deliver: (kind, reply) =>
         mqtt()?.deliver(kind, reply) ?? Promise.reject(new Error("no MQTT session")),
+      flushed: () => mqtt()?.flushed() ?? Promise.resolve(),
     };
     // In REST mode only results go to the API: acknowledgements stay on delivery/...
     const transport: ReplyTransport = rest
@@ -62,5 +63,6 @@ function byKind(delivery: ReplyTransport, result: ReplyTransport): ReplyTranspor
   return {
     ready: () => delivery.ready() || result.ready(),
     deliver: (kind, reply) => (kind === "delivery" ? delivery : result).deliver(kind, reply),
+    flushed: async () => void await Promise.all([delivery.flushed(), result.flushed()]),
   };
 }

@@ -14,11 +14,18 @@ export function jobsConfig(extra: Record<string, unknown>): Config {
   return testConfig({ mac: JOBS_MAC, disable_mqtt: true, ...extra });
 }
 
-/** Keeps every reply, in order. */
+/** Keeps every reply, in order; `flushed` resolves at once unless a test holds it. */
 export class RecordingReplies implements ReplyChannel {
   sent: { kind: ReplyKind; reply: JobReply }[] = [];
+  /** How many replies had been sent at each `flushed()` call. */
+  flushes: number[] = [];
+  hold: Promise<void> | undefined;
   send(kind: ReplyKind, reply: JobReply): void {
     this.sent.push({ kind, reply });
+  }
+  flushed(): Promise<void> {
+    this.flushes.push(this.sent.length);
+    return this.hold ?? Promise.resolve();
   }
   results(): JobReply[] {
     return this.sent.filter((s) => s.kind === "result").map((s) => s.reply);

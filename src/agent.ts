@@ -48,6 +48,7 @@ import { provisionNeeds } from "./provision/mod.ts";
 import { repliesSpec } from "./replies/mod.ts";
 import { spoolSpec } from "./spool/mod.ts";
 import { uplinkSpec } from "./uplink/mod.ts";
+import { TRIM_COUNTERS, TRIM_ENV, trimMode, trimWhenIdle } from "./memory_trim.ts";
 import { VERSION } from "./version.ts";
 import * as z from "zod/mini";
 
@@ -81,6 +82,7 @@ export function agentNeeds(config: Config, run: RunContext): Record<string, Capa
       }),
     },
     log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
+    memory: { flags: needs({ env: [TRIM_ENV] }) },
     control: {
       // /etc/group names the gid of control_socket_group.
       flags: needs(
@@ -131,6 +133,18 @@ export interface AgentOptions {
   allowed?: (descriptor: Deno.PermissionDescriptor) => boolean;
 }
 
+/** The process's memory as V8 and the kernel see it, in KiB, for `status`. */
+function memoryKb(): Record<string, number> {
+  const { rss, heapTotal, heapUsed, external } = Deno.memoryUsage();
+  const kb = (bytes: number) => Math.round(bytes / 1024);
+  return {
+    rss: kb(rss),
+    heap_total: kb(heapTotal),
+    heap_used: kb(heapUsed),
+    external: kb(external),
+  };
+}
+
 /** The agent cannot run as asked (the control socket is taken): `ledge run` exits 1. */
 export class AgentStartError extends Error {}
 
@@ -178,6 +192,8 @@ export class Agent {
   #stopping: Promise<void> | undefined;
   /** Reloads and retries change the capabilities one at a time. */
   #changes: Promise<unknown> = Promise.resolve();
+  #trim = new AbortController();
+  #trimming: Promise<void> | undefined;
 
   /** Builds nothing yet: `start()` builds and starts the capabilities of `specs`. */
   constructor(readonly options: AgentOptions, specs: readonly CapabilitySpec[] = CAPABILITIES) {
@@ -244,6 +260,7 @@ export class Agent {
     for (const spec of this.#specs) this.#build(spec);
     await this.#startControl();
     for (const spec of this.#specs) await this.#start(spec);
+    this.#startTrimming();
     this.log.info("agent started", {
       version: VERSION,
       running: this.#runningNames().join(",") || "none",
@@ -260,6 +277,8 @@ export class Agent {
   /** Stops every capability in reverse order; safe to call more than once. */
   stop(): Promise<void> {
     this.#stopping ??= this.#change(async () => {
+      this.#trim.abort();
+      await this.#trimming;
       for (const spec of [...this.#specs].reverse()) await this.#stopOne(spec, "shutdown");
       await this.#control?.stop().catch((error) =>
         this.log.error("control failed to stop cleanly", { error })
@@ -477,6 +496,26 @@ export class Agent {
     );
   }
 
+  /** Memory is given back in idle moments when Deno answers SIGUSR2 with a trim. */
+  #startTrimming(): void {
+    const log = this.log.child("memory");
+    const mode = trimMode();
+    if (!mode.on) {
+      // Not a capability: without the variable SIGUSR2 would kill, so nothing is lost.
+      log.debug("memory trim off", { reason: mode.reason });
+      return;
+    }
+    this.counters.declare(...TRIM_COUNTERS);
+    this.#trimming = trimWhenIdle({
+      clock: this.io.clock,
+      log,
+      // A tool polling the control socket must not keep the agent from ever trimming.
+      events: () => this.counters.events - this.counters.get("control-requests"),
+      signal: () => Deno.kill(Deno.pid, "SIGUSR2"),
+      counted: () => this.counters.inc("memory-trims"),
+    }, this.#trim.signal).catch((error) => log.error("memory trim stopped", { error }));
+  }
+
   async #stopOne(spec: CapabilitySpec, reason: "shutdown" | "reload"): Promise<void> {
     const standing = this.#standing.get(spec.name);
     this.#standing.delete(spec.name);
@@ -501,6 +540,7 @@ export class Agent {
         uptime: Math.round((this.io.clock.monotonic() - this.startedAt) / 1000),
         config: this.options.configPath,
         mac: this.#mac,
+        memory: memoryKb(),
         ...this.states(),
       }),
     });

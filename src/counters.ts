@@ -4,10 +4,17 @@
  */
 export class Counters {
   #values = new Map<string, number>();
+  #events = 0;
 
   /** Adds `by` to the counter `name`. */
   inc(name: string, by = 1): void {
     this.#values.set(name, (this.#values.get(name) ?? 0) + by);
+    this.#events++;
+  }
+
+  /** How many times any counter moved: unchanged means nothing happened meanwhile. */
+  get events(): number {
+    return this.#events;
   }
 
   /** The counter's value; 0 for one never counted. */

@@ -37,7 +37,7 @@ Deno.test("--print-permissions lists the narrowest flags for the config", async 
   );
   assertEquals(code, 0);
   const flags = stdout.trim().split(" ");
-  assert(flags.includes("--allow-env=DEBUG,LEDGE_*"), stdout);
+  assert(flags.includes("--allow-env=DEBUG,LEDGE_*,DENO_USR2_MEMORY_TRIM"), stdout);
   assert(flags.some((f) => f.startsWith("--allow-net=") && f.includes("192.168.142.139:8443")));
   assert(flags.some((f) => f.startsWith("--allow-run=") && f.split(/[=,]/).includes("/bin/sh")));
   assert(!flags.some((f) => f === "-A" || f === "--allow-all"));

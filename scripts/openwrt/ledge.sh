@@ -6,7 +6,9 @@
 # tmpfs, never to flash.
 LIB=/usr/lib/ledge
 RUNTIME=/tmp/ledge-runtime
-export DENO_DIR="$RUNTIME/deno" DENO_NO_UPDATE_CHECK=1
+# DENO_USR2_MEMORY_TRIM: the agent gives freed memory back in idle moments by signalling
+# itself (SIGUSR2 = malloc_trim + a low-memory GC); without it SIGUSR2 would kill.
+export DENO_DIR="$RUNTIME/deno" DENO_NO_UPDATE_CHECK=1 DENO_USR2_MEMORY_TRIM=1
 deno() {
 	"$LIB/deno" run --quiet --no-prompt --no-remote --no-config --no-lock "$@"
 }

@@ -10,6 +10,7 @@ import { bundle } from "../../scripts/bundle.ts";
 import { buildTarget, TARGETS } from "../../scripts/package.ts";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { publish, startBroker, subscribe } from "../support/mosquitto.ts";
+import { until } from "../support/poll.ts";
 import { tempDir, watchLines } from "../support/process.ts";
 import { startStatsApi } from "../support/stats_api.ts";
 import { inRoot, installIpk, type MuslRoot, muslRoot, strayGlibc } from "./_musl_root.ts";
@@ -136,6 +137,18 @@ for (const target of TARGETS) {
         const checks = (await ctl(root, "health")).health["last-checks"];
         assertEquals(checks.route.result, "ok", "/proc/net/route read under the preset");
       });
+
+      await t.step(
+        "memory is given back in idle moments (ledge.sh sets the trim variable)",
+        async () => {
+          await until(
+            async () => (await ctl(root, "counters")).counters["memory-trims"] >= 1,
+            "a trim",
+            90_000,
+          );
+          assertMatch((await ctl(root, "status"))["agent-status"].mqtt, /^connected/);
+        },
+      );
 
       await t.step("a sample reaches the stats API", async () => {
         const flushed = (await ctl(root, "flush")).flush;

@@ -7,6 +7,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { type Broker, publish, startBroker, subscribe } from "./mosquitto.ts";
+import { until } from "./poll.ts";
 import {
   type LedgeProcess,
   spawnLedge,
@@ -72,6 +73,8 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
     flags,
     script: options.script,
     runtime: options.runtime ?? [DENO],
+    // As the packages run it: SIGUSR2 then trims memory instead of killing the process.
+    env: { DENO_USR2_MEMORY_TRIM: "1" },
   });
   try {
     let running: string[] = [];
@@ -114,6 +117,19 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
       assert(["REJECTED", "FAILED"].includes(outside.event_type), JSON.stringify(outside));
       const inside = await reply("inside");
       assertEquals([inside.event_type, inside.meta.msg.trim()], ["PROCESSED", "still-here"]);
+    });
+
+    await step("gives memory back in an idle moment, and lives on", async () => {
+      await until(
+        async () => {
+          const { stdout } = await ctl(flags, options.script, socket, "counters");
+          return JSON.parse(stdout).counters["memory-trims"] >= 1;
+        },
+        "a memory trim",
+        60_000,
+      );
+      const { code } = await ctl(flags, options.script, socket, "status");
+      assertEquals(code, 0, "the agent answers after trimming");
     });
 
     await step("stats reach the API", async () => {

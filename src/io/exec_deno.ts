@@ -70,13 +70,18 @@ async function runProgram(
   request.signal?.addEventListener("abort", onAbort, { once: true });
 
   const readers = [child.stdout, child.stderr].map((pipe) => pipe.getReader({ mode: "byob" }));
-  const drained = Promise.all(readers.map((reader) => drain(reader, tail)));
+  let drainedAll = false;
+  const drained = Promise.all(readers.map((reader) => drain(reader, tail)))
+    .then(() => void (drainedAll = true));
   try {
     const status = await child.status;
-    let drainTimer: ReturnType<typeof setTimeout> | undefined;
-    const giveUp = new Promise<void>((resolve) => drainTimer = setTimeout(resolve, drainMs));
-    await Promise.race([drained, giveUp]);
-    clearTimeout(drainTimer);
+    // Most programs close their pipes as they exit: no timer then (each costs the loop).
+    if (!drainedAll) {
+      let drainTimer: ReturnType<typeof setTimeout> | undefined;
+      const giveUp = new Promise<void>((resolve) => drainTimer = setTimeout(resolve, drainMs));
+      await Promise.race([drained, giveUp]);
+      clearTimeout(drainTimer);
+    }
     for (const reader of readers) reader.cancel().catch(() => {});
     return result({
       exitCode: status.signal ? null : status.code,

@@ -70,6 +70,8 @@ export class MqttConnection {
   readonly #reader: PacketReader;
   /** Every write, in order; `flushed()` waits on it. */
   #writes: Promise<void> = Promise.resolve();
+  /** Writes not yet handed to the socket. */
+  #unwritten = 0;
   /** Messages are handled one at a time, in the order they came. */
   #inbox: Promise<void> = Promise.resolve();
   /** Answers awaited, by `type:id`: rejected with the reason when the connection closes. */
@@ -129,6 +131,11 @@ export class MqttConnection {
     ]);
   }
 
+  /** Whether a write is still on its way to the socket. */
+  get writing(): boolean {
+    return this.#unwritten > 0;
+  }
+
   /** Resolves once everything written so far has been handed to the socket. */
   flushed(): Promise<void> {
     return this.#writes.catch(() => {});
@@ -177,13 +184,14 @@ export class MqttConnection {
   }
 
   #write(data: Uint8Array): Promise<void> {
+    this.#unwritten++;
     const write = this.#writes.then(async () => {
       if (this.#closed) throw this.#closed;
       for (let written = 0; written < data.length;) {
         written += await this.#stream.write(data.subarray(written));
       }
       this.#lastSent = this.#options.clock.monotonic();
-    });
+    }).finally(() => this.#unwritten--);
     this.#writes = write.catch((error) => {
       this.close(error instanceof Error ? error : new Error(String(error)));
     });

@@ -47,6 +47,7 @@ import {
 import { provisionNeeds } from "./provision/mod.ts";
 import { repliesSpec } from "./replies/mod.ts";
 import { spoolSpec } from "./spool/mod.ts";
+import { upgradeSpec } from "./upgrade/mod.ts";
 import { uplinkSpec } from "./uplink/mod.ts";
 import { TRIM_COUNTERS, TRIM_ENV, trimMode, trimWhenIdle } from "./memory_trim.ts";
 import { VERSION } from "./version.ts";
@@ -63,6 +64,7 @@ export const CAPABILITIES: readonly CapabilitySpec[] = [
   collectSpec,
   healthSpec,
   repliesSpec,
+  upgradeSpec,
   jobsSpec,
   mqttSpec,
 ];

@@ -9,6 +9,7 @@ import type { JobService } from "./jobs/mod.ts";
 import type { MqttCapability } from "./mqtt/mod.ts";
 import type { ReplyService } from "./replies/mod.ts";
 import type { SpoolCapability } from "./spool/mod.ts";
+import type { UpgradeService } from "./upgrade/mod.ts";
 import type { UplinkCapability } from "./uplink/mod.ts";
 
 /** Each capability's name and class. */
@@ -27,6 +28,8 @@ export interface PeerMap {
   jobs: JobService;
   /** The MQTT session. */
   mqtt: MqttCapability;
+  /** The firmware upgrades. */
+  upgrade: UpgradeService;
 }
 
 /** A capability's name. */

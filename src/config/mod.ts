@@ -1,5 +1,12 @@
 /** The config: its keys and defaults, how a file is read and validated, how it is shown. */
 export { loadConfigFile, parseJsonc, type ReadText, resolveMac } from "./load.ts";
 export { redactConfig, secretValues } from "./redact.ts";
-export { type Config, CONFIG_KEYS, type ConfigKey, DEFAULTS, PROGRAM_KEYS } from "./schema.ts";
+export {
+  type Config,
+  CONFIG_KEYS,
+  type ConfigKey,
+  DEFAULTS,
+  PROGRAM_KEYS,
+  type UpgradeConfig,
+} from "./schema.ts";
 export { validateConfig, type Validation } from "./validate.ts";

@@ -41,6 +41,12 @@ function f(schema: z.ZodMiniType, allowed: string): Field {
   return { schema, allowed };
 }
 
+const UPGRADE_DEFAULTS = {
+  program: "/sbin/sysupgrade",
+  dir: "/tmp",
+  release_file: "/etc/openwrt_release",
+};
+
 export const FIELDS = {
   // SocketMan keys
   username: f(z.string(), "a string"),
@@ -103,6 +109,15 @@ export const FIELDS = {
   network_check_s: f(int(1, 3600), intAllowed(1, 3600, " (seconds)")),
   recovery_cmd: f(text, "a program and its arguments"),
   reboot_cmd: f(text, "a program and its arguments"),
+  upgrade: f(
+    z.object({
+      hosts: z._default(z.array(text), []),
+      program: z._default(text, UPGRADE_DEFAULTS.program),
+      dir: z._default(text, UPGRADE_DEFAULTS.dir),
+      release_file: z._default(text, UPGRADE_DEFAULTS.release_file),
+    }),
+    'an object { "hosts": [image hosts], "program", "dir", "release_file": paths }',
+  ),
 } satisfies Record<ConfigKey, Field>;
 
 /** A config key, as it is written in the file. */
@@ -114,7 +129,7 @@ export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];
  * Keys that decide which programs run: nothing from the network (provisioning, a desired
  * state) may set or change them; only the config file on the box does.
  */
-export const PROGRAM_KEYS = ["boot_cmd", "recovery_cmd", "reboot_cmd", "jobs"] as const;
+export const PROGRAM_KEYS = ["boot_cmd", "recovery_cmd", "reboot_cmd", "jobs", "upgrade"] as const;
 
 /** Keys whose values are shown as `***` and never logged. */
 export const SECRET_KEYS = ["password", "key", "token", "job_secret"] as const;
@@ -238,6 +253,23 @@ export interface Config {
   recovery_cmd: string;
   /** The last step of the ladder: a program and its arguments. */
   reboot_cmd: string;
+  /**
+   * Firmware upgrades (`sysupgrade` jobs): the hosts images may come from (none: upgrades
+   * are off), the sysupgrade program, where the image is kept, the firmware release file.
+   */
+  upgrade: UpgradeConfig;
+}
+
+/** The `upgrade` key, filled in. */
+export interface UpgradeConfig {
+  /** `host` or `host:port`: images come from these only. */
+  hosts: string[];
+  /** The program that tests (`-T`) and flashes an image. */
+  program: string;
+  /** Where the image is downloaded. */
+  dir: string;
+  /** The running firmware's release file. */
+  release_file: string;
 }
 
 /** Defaults that do not depend on other keys (`port` and `heartbeat` do: see validate.ts). */
@@ -276,4 +308,5 @@ export const DEFAULTS = {
   network_check_s: 60,
   recovery_cmd: "/etc/init.d/network restart",
   reboot_cmd: "reboot",
+  upgrade: { hosts: [], ...UPGRADE_DEFAULTS },
 } satisfies Partial<Config>;

@@ -16,6 +16,12 @@ import type { Connectivity } from "../health/mod.ts";
 import { type ExecResult, parseArgv } from "../io/mod.ts";
 import { LogThrottle } from "../log/mod.ts";
 import {
+  parseUpgradeRequest,
+  UPGRADE_TYPE,
+  type UpgradeRecord,
+  type UpgradeService,
+} from "../upgrade/mod.ts";
+import {
   deliveredReply,
   type JobReply,
   type Outcome,
@@ -39,6 +45,8 @@ export interface JobServiceDeps {
   replies: ReplyChannel;
   /** The health checks and recovery for `network` jobs. */
   connectivity: Connectivity;
+  /** The firmware upgrades for `sysupgrade` jobs; undefined while they do not run. */
+  upgrade?: () => UpgradeService | undefined;
   /** Between connectivity checks after a network job (default 5 s). */
   networkPollMs?: number;
   /** How many jobs `jobs` and `job-info` remember (default 50). */
@@ -181,6 +189,8 @@ export class JobService implements Capability {
   info(id: string): JobRecord | undefined {
     const record = this.#history?.find(id);
     if (record) return record;
+    const upgrade = this.#deps.upgrade?.()?.status();
+    if (upgrade?.id === id) return upgradeJobRecord(upgrade);
     const accepted = this.#journal?.acceptedAt(id);
     if (accepted === undefined) return undefined;
     return {
@@ -222,10 +232,11 @@ export class JobService implements Capability {
     if (job.expires !== undefined && job.expires * 1000 < now) {
       return this.#refuse(job.id, "EXPIRED", "expired");
     }
-    const argv = this.#argvOf(job.meta.msg);
-    if ("error" in argv) return this.#refuse(job.id, "REJECTED", argv.error);
     const journal = this.#journal;
     if (!journal) return this.#refuse(job.id, "BUSY", "not started");
+    if (job.meta.type === UPGRADE_TYPE) return await this.#admitUpgrade(job, raw, journal, now);
+    const argv = this.#argvOf(job.meta.msg);
+    if ("error" in argv) return this.#refuse(job.id, "REJECTED", argv.error);
     if (journal.has(job.id)) return this.#refuse(job.id, "DUPLICATE");
     if (!this.#pool.hasRoom()) return this.#refuse(job.id, "BUSY", "queue full");
 
@@ -233,27 +244,49 @@ export class JobService implements Capability {
   }
 
   /**
+   * A `sysupgrade` job: checked, journaled and acknowledged as any job, then handed to the
+   * upgrade capability outside the pool (it may wait hours for its window).
+   */
+  async #admitUpgrade(job: Job, raw: RawJob, journal: JobJournal, now: number): Promise<void> {
+    if (journal.has(job.id)) return this.#refuse(job.id, "DUPLICATE");
+    const request = parseUpgradeRequest(raw.meta);
+    if ("error" in request) return this.#refuse(job.id, "REJECTED", request.error);
+    const upgrade = this.#deps.upgrade?.();
+    if (!upgrade) {
+      const why = this.#ctx.config.upgrade.hosts.length === 0
+        ? "upgrade.hosts is not set"
+        : "the upgrade capability is not running (ledge ctl status says why)";
+      return this.#refuse(job.id, "REJECTED", `firmware upgrades are off: ${why}`);
+    }
+    const refusal = upgrade.refusal(request);
+    if (refusal) return this.#refuse(job.id, "REJECTED", refusal);
+    const { record, journaled } = this.#journalAndAcknowledge(job, journal, now);
+    // Claimed now, before the next payload is admitted: a second upgrade is refused.
+    const running = upgrade.claim(job.id);
+    if (!await journaled) {
+      running.release();
+      const reply = refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable");
+      return this.#settle(record, reply);
+    }
+    record.state = "running";
+    const watcher = {
+      note: (reason: string) => void (record.reason = reason),
+      settled: (reply: JobReply) => this.#keep(record, reply),
+    };
+    // Not tracked by idle(): the upgrade capability owns it (and waits for it when stopping).
+    this.#deps.replies.flushed().then(() => running.run(request, watcher)).catch((error) =>
+      this.#log.error("upgrade failed unexpectedly", { id: job.id, error })
+    );
+  }
+
+  /**
    * Journals the id, acknowledges once it is on disk, and queues the run. Resolves when the
    * journal write is done (whether it worked or not).
    */
   #accept(job: Job, argv: string[], journal: JobJournal, now: number): Promise<unknown> {
-    const record: JobRecord = {
-      id: job.id,
-      type: job.meta.type ?? "",
-      command: job.meta.msg,
-      state: "queued",
-      received: Math.floor(now / 1000),
-    };
+    const { record, journaled } = this.#journalAndAcknowledge(job, journal, now);
     const controller = new AbortController();
-    this.#history?.remember(record);
     this.#controllers.set(record, controller);
-    const journaled = journal.append(job.id).then(
-      () => (this.#deps.replies.send("delivery", deliveredReply(job.id, this.#replyCtx())), true),
-      (error) => {
-        this.#log.error("journal write failed: job not run", { id: job.id, error });
-        return false;
-      },
-    );
     const finished = Promise.withResolvers<void>();
     this.#track(finished.promise);
     this.#pool.submit(async () => {
@@ -274,6 +307,26 @@ export class JobService implements Capability {
       }
     });
     return journaled;
+  }
+
+  /** Remembers the job, journals its id and sends DELIVERED once that is on disk. */
+  #journalAndAcknowledge(job: Job, journal: JobJournal, now: number) {
+    const record: JobRecord = {
+      id: job.id,
+      type: job.meta.type ?? "",
+      command: job.meta.msg,
+      state: "queued",
+      received: Math.floor(now / 1000),
+    };
+    this.#history?.remember(record);
+    const journaled = journal.append(job.id).then(
+      () => (this.#deps.replies.send("delivery", deliveredReply(job.id, this.#replyCtx())), true),
+      (error) => {
+        this.#log.error("journal write failed: job not run", { id: job.id, error });
+        return false;
+      },
+    );
+    return { record, journaled };
   }
 
   async #run(job: Job, argv: string[], record: JobRecord, signal: AbortSignal): Promise<void> {
@@ -315,10 +368,15 @@ export class JobService implements Capability {
 
   /** Records the final answer of an accepted job, keeps it, and sends it. */
   #settle(record: JobRecord, reply: JobReply): void {
+    this.#keep(record, reply);
+    this.#deps.replies.send("result", reply);
+  }
+
+  /** Records and keeps the final answer of an accepted job (sent by whoever decided it). */
+  #keep(record: JobRecord, reply: JobReply): void {
     record.state = reply.event_type as JobState;
     if (typeof reply.reason === "string") record.reason = reply.reason;
     this.#ctx.counters.inc(COUNTER_OF[reply.event_type as Outcome | Refusal]);
-    this.#deps.replies.send("result", reply);
     this.#history?.keep(record).catch((error) =>
       this.#log.warn("job history not written", { id: record.id, error })
     );
@@ -360,6 +418,18 @@ export class JobService implements Capability {
   #replyCtx() {
     return { app: this.#ctx.config.app, now: this.#ctx.io.clock.now() };
   }
+}
+
+/** A `sysupgrade` job as `job-info` shows it from the upgrade journal (after the reboot). */
+function upgradeJobRecord(upgrade: UpgradeRecord): JobRecord {
+  return {
+    id: upgrade.id,
+    type: UPGRADE_TYPE,
+    command: "",
+    state: upgrade.result?.event_type ?? "running",
+    received: upgrade.accepted,
+    reason: upgrade.result?.reason ?? `upgrade at ${upgrade.step}`,
+  };
 }
 
 const NOT_RUN: ExecResult = {

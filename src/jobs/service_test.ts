@@ -475,3 +475,25 @@ Deno.test("a journal the disk refuses: the job is answered REJECTED and never ru
   assertEquals(exec.requests.length, 0);
   assertEquals(jobs.replies.sent.filter((s) => s.kind === "delivery"), [], "never acknowledged");
 });
+
+Deno.test("a sysupgrade job while upgrades are off is REJECTED, saying how to turn them on", async () => {
+  await using dir = await tempDir();
+  const exec = new FakeExec();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  const meta = {
+    msg: "",
+    type: "sysupgrade",
+    url: "https://fw.example/i.bin",
+    sha256: "a".repeat(64),
+  };
+  await jobs.service.receive(payload({ id: "fw", timestamp: 1, meta }));
+  await jobs.service.receive(
+    payload({ id: "fw-bad", timestamp: 1, meta: { ...meta, sha256: "" } }),
+  );
+  await jobs.service.idle();
+  assertEquals(jobs.replies.sent.map((s) => [s.reply.id, s.reply.event_type, s.reply.reason]), [
+    ["fw", "REJECTED", "firmware upgrades are off: upgrade.hosts is not set"],
+    ["fw-bad", "REJECTED", "invalid meta.sha256: must be the image's SHA-256 as 64 hex digits"],
+  ]);
+  assertEquals(exec.requests.length, 0);
+});

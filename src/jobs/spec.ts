@@ -40,5 +40,6 @@ export const jobsSpec: CapabilitySpec<"jobs"> = {
         flushed: () => peers.get("replies")?.channel.flushed() ?? Promise.resolve(),
       },
       connectivity: healthOf(peers),
+      upgrade: () => peers.get("upgrade"),
     }),
 };

@@ -20,7 +20,18 @@ import {
 export type StepRunner = (name: string, check: () => Promise<void>) => Promise<void>;
 
 /** Every capability the agent has, as its "agent started" line lists them. */
-const CAPABILITIES = ["control", "spool", "uplink", "collect", "health", "replies", "jobs", "mqtt"];
+/** Every capability, in start order. */
+export const CAPABILITIES = [
+  "control",
+  "spool",
+  "uplink",
+  "collect",
+  "health",
+  "replies",
+  "upgrade",
+  "jobs",
+  "mqtt",
+];
 
 /** The `deno` this process found on PATH, as ctl is run. */
 const DENO = "deno";
@@ -147,16 +158,29 @@ export async function hardenedRun(options: HardenedRunOptions, step: StepRunner)
   }
 }
 
-/** Everything on loopback or under `dir`; jobs limited to /bin/echo. */
-function testConfig(dir: string, brokerPort: number, api: string, socket: string) {
+/**
+ * What every end-to-end box shares: its identity, the private broker (also what the health
+ * watch probes), no wireless scans, no reboots.
+ */
+export function boxConfig(brokerPort: number, mac = MAC) {
   return {
-    mac: MAC,
+    mac,
     topic: "t",
     key: "k",
     mqtt_host: "127.0.0.1",
     port: brokerPort,
     health_url: "127.0.0.1",
     health_port: brokerPort,
+    scan: 0,
+    reboot: 0,
+    recovery_cmd: "/bin/true",
+  };
+}
+
+/** Everything on loopback or under `dir`; jobs limited to /bin/echo. */
+function testConfig(dir: string, brokerPort: number, api: string, socket: string) {
+  return {
+    ...boxConfig(brokerPort),
     stats_url: `${api}/stats`,
     api_url: `${api}/api`,
     heartbeat: 1,
@@ -164,11 +188,14 @@ function testConfig(dir: string, brokerPort: number, api: string, socket: string
     cache_dir: `${dir}/cache`,
     state_dir: `${dir}/state`,
     dhcp_leases: `${dir}/dhcp.leases`,
-    scan: 0,
-    reboot: 0,
-    recovery_cmd: "/bin/true",
     reboot_cmd: "/bin/true",
     jobs: { allow: ["/bin/echo"] },
+    upgrade: {
+      hosts: ["127.0.0.1"],
+      program: "/bin/false",
+      dir: `${dir}/upgrade`,
+      release_file: `${dir}/openwrt_release`,
+    },
   };
 }
 

@@ -1,0 +1,109 @@
+/**
+ * The upgrade journal: one JSON file in `state_dir`, rewritten atomically (fsync, rename)
+ * at every step, so that after a crash or the reboot the agent knows where the upgrade
+ * stood and answers it exactly once. /lib/upgrade/keep.d keeps `state_dir` across the flash.
+ */
+import * as z from "zod/mini";
+import { type Fs, writeFileAtomic } from "../io/mod.ts";
+
+/** Where an upgrade stands; `done` once its final answer is decided. */
+export type UpgradeStep = "waiting" | "downloading" | "verified" | "flashing" | "done";
+
+const STEPS = ["waiting", "downloading", "verified", "flashing", "done"] as const;
+
+const recordSchema: z.ZodMiniType<UpgradeRecord> = z.object({
+  id: z.string(),
+  image: z.string(),
+  sha256: z.string(),
+  keep: z.boolean(),
+  before: z.string(),
+  expected: z.optional(z.string()),
+  window: z.optional(z.string()),
+  step: z.enum(STEPS),
+  since: z.number(),
+  accepted: z.number(),
+  flash_at: z.optional(z.number()),
+  bytes: z.optional(z.number()),
+  total: z.optional(z.number()),
+  result: z.optional(z.object({
+    event_type: z.enum(["PROCESSED", "FAILED", "CANCELLED"]),
+    reason: z.string(),
+    after: z.optional(z.string()),
+  })),
+  sent: z.optional(z.boolean()),
+});
+
+/** One upgrade as the journal holds it. */
+export interface UpgradeRecord {
+  /** The job's id. */
+  id: string;
+  /** The image URL without credentials or query (it is shown). */
+  image: string;
+  /** The image's SHA-256, lowercase hex. */
+  sha256: string;
+  /** Settings kept (`sysupgrade` without `-n`). */
+  keep: boolean;
+  /** The firmware before, as `release revision`. */
+  before: string;
+  /** The firmware the job expects after. */
+  expected?: string;
+  /** The job's window, as it wrote it. */
+  window?: string;
+  /** Where the upgrade stands. */
+  step: UpgradeStep;
+  /** Wall-clock seconds of this step's start. */
+  since: number;
+  /** Wall-clock seconds of the job's acceptance. */
+  accepted: number;
+  /** When it downloads and flashes, while it waits for its window (wall-clock seconds). */
+  flash_at?: number;
+  /** Bytes downloaded so far. */
+  bytes?: number;
+  /** The image's size, when the server said. */
+  total?: number;
+  /** The final answer: decided once, sent until `sent`. */
+  result?: UpgradeResult;
+  /** Whether the final answer went to the reply channel. */
+  sent?: boolean;
+}
+
+/** An upgrade's final answer. */
+export interface UpgradeResult {
+  /** PROCESSED, FAILED or CANCELLED. */
+  event_type: "PROCESSED" | "FAILED" | "CANCELLED";
+  /** Why, for people. */
+  reason: string;
+  /** The firmware after the reboot. */
+  after?: string;
+}
+
+/** The journal file in `stateDir`. */
+export const upgradeJournalPath = (stateDir: string): string => `${stateDir}/upgrade.json`;
+
+/** Writes the record durably (the old or the new one survives a crash, never a torn one). */
+export async function saveUpgrade(path: string, record: UpgradeRecord, fs: Fs): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(record) + "\n", 0o600, fs);
+}
+
+/** The record on disk; undefined when there is none; an error naming what is wrong. */
+export async function loadUpgrade(path: string, fs: Fs): Promise<UpgradeRecord | undefined> {
+  let text: string;
+  try {
+    text = await fs.readTextFile(path, { maxBytes: 64 * 1024 });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`${path} is not JSON`);
+  }
+  const parsed = recordSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${path}: invalid ${issue.path.join(".") || "record"}: ${issue.message}`);
+  }
+  return parsed.data;
+}

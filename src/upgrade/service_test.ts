@@ -1,0 +1,240 @@
+import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { testConfig, testContext } from "../../tests/support/context.ts";
+import { FakeExec, okResult } from "../../tests/support/fakes.ts";
+import { imageSha256, startImageServer } from "../../tests/support/image_server.ts";
+import { until } from "../../tests/support/poll.ts";
+import { tempDir } from "../../tests/support/process.ts";
+import { type Clock, type ExecRequest, systemClock } from "../io/mod.ts";
+import type { JobReply } from "../replies/mod.ts";
+import { saveUpgrade, upgradeJournalPath, type UpgradeRecord } from "./record.ts";
+import { parseUpgradeRequest, type UpgradeRequest } from "./request.ts";
+import { MEMORY_RESERVE, UpgradeService } from "./service.ts";
+
+const MiB = 1024 * 1024;
+const IMAGE = { size: 3 * MiB + 5, seed: 7 };
+const OLD = "DISTRIB_RELEASE='23.05.5'\nDISTRIB_REVISION='r24106'\n";
+const NEW = "DISTRIB_RELEASE='24.10.0'\nDISTRIB_REVISION='r28427'\n";
+
+/** Retries and online polls go at once; the download timeout stays a real timer. */
+const quickClock: Clock = {
+  ...systemClock,
+  sleep: (ms, signal) => ms <= 60_000 ? Promise.resolve() : systemClock.sleep(ms, signal),
+};
+
+interface Box extends AsyncDisposable {
+  dir: string;
+  origin: string;
+  server: ReturnType<typeof startImageServer>;
+  replies: JobReply[];
+  /** A fresh agent's upgrade capability on the same disk (a restart). */
+  boot(options?: { memory?: number; exec?: FakeExec }): Promise<UpgradeService>;
+  request(meta?: Record<string, unknown>): UpgradeRequest;
+  exec: FakeExec;
+}
+
+async function box(): Promise<Box> {
+  const dir = await tempDir();
+  const server = startImageServer({ "/fw.bin": IMAGE });
+  await Deno.writeTextFile(`${dir.path}/openwrt_release`, OLD);
+  const replies: JobReply[] = [];
+  const exec = new FakeExec();
+  const services: UpgradeService[] = [];
+  const config = testConfig({
+    mac: "AA-BB",
+    state_dir: dir.path,
+    upgrade: {
+      hosts: ["127.0.0.1"],
+      program: "/sbin/sysupgrade",
+      dir: dir.path,
+      release_file: `${dir.path}/openwrt_release`,
+    },
+  });
+  const origin = server.origin;
+  return {
+    dir: dir.path,
+    origin,
+    server,
+    replies,
+    exec,
+    async boot(options = {}) {
+      const ctx = testContext(config, { clock: quickClock, exec: options.exec ?? exec });
+      const service = new UpgradeService(ctx, {
+        send: (reply) => replies.push(reply),
+        flushed: () => Promise.resolve(),
+        beforeFlash: () => Promise.resolve(),
+        online: () => Promise.resolve(true),
+        memoryAvailable: () => options.memory,
+        random: () => 0.5,
+      });
+      await service.start();
+      services.push(service);
+      return service;
+    },
+    request: (meta = {}) => {
+      const request = parseUpgradeRequest({
+        url: `${origin}/fw.bin`,
+        sha256: imageSha256(IMAGE),
+        ...meta,
+      });
+      if ("error" in request) throw new Error(request.error);
+      return request;
+    },
+    [Symbol.asyncDispose]: async () => {
+      for (const service of services) await service.stop();
+      await server[Symbol.asyncDispose]();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+async function upgrade(service: UpgradeService, id: string, request: UpgradeRequest) {
+  const settled: JobReply[] = [];
+  await service.claim(id).run(request, { note: () => {}, settled: (r) => settled.push(r) });
+  return settled;
+}
+
+const events = (replies: JobReply[]) => replies.map((r) => r.event_type);
+const flashes = (exec: FakeExec) => exec.calls.filter((c) => !c.includes(" -T "));
+
+Deno.test("upgrade: download, verify, test, flash; the agent after the reboot says PROCESSED", async () => {
+  await using b = await box();
+  b.server.failNext(2, 503);
+  const first = await b.boot({ memory: 512 * MiB });
+  assertEquals(await upgrade(first, "u1", b.request({ version: "24.10.0", keep: false })), []);
+  assertEquals(b.server.requests.length, 3, "two 503s, then the image");
+  assertEquals(b.exec.calls, [
+    `/sbin/sysupgrade -T ${b.dir}/ledge-sysupgrade.bin`,
+    `/sbin/sysupgrade -n ${b.dir}/ledge-sysupgrade.bin`,
+  ]);
+  assertEquals(first.status()?.step, "flashing");
+  const progress = b.replies.filter((r) => r.event_type === "DOWNLOADING").map((r) => r.progress);
+  assertEquals(progress.at(-1), 100);
+  assert(progress.length <= 3 * 5, `DOWNLOADING sent at most at each quarter: ${progress}`);
+
+  // The flash took: the agent after the reboot finds the new firmware.
+  await first.stop();
+  await Deno.writeTextFile(`${b.dir}/openwrt_release`, NEW);
+  const after = await b.boot();
+  await assertSettles(after);
+  const final = b.replies.at(-1)!;
+  assertEquals([final.event_type, final.before, final.after], [
+    "PROCESSED",
+    "23.05.5 r24106",
+    "24.10.0 r28427",
+  ]);
+  assertEquals(events(b.replies).filter((e) => e === "PROCESSED").length, 1);
+  assertEquals(events(b.replies).slice(-3), ["VERIFIED", "FLASHING", "PROCESSED"]);
+
+  // Any later agent has nothing more to say.
+  const count = b.replies.length;
+  await (await b.boot()).stop();
+  assertEquals(b.replies.length, count);
+});
+
+/** Waits for the service's final answer to be sent, then stops it (its journal written). */
+async function assertSettles(service: UpgradeService) {
+  await until(() => service.status()?.sent === true, `an answer from ${service.state()}`);
+  await service.stop();
+}
+
+Deno.test("upgrade refusals: not enough memory, hash mismatch, sysupgrade -T; nothing flashed", async () => {
+  await using b = await box();
+  const tight = await b.boot({ memory: MEMORY_RESERVE + 2 * MiB });
+  const [memory] = await upgrade(tight, "mem", b.request());
+  assertMatch(
+    String(memory.reason),
+    /^not enough memory: the image is 3\.0 MiB, at most 2\.0 MiB fit/,
+  );
+  await tight.stop();
+
+  const roomy = await b.boot({ memory: 512 * MiB });
+  const [mismatch] = await upgrade(roomy, "hash", b.request({ sha256: "0".repeat(64) }));
+  assertMatch(
+    String(mismatch.reason),
+    /^sha256 mismatch: the image is [0-9a-f]{64}, expected 0{64}$/,
+  );
+  await roomy.stop();
+
+  const refusing = new FakeExec((request: ExecRequest) =>
+    request.argv[1] === "-T" ? okResult("Image metadata not present\n", 1) : okResult("")
+  );
+  const tested = await b.boot({ memory: 512 * MiB, exec: refusing });
+  const [test] = await upgrade(tested, "test", b.request());
+  assertEquals(
+    test.reason,
+    "sysupgrade -T refused the image (exit 1): Image metadata not present",
+  );
+  assertEquals(events([memory, mismatch, test]), ["FAILED", "FAILED", "FAILED"]);
+  assertEquals(flashes(b.exec).length + flashes(refusing).length, 0);
+  assertEquals(
+    [...Deno.readDirSync(b.dir)].map((e) => e.name).filter((n) => n.endsWith(".bin")),
+    [],
+    "a refused image is removed",
+  );
+});
+
+Deno.test("upgrade: a host not listed and a second upgrade are refused before anything starts", async () => {
+  await using b = await box();
+  const service = await b.boot();
+  assertEquals(
+    service.refusal(b.request({ url: "https://elsewhere.example/fw.bin" })),
+    "image host elsewhere.example is not in upgrade.hosts (127.0.0.1)",
+  );
+  service.claim("first");
+  assertEquals(service.refusal(b.request()), "an upgrade is in progress: job first (accepted)");
+});
+
+Deno.test("upgrade after a crash: before FLASHING it is FAILED and never flashed; at FLASHING the firmware decides", async () => {
+  await using b = await box();
+  const record = (id: string, step: UpgradeRecord["step"]): UpgradeRecord => ({
+    id,
+    image: `${b.origin}/fw.bin`,
+    sha256: imageSha256(IMAGE),
+    keep: true,
+    before: "23.05.5 r24106",
+    step,
+    since: 1,
+    accepted: 1,
+  });
+  const path = upgradeJournalPath(b.dir);
+  for (const step of ["waiting", "downloading", "verified"] as const) {
+    await saveUpgrade(path, record(step, step), denoFsOf());
+    await assertSettles(await b.boot());
+    assertEquals(b.replies.at(-1)!.reason, `the agent restarted at ${step}; nothing was flashed`);
+  }
+  await saveUpgrade(path, record("flashed-nothing", "flashing"), denoFsOf());
+  await assertSettles(await b.boot());
+  assertEquals(
+    b.replies.at(-1)!.reason,
+    "firmware unchanged (23.05.5 r24106): the flash did not take",
+  );
+  assertEquals(events(b.replies), ["FAILED", "FAILED", "FAILED", "FAILED"]);
+  assertEquals(b.exec.calls, [], "a restart never flashes");
+
+  // Decided but not yet sent when the agent died: sent once by the next one.
+  await saveUpgrade(path, {
+    ...record("decided", "done"),
+    result: { event_type: "FAILED", reason: "offline" },
+  }, denoFsOf());
+  await assertSettles(await b.boot());
+  await b.boot();
+  assertEquals(b.replies.filter((r) => r.id === "decided").length, 1);
+});
+
+function denoFsOf() {
+  return testContext(testConfig({ mac: "AA-BB" })).io.fs;
+}
+
+Deno.test("upgrade: a download that never connects fails after three tries, its URL's token unsaid", async () => {
+  await using b = await box();
+  const service = await b.boot();
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const url = `http://127.0.0.1:${port}/fw.bin?token=s3cr3t-t0ken`;
+  const [failed] = await upgrade(service, "offline", b.request({ url }));
+  assertMatch(String(failed.reason), /^download failed: /);
+  const said = JSON.stringify([b.replies, service.status()]);
+  assert(!said.includes("s3cr3t-t0ken"), said);
+  assertEquals(b.exec.calls, []);
+});

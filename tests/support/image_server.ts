@@ -1,0 +1,94 @@
+/**
+ * A firmware image server for the upgrade tests: a real HTTP(S) server on a free loopback
+ * port. Images are made of 64 KiB chunks generated on the fly (a 64 MB image costs no
+ * memory here); the test may stall a download half-way or fail the next requests.
+ */
+import { Sha256 } from "../../src/upgrade/sha256.ts";
+
+const CHUNK = 64 * 1024;
+
+/** An image of `size` bytes; `seed` makes different images of one size. */
+export interface Image {
+  size: number;
+  seed: number;
+}
+
+/** Chunk `index` of an image: deterministic, so the test can hash it too. */
+function chunkOf(image: Image, index: number): Uint8Array {
+  const length = Math.min(CHUNK, image.size - index * CHUNK);
+  return new Uint8Array(length).fill((index * 31 + image.seed) & 0xff);
+}
+
+/** The SHA-256 of an image, computed chunk by chunk. */
+export function imageSha256(image: Image): string {
+  const hash = new Sha256();
+  for (let i = 0; i * CHUNK < image.size; i++) hash.update(chunkOf(image, i));
+  return hash.hex();
+}
+
+export interface ImageServer extends AsyncDisposable {
+  /** `http(s)://127.0.0.1:PORT`. */
+  origin: string;
+  /** Each request's path, in order. */
+  requests: string[];
+  /** Answers the next `count` requests with `status`. */
+  failNext(count: number, status: number): void;
+  /** Stalls each download after this many bytes, until `release()`. */
+  stallAfter(bytes: number): void;
+  release(): void;
+}
+
+/** Serves `images` by path (`/fw.bin`); `tls` makes it HTTPS. */
+export function startImageServer(
+  images: Record<string, Image>,
+  tls?: { cert: string; key: string },
+): ImageServer {
+  const requests: string[] = [];
+  let failures = { count: 0, status: 500 };
+  let stallAt = Infinity;
+  let gate = Promise.withResolvers<void>();
+  const body = (image: Image) => {
+    let index = 0;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (index * CHUNK >= image.size) return controller.close();
+        if (index * CHUNK >= stallAt) await gate.promise;
+        controller.enqueue(chunkOf(image, index++));
+      },
+    });
+  };
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...tls },
+    (request) => {
+      const path = new URL(request.url).pathname;
+      requests.push(path);
+      if (failures.count > 0) {
+        failures.count--;
+        return new Response("try later", { status: failures.status });
+      }
+      const image = images[path];
+      if (!image) return new Response("no such image", { status: 404 });
+      return new Response(body(image), {
+        headers: {
+          "content-length": String(image.size),
+          "content-type": "application/octet-stream",
+        },
+      });
+    },
+  );
+  return {
+    origin: `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`,
+    requests,
+    failNext: (count, status) => void (failures = { count, status }),
+    stallAfter: (bytes) => void (stallAt = bytes),
+    release: () => {
+      stallAt = Infinity;
+      gate.resolve();
+      gate = Promise.withResolvers<void>();
+    },
+    [Symbol.asyncDispose]: async () => {
+      gate.resolve();
+      await server.shutdown();
+    },
+  };
+}

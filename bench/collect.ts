@@ -5,7 +5,7 @@
  *
  *   deno run bench/collect.ts
  */
-import { median } from "./_measure.ts";
+import { median } from "./_median.ts";
 import { testConfig, testContext } from "../tests/support/context.ts";
 import { cpuUsage } from "node:process";
 import { ManualClock } from "../tests/support/clock.ts";

@@ -6,7 +6,7 @@
  *
  *   deno task bench:control [--seconds=2] [--rounds=3]
  */
-import { median } from "./_measure.ts";
+import { median } from "./_median.ts";
 import { parseArgs } from "node:util";
 import { CommandRegistry } from "../src/control/registry.ts";
 import { ControlServer } from "../src/control/server.ts";

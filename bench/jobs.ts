@@ -4,7 +4,7 @@
  * a job through JobService (parse, journal fsync, runner, replies). Medians of interleaved
  * runs, ratios against the raw spawn measured in the same run.
  */
-import { median } from "./_measure.ts";
+import { median } from "./_median.ts";
 import { printTable } from "./run.ts";
 import { denoExec } from "../src/io/mod.ts";
 import { job, jobsConfig, payload, startJobs } from "../tests/support/jobs.ts";

@@ -12,7 +12,7 @@
  *   deno run --allow-read --allow-write --allow-net=127.0.0.1 --allow-run \
  *     bench/upload.ts [samples] [runs]
  */
-import { median } from "./_measure.ts";
+import { median } from "./_median.ts";
 import { Counters } from "../src/counters.ts";
 import { systemClock } from "../src/io/clock.ts";
 import { memoryLogger } from "../src/log/logger.ts";

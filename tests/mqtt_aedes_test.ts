@@ -91,7 +91,9 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
   await agent.start();
   try {
     await until(() => broker.subscribed.has("sub/t/k3y-s3cr3t/AA"), "the agent to subscribe");
-    // The ping loop may start its sleep after the subscription is on the broker.
+    // The broker has the subscription before the agent has its SUBACK (and calls itself
+    // connected); the ping loop may start its sleep later still.
+    await until(() => agent.counters.get("mqtt-connects") === 1, "the agent to be connected");
     await until(() => tick !== undefined, "the ping loop to sleep");
     tick!();
     await until(() => broker.published.some((m) => /"PING"/.test(m)), "a ping on status/");

@@ -122,12 +122,12 @@ export class MqttConnection {
   }
 
   /** Publishes; at QoS 1 resolves on the PUBACK, at QoS 0 once written. */
-  async publish(topic: string, payload: string, qos: 0 | 1): Promise<void> {
-    if (qos === 0) return await this.#write(encodePublish(topic, payload, 0));
+  async publish(topic: string, payload: string, qos: 0 | 1, retain = false): Promise<void> {
+    if (qos === 0) return await this.#write(encodePublish(topic, payload, 0, undefined, retain));
     const id = this.#takeId();
     await Promise.all([
       this.#expect(`puback:${id}`),
-      this.#write(encodePublish(topic, payload, 1, id)),
+      this.#write(encodePublish(topic, payload, 1, id, retain)),
     ]);
   }
 
@@ -215,7 +215,10 @@ export class MqttConnection {
   #dispatch(packet: Packet | Oversize): void {
     switch (packet.type) {
       case "connack":
-        return this.#answered("connack", packet);
+        this.#answered("connack", packet);
+        // The broker closes right after a refusal: the refusal, not the close, is the reason.
+        if (packet.code !== 0) this.close(new ConnackRefused(packet.code));
+        return;
       case "suback":
       case "puback":
         return this.#answered(`${packet.type}:${packet.id}`, packet);

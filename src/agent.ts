@@ -13,6 +13,7 @@ import type {
   RestartKey,
 } from "./capability.ts";
 import { collectSpec, KernelFs } from "./collect/mod.ts";
+import { desiredSpec } from "./desired/mod.ts";
 import {
   type Config,
   CONFIG_KEYS,
@@ -66,6 +67,7 @@ export const CAPABILITIES: readonly CapabilitySpec[] = [
   repliesSpec,
   upgradeSpec,
   jobsSpec,
+  desiredSpec,
   mqttSpec,
 ];
 
@@ -232,6 +234,9 @@ export class Agent {
       commands: this.commands,
       io: this.io,
       agentStartedAt: this.startedAt,
+      ...(options.configPath === "-"
+        ? {}
+        : { configFile: { path: options.configPath, reload: () => this.reload() } }),
     };
     this.#registerAgentCommands();
   }

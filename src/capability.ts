@@ -62,6 +62,16 @@ export interface CapabilityContext {
    * 15-minute grace counts from it. Absent when a test builds one capability alone.
    */
   agentStartedAt?: number;
+  /** The config file the agent runs from, and its reload; absent for an in-memory config. */
+  configFile?: ConfigFileHandle;
+}
+
+/** The agent's config file, as a capability that changes it sees it. */
+export interface ConfigFileHandle {
+  /** Its path. */
+  readonly path: string;
+  /** Reads it again, as SIGHUP does: what a change touched restarts. */
+  reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
 }
 
 /** A config key, or the device MAC the agent resolved from `mac`/`mac_file`. */

@@ -4,6 +4,7 @@
  * running now, also after a reload restarted it.
  */
 import type { Collector } from "./collect/mod.ts";
+import type { DesiredService } from "./desired/mod.ts";
 import type { HealthCapability } from "./health/mod.ts";
 import type { JobService } from "./jobs/mod.ts";
 import type { MqttCapability } from "./mqtt/mod.ts";
@@ -30,6 +31,8 @@ export interface PeerMap {
   mqtt: MqttCapability;
   /** The firmware upgrades. */
   upgrade: UpgradeService;
+  /** The desired state. */
+  desired: DesiredService;
 }
 
 /** A capability's name. */

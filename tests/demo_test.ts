@@ -16,6 +16,9 @@ Deno.test("deno task demo runs end to end as the README says, and exits 0", asyn
       /reply PROCESSED: .*"exit_code":0/,
       /sample \w+: uptime \d+ s/,
       /upload arrived at the stats API: [1-9]\d* sample/,
+      /state report applied: .*"version":1/,
+      /state report rejected: .*"version":2,.*decides what runs/,
+      /state report rolled_back: .*"version":3,.*"reason":"(offline|MQTT not back) 10 s after applying"/,
       /^mqtt: +connected to 127\.0\.0\.1:\d+$/m,
       /agent stopped \(exit 0\)/,
     ]

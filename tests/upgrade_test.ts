@@ -7,7 +7,7 @@
 import { presetFlags } from "../scripts/bundle.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { makeCerts } from "./support/certs.ts";
-import { boxConfig } from "./support/hardened_run.ts";
+import { boxConfig, boxFiles, writeConfig } from "./support/hardened_run.ts";
 import { type Image, imageSha256, startImageServer } from "./support/image_server.ts";
 import { publish, startBroker, subscribe, type Subscriber } from "./support/mosquitto.ts";
 import { until } from "./support/poll.ts";
@@ -71,24 +71,17 @@ async function upgradeBox(): Promise<UpgradeBox> {
   await Deno.mkdir(`${dir}/tmp`);
   await Deno.writeTextFile(`${dir}/openwrt_release`, OLD);
   await Deno.writeTextFile(`${dir}/sysupgrade`, fakeSysupgrade(dir), { mode: 0o755 });
-  const config = `${dir}/config.json`;
-  const socket = `${dir}/ledge.sock`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify({
-      ...boxConfig(broker.port, MAC),
-      control_socket: socket,
-      cache_dir: `${dir}/cache`,
-      state_dir: `${dir}/state`,
-      dhcp_leases: `${dir}/dhcp.leases`,
-      upgrade: {
-        hosts: [new URL(server.origin).host],
-        program: `${dir}/sysupgrade`,
-        dir: `${dir}/tmp`,
-        release_file: `${dir}/openwrt_release`,
-      },
-    }),
-  );
+  const socket = boxFiles(dir).control_socket;
+  const config = await writeConfig(dir, {
+    ...boxConfig(broker.port, MAC),
+    ...boxFiles(dir),
+    upgrade: {
+      hosts: [new URL(server.origin).host],
+      program: `${dir}/sysupgrade`,
+      dir: `${dir}/tmp`,
+      release_file: `${dir}/openwrt_release`,
+    },
+  });
   const flags = await presetFlags(config, MAIN);
   let agent: LedgeProcess | undefined;
   const stopAgent = async () => {

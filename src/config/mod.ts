@@ -6,6 +6,8 @@ export {
   CONFIG_KEYS,
   type ConfigKey,
   DEFAULTS,
+  type DesiredConfig,
+  MOVING_KEYS,
   PROGRAM_KEYS,
   type UpgradeConfig,
 } from "./schema.ts";

@@ -41,6 +41,13 @@ function f(schema: z.ZodMiniType, allowed: string): Field {
   return { schema, allowed };
 }
 
+const DESIRED_DEFAULTS = {
+  confirm_s: 90,
+  uci_packages: ["wireless", "network", "system", "dhcp"],
+  uci: "/sbin/uci",
+  reload: "/sbin/reload_config",
+};
+
 const UPGRADE_DEFAULTS = {
   program: "/sbin/sysupgrade",
   dir: "/tmp",
@@ -109,6 +116,17 @@ export const FIELDS = {
   network_check_s: f(int(1, 3600), intAllowed(1, 3600, " (seconds)")),
   recovery_cmd: f(text, "a program and its arguments"),
   reboot_cmd: f(text, "a program and its arguments"),
+  desired: f(
+    z.object({
+      confirm_s: z._default(int(10, 3600), DESIRED_DEFAULTS.confirm_s),
+      uci_packages: z._default(z.array(text), DESIRED_DEFAULTS.uci_packages),
+      allow_keys: z._default(z.array(text), []),
+      uci: z._default(text, DESIRED_DEFAULTS.uci),
+      reload: z._default(text, DESIRED_DEFAULTS.reload),
+    }),
+    'an object { "confirm_s": 10–3600, "uci_packages": [names], "allow_keys": [config keys], ' +
+      '"uci", "reload": program paths }',
+  ),
   upgrade: f(
     z.object({
       hosts: z._default(z.array(text), []),
@@ -129,7 +147,40 @@ export const CONFIG_KEYS = Object.keys(FIELDS) as ConfigKey[];
  * Keys that decide which programs run: nothing from the network (provisioning, a desired
  * state) may set or change them; only the config file on the box does.
  */
-export const PROGRAM_KEYS = ["boot_cmd", "recovery_cmd", "reboot_cmd", "jobs", "upgrade"] as const;
+export const PROGRAM_KEYS = [
+  "boot_cmd",
+  "recovery_cmd",
+  "reboot_cmd",
+  "jobs",
+  "upgrade",
+  "desired",
+] as const;
+
+/**
+ * Keys that move the broker, the agent's identity or its files: a desired state may set
+ * them only when the config file on the box lists them in `desired.allow_keys`.
+ */
+export const MOVING_KEYS = [
+  "mqtt_host",
+  "port",
+  "tls",
+  "cacrt",
+  "client_cert",
+  "client_key",
+  "username",
+  "password",
+  "topic",
+  "key",
+  "mac",
+  "mac_file",
+  "disable_mqtt",
+  "insecure",
+  "state_dir",
+  "cache_dir",
+  "control_socket",
+  "control_socket_group",
+  "job_secret",
+] as const;
 
 /** Keys whose values are shown as `***` and never logged. */
 export const SECRET_KEYS = ["password", "key", "token", "job_secret"] as const;
@@ -253,11 +304,27 @@ export interface Config {
   recovery_cmd: string;
   /** The last step of the ladder: a program and its arguments. */
   reboot_cmd: string;
+  /** Desired state over MQTT (`config/...`): off when not set. */
+  desired?: DesiredConfig;
   /**
    * Firmware upgrades (`sysupgrade` jobs): the hosts images may come from (none: upgrades
    * are off), the sysupgrade program, where the image is kept, the firmware release file.
    */
   upgrade: UpgradeConfig;
+}
+
+/** The `desired` key, filled in. */
+export interface DesiredConfig {
+  /** Seconds after applying within which the box must be online (and MQTT back). */
+  confirm_s: number;
+  /** The UCI packages a desired state may change. */
+  uci_packages: string[];
+  /** Keys that move the broker or the agent's own files, allowed to a desired state anyway. */
+  allow_keys: string[];
+  /** The `uci` program. */
+  uci: string;
+  /** What reloads the services after a UCI change. */
+  reload: string;
 }
 
 /** The `upgrade` key, filled in. */

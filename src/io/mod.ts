@@ -19,6 +19,7 @@ export {
   tempPathOf,
   writeFileAtomic,
 } from "./fs.ts";
+export { type JsonSchema, readJsonFile } from "./json_file.ts";
 export { type JsonLines, JsonLinesFile } from "./jsonl_file.ts";
 export type { Net, ProbeResult } from "./net.ts";
 export { denoNet } from "./net_deno.ts";

@@ -33,8 +33,10 @@ export interface MqttLinks {
    * settles (the job journaled), so a crash before that gets the job re-delivered.
    */
   onJob(payload: Uint8Array): Promise<void>;
-  /** After each connect: replies waiting in the outbox can go. */
+  /** After each connect: replies waiting in the outbox (and a state report) can go. */
   onConnect(): void;
+  /** A desired state from `config/...`; undefined when desired state is off. */
+  onDesired?(payload: Uint8Array): Promise<void>;
   /** Replies waiting to be sent, for `mqtt-info`. */
   repliesWaiting(): number;
 }
@@ -89,7 +91,10 @@ export class MqttCapability implements Capability {
         keepaliveS: config.keepalive,
         clean: config.qos === 0,
         reconnectMaxS: config.reconnect_max,
-        subscription: { topic: topics.sub, qos: config.qos },
+        subscriptions: [
+          { topic: topics.sub, qos: config.qos },
+          ...(this.#links.onDesired ? [{ topic: topics.config, qos: 1 as const }] : []),
+        ],
         will: {
           topic: topics.status,
           payload: () => this.#presence(false),
@@ -102,6 +107,9 @@ export class MqttCapability implements Capability {
         },
         onMessage: (topic, payload) => {
           if (topic === topics.sub) return this.#links.onJob(payload);
+          if (topic === topics.config && this.#links.onDesired) {
+            return this.#links.onDesired(payload);
+          }
           log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
         },
       },
@@ -123,6 +131,13 @@ export class MqttCapability implements Capability {
       await settlesWithin(this.#ctx.io.clock, STOP_PUBLISH_MS, offline);
     }
     await session?.stop();
+  }
+
+  /** Publishes the desired state's report on `state/...`, retained; throws when offline. */
+  async publishState(report: string): Promise<void> {
+    const session = this.#session;
+    if (!session || !this.#topics) throw new Error("mqtt not started");
+    await session.publish(this.#topics.state, report, 1, true);
   }
 
   /** Whether the session is up: evidence of being online for the health checks. */

@@ -103,16 +103,17 @@ export function encodeConnect(options: ConnectOptions): Uint8Array {
   ]);
 }
 
-/** PUBLISH; `id` is needed above QoS 0. */
+/** PUBLISH; `id` is needed above QoS 0; `retain`: the broker keeps it for later subscribers. */
 export function encodePublish(
   topic: string,
   payload: string | Uint8Array,
   qos: 0 | 1 | 2,
   id?: number,
+  retain = false,
 ): Uint8Array {
   if (qos > 0 && id === undefined) throw new RangeError("a QoS 1 or 2 publish needs an id");
   const body = typeof payload === "string" ? encoder.encode(payload) : payload;
-  return packet((TYPE.publish << 4) | (qos << 1), [
+  return packet((TYPE.publish << 4) | (qos << 1) | (retain ? 1 : 0), [
     field(topic),
     ...(qos > 0 ? [u16(id!)] : []),
     body,

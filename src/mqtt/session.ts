@@ -34,7 +34,8 @@ export interface SessionOptions {
   /** `false` keeps a persistent session on the broker (jobs sent while offline arrive). */
   clean: boolean;
   reconnectMaxS: number;
-  subscription: { topic: string; qos: 0 | 1 | 2 };
+  /** Subscribed at each connect, in order. */
+  subscriptions: { topic: string; qos: 0 | 1 | 2 }[];
   /** The last will, made at each connect (its timestamp is the connect's). */
   will: { topic: string; payload: () => string };
   connectTimeoutMs?: number;
@@ -129,10 +130,10 @@ export class MqttSession {
   }
 
   /** Publishes and resolves on the broker's acknowledgement (QoS 1) or once written. */
-  async publish(topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
+  async publish(topic: string, payload: string, qos: 0 | 1 = 1, retain = false): Promise<void> {
     const connection = this.#connection;
     if (!connection || !this.connected) throw new Error("not connected to the broker");
-    await connection.publish(topic, payload, qos);
+    await connection.publish(topic, payload, qos, retain);
     this.deps.counters.inc("mqtt-messages-out");
   }
 
@@ -206,9 +207,12 @@ export class MqttSession {
         // SocketMan's.
         will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
       }, options.connectTimeoutMs ?? 15_000);
-      const { topic, qos } = options.subscription;
-      if (await connection.subscribe(topic, qos) === 128) {
-        throw connection.close(new Error("subscription refused by broker"));
+      for (const { topic, qos } of options.subscriptions) {
+        if (await connection.subscribe(topic, qos) === 128) {
+          throw connection.close(
+            new Error(`subscription refused by broker: ${redactTopic(topic)}`),
+          );
+        }
       }
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
@@ -226,7 +230,7 @@ export class MqttSession {
     deps.log.info("connected to broker", {
       broker: `${options.host}:${options.port}`,
       "client-id": options.clientId,
-      subscribed: redactTopic(options.subscription.topic),
+      subscribed: options.subscriptions.map((s) => redactTopic(s.topic)).join(","),
     });
     this.events.onConnect();
   }

@@ -19,7 +19,7 @@ Deno.test("a session stopped while connecting does not connect after all", async
       keepaliveS: 30,
       clean: false,
       reconnectMaxS: 1,
-      subscription: { topic: "sub/t/k/AA", qos: 1 },
+      subscriptions: [{ topic: "sub/t/k/AA", qos: 1 }],
       will: { topic: "status/t/k/AA", payload: () => "{}" },
     },
     { onConnect: () => connected.push("connect"), onMessage: () => {} },

@@ -35,6 +35,7 @@ export const mqttSpec: CapabilitySpec<"mqtt"> = {
     "rest",
     "api_url",
     "token",
+    "desired",
   ],
   off: mqttOff,
   needs: (config) => {
@@ -55,7 +56,13 @@ export const mqttSpec: CapabilitySpec<"mqtt"> = {
     new MqttCapability(ctx, {
       onJob: (payload) =>
         peers.get("jobs")?.receive(payload) ?? Promise.reject(new Error("no jobs capability")),
-      onConnect: () => peers.get("replies")?.channel.drain(),
+      onConnect: () => {
+        peers.get("replies")?.channel.drain();
+        peers.get("desired")?.onConnect();
+      },
+      onDesired: ctx.config.desired
+        ? (payload) => peers.get("desired")?.receive(payload) ?? Promise.resolve()
+        : undefined,
       repliesWaiting: () => peers.get("replies")?.channel.waiting ?? 0,
     }),
 };

@@ -10,10 +10,14 @@ export interface JobTopics {
   pub: string;
   /** Connect, last will and pings out. */
   status: string;
+  /** The desired state in (retained). */
+  config: string;
+  /** The desired state's report out (retained). */
+  state: string;
 }
 
 /**
- * The four topics of one device; `mac` exactly as the config writes it.
+ * The topics of one device; `mac` exactly as the config writes it.
  *
  * ```ts
  * jobTopics("t", "k", "AA-BB").sub; // "sub/t/k/AA-BB"
@@ -26,6 +30,8 @@ export function jobTopics(topic: string, key: string, mac: string): JobTopics {
     delivery: `delivery/${tail}`,
     pub: `pub/${tail}`,
     status: `status/${tail}`,
+    config: `config/${tail}`,
+    state: `state/${tail}`,
   };
 }
 

@@ -1,12 +1,14 @@
 import { assertEquals } from "../../tests/support/assert.ts";
 import { clientIdFor, jobTopics, pingEvent, presenceEvent, redactTopic } from "./topics.ts";
 
-Deno.test("topics are SocketMan's, with the mac as written", () => {
+Deno.test("topics are SocketMan's (and desired state's), with the mac as written", () => {
   assertEquals(jobTopics("acme", "s3cr3t", "AA:bb:01"), {
     sub: "sub/acme/s3cr3t/AA:bb:01",
     delivery: "delivery/acme/s3cr3t/AA:bb:01",
     pub: "pub/acme/s3cr3t/AA:bb:01",
     status: "status/acme/s3cr3t/AA:bb:01",
+    config: "config/acme/s3cr3t/AA:bb:01",
+    state: "state/acme/s3cr3t/AA:bb:01",
   });
 });
 

@@ -4,7 +4,7 @@
  * stood and answers it exactly once. /lib/upgrade/keep.d keeps `state_dir` across the flash.
  */
 import * as z from "zod/mini";
-import { type Fs, writeFileAtomic } from "../io/mod.ts";
+import { type Fs, readJsonFile, writeFileAtomic } from "../io/mod.ts";
 
 /** Where an upgrade stands; `done` once its final answer is decided. */
 export type UpgradeStep = "waiting" | "downloading" | "verified" | "flashing" | "done";
@@ -87,23 +87,5 @@ export async function saveUpgrade(path: string, record: UpgradeRecord, fs: Fs): 
 
 /** The record on disk; undefined when there is none; an error naming what is wrong. */
 export async function loadUpgrade(path: string, fs: Fs): Promise<UpgradeRecord | undefined> {
-  let text: string;
-  try {
-    text = await fs.readTextFile(path, { maxBytes: 64 * 1024 });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Error(`${path} is not JSON`);
-  }
-  const parsed = recordSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${path}: invalid ${issue.path.join(".") || "record"}: ${issue.message}`);
-  }
-  return parsed.data;
+  return await readJsonFile(path, recordSchema, fs, 64 * 1024);
 }

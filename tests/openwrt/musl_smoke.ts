@@ -78,8 +78,8 @@ for (const target of TARGETS) {
     try {
       await t.step("starts under its config's preset with every capability running", async () => {
         const started = await log.waitFor(/INFO ledge agent started/, 120_000);
-        // Upgrades are off: the package's config names no image host.
-        for (const name of CAPABILITIES.filter((name) => name !== "upgrade")) {
+        // Upgrades and desired state are off: the config names no image host, no `desired`.
+        for (const name of CAPABILITIES.filter((name) => !["upgrade", "desired"].includes(name))) {
           assert(started.includes(name), started);
         }
         assertEquals(log.lines.filter((l) => /disabled|failed to start/.test(l)), []);

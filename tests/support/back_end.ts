@@ -23,7 +23,7 @@ export async function connectBackEnd(
       keepaliveS: 30,
       clean: true,
       reconnectMaxS: 1,
-      subscription: { topic: filter, qos: 1 },
+      subscriptions: [{ topic: filter, qos: 1 }],
       will: { topic: "back-end/will", payload: () => "" },
     },
     { onConnect: () => connected.resolve(), onMessage },

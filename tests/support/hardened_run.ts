@@ -30,6 +30,7 @@ export const CAPABILITIES = [
   "replies",
   "upgrade",
   "jobs",
+  "desired",
   "mqtt",
 ];
 
@@ -177,6 +178,23 @@ export function boxConfig(brokerPort: number, mac = MAC) {
   };
 }
 
+/** The agent's files under `dir`: its control socket (`dir/ledge.sock`), cache and state. */
+export function boxFiles(dir: string) {
+  return {
+    control_socket: `${dir}/ledge.sock`,
+    cache_dir: `${dir}/cache`,
+    state_dir: `${dir}/state`,
+    dhcp_leases: `${dir}/dhcp.leases`,
+  };
+}
+
+/** Writes `dir/config.json` with these keys; returns its path. */
+export async function writeConfig(dir: string, keys: Record<string, unknown>): Promise<string> {
+  const path = `${dir}/config.json`;
+  await Deno.writeTextFile(path, JSON.stringify(keys));
+  return path;
+}
+
 /** Everything on loopback or under `dir`; jobs limited to /bin/echo. */
 function testConfig(dir: string, brokerPort: number, api: string, socket: string) {
   return {
@@ -184,12 +202,11 @@ function testConfig(dir: string, brokerPort: number, api: string, socket: string
     stats_url: `${api}/stats`,
     api_url: `${api}/api`,
     heartbeat: 1,
+    ...boxFiles(dir),
     control_socket: socket,
-    cache_dir: `${dir}/cache`,
-    state_dir: `${dir}/state`,
-    dhcp_leases: `${dir}/dhcp.leases`,
     reboot_cmd: "/bin/true",
     jobs: { allow: ["/bin/echo"] },
+    desired: { uci: "/bin/true", reload: "/bin/true" },
     upgrade: {
       hosts: ["127.0.0.1"],
       program: "/bin/false",

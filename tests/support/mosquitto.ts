@@ -18,6 +18,8 @@ export interface BrokerOptions {
   /** `user:password` pairs; anonymous access is off when given. */
   users?: Record<string, string>;
   port?: number;
+  /** Another address to listen on beside 127.0.0.1 (a veth's, for an agent in a namespace). */
+  alsoOn?: string;
   /**
    * Keep sessions and queued messages across a kill: saved on every change, so even a
    * SIGKILL loses nothing (a persistent subscriber then survives a broker restart).
@@ -73,6 +75,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     `listener ${port} 127.0.0.1`,
     "set_tcp_nodelay true",
     ...(options.listener ?? []),
+    ...(options.alsoOn ? [`listener ${port} ${options.alsoOn}`] : []),
   ];
   if (options.users) {
     const passwords = `${dir}/passwords`;

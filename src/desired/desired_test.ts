@@ -1,0 +1,91 @@
+import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { seededRandom } from "../../tests/support/random.ts";
+import { checkDesired, type Desired, parseDesired } from "./desired.ts";
+
+const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const RULES = { allowKeys: ["mqtt_host"], uciPackages: ["wireless", "network"] };
+const FILE = { mac: "AA-BB", mqtt_host: "broker.example", monitor: 15 };
+
+function desired(state: Partial<Desired>): Desired {
+  return { version: 1, ledge: {}, uci: {}, ...state };
+}
+
+Deno.test("parseDesired: both parts optional; each refusal names the field", () => {
+  const parsed = parseDesired(bytes({ version: 3 }));
+  assert(parsed.ok);
+  assertEquals(parsed.desired, { version: 3, ledge: {}, uci: {} });
+  const cases: [unknown, string][] = [
+    [{ version: 0 }, "invalid version: must be an integer ≥ 1"],
+    [{ version: 1.5 }, "invalid version: must be an integer ≥ 1"],
+    [
+      { version: 2, uci: { "a.b.c": 36 } },
+      "invalid uci.a.b.c: must be a string, or null to delete the option",
+    ],
+    [{ version: 2, uci: { "a.b.c": "x\ny" } }, "invalid uci.a.b.c: must be one line"],
+    [{ version: 2, ledge: [] }, "invalid ledge: must be an object of config keys"],
+    [[1], "payload is not a JSON object"],
+  ];
+  for (const [value, reason] of cases) {
+    const result = parseDesired(bytes(value));
+    assertEquals(result.ok ? "" : result.reason, reason, JSON.stringify(value));
+  }
+  const versioned = parseDesired(bytes({ version: 7, uci: [] }));
+  assertEquals(versioned.ok ? undefined : versioned.version, 7, "the report can name the version");
+  assertEquals(parseDesired(new Uint8Array([0xff, 0xfe])).ok, false);
+});
+
+Deno.test("checkDesired: program keys never, moving keys when allowed, a valid config, allowed packages", () => {
+  const ok = checkDesired(
+    desired({ ledge: { monitor: 30, mqtt_host: "b2.example", scan: null } }),
+    RULES,
+    { ...FILE, scan: 1 },
+  );
+  assertEquals(ok, { file: { mac: "AA-BB", mqtt_host: "b2.example", monitor: 30 } });
+  const refusals: [Partial<Desired>, string][] = [
+    [
+      { ledge: { boot_cmd: "x" } },
+      "ledge.boot_cmd: decides what runs; only the config file on the box sets it",
+    ],
+    [
+      { ledge: { jobs: {} } },
+      "ledge.jobs: decides what runs; only the config file on the box sets it",
+    ],
+    [{ ledge: { port: 1 } }, "ledge.port: not in desired.allow_keys of the config file on the box"],
+    [
+      { ledge: { state_dir: "/tmp" } },
+      "ledge.state_dir: holds the desired state's own journal; never set so",
+    ],
+    [{ ledge: { nonsense: 1 } }, "ledge.nonsense: not a config key"],
+    [
+      { ledge: { monitor: -1 } },
+      "ledge.monitor: got -1; allowed: an integer ≥ 1 (seconds; below 15 is raised to 15)",
+    ],
+    [
+      { uci: { "system.@system[0].hostname": "x" } },
+      "uci.system.@system[0].hostname: package system is not in desired.uci_packages (wireless, network)",
+    ],
+    [{ uci: { "wireless.radio0": "x" } }, "uci.wireless.radio0: not a package.section.option path"],
+  ];
+  for (const [state, reason] of refusals) {
+    assertEquals(checkDesired(desired(state), RULES, FILE), { reason }, JSON.stringify(state));
+  }
+});
+
+Deno.test("fuzz: 20 000 mangled desired states are parsed or refused, never thrown", () => {
+  const random = seededRandom(18);
+  const seed = new TextEncoder().encode(
+    JSON.stringify({
+      version: 4,
+      ledge: { monitor: 30 },
+      uci: { "wireless.radio0.channel": "36" },
+    }),
+  );
+  for (let i = 0; i < 20_000; i++) {
+    const input = seed.slice();
+    for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) {
+      input[Math.floor(random() * input.length)] = Math.floor(random() * 256);
+    }
+    const parsed = parseDesired(input);
+    if (parsed.ok) checkDesired(parsed.desired, RULES, FILE);
+  }
+});

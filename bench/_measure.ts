@@ -81,10 +81,14 @@ const CONNECTED = /"message":"connected to broker"/;
 
 /**
  * Runs the bundled agent under its preset, as the packages run it (`DENO_USR2_MEMORY_TRIM`
- * set), connected to a private mosquitto, for the duration of `use`.
+ * set), connected to a private mosquitto, for the duration of `use`; `keys` change the
+ * hardened config.
  */
-export async function withAgent<T>(use: (running: RunningAgent) => Promise<T>): Promise<T> {
-  await using setup = await hardenedSetup();
+export async function withAgent<T>(
+  use: (running: RunningAgent) => Promise<T>,
+  keys: Record<string, unknown> = {},
+): Promise<T> {
+  await using setup = await hardenedSetup(keys);
   const { broker, config, socket } = setup;
   const flags = await presetFlags(config);
   const started = performance.now();

@@ -11,9 +11,9 @@ function jobsNeeds(extra: Record<string, unknown>) {
   return jobsSpec.needs(config, run);
 }
 
-Deno.test("jobs in shell mode need /bin/sh and the state_dir", () => {
+Deno.test("jobs in shell mode need /bin/sh (setsid to start it fast) and the state_dir", () => {
   const needs = jobsNeeds({});
-  assertEquals(needs.flags.run, ["/bin/sh"]);
+  assertEquals(needs.flags.run, ["setsid", "/bin/sh"]);
   assertEquals([needs.flags.read, needs.flags.write], [["/var/ledge"], ["/var/ledge"]]);
   assertEquals(needs.gate?.run, ["/bin/sh"]);
 });
@@ -45,6 +45,7 @@ Deno.test("recovery_cmd and reboot_cmd grant exactly their programs, parsed with
   assertEquals(runFlag.split("=")[1].split(",").filter((p) => p !== "cat" && p !== "grep"), [
     "/usr/sbin/my recover",
     "/sbin/reboot",
+    "setsid",
     "/bin/sh",
   ]);
 });

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { liveProcessesInGroup } from "../../tests/support/procfs.ts";
 import { until } from "../../tests/support/poll.ts";
+import { tempDir } from "../../tests/support/process.ts";
 import { createDenoExec, denoExec } from "./exec_deno.ts";
 
 const sh = (script: string) => ["/bin/sh", "-c", script];
@@ -108,4 +109,21 @@ Deno.test("denoExec does not wait for a background child holding the pipes", asy
   assertEquals(liveProcessesInGroup(pgid).length, 1);
   Deno.kill(-pgid, "SIGKILL");
   await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
+});
+
+Deno.test("a shell job leads its own session through setsid, or detached without it", async () => {
+  await using dir = await tempDir();
+  const spy = `${dir.path}/setsid`;
+  // Records that it ran, then is setsid (exec: same pid, as setsid is in turn).
+  await Deno.writeTextFile(spy, `#!/bin/sh\necho "$*" >> ${spy}.calls\nexec setsid "$@"\n`, {
+    mode: 0o755,
+  });
+  // Fields 6 and 5 of /proc/PID/stat: the session and the process group.
+  const script = 'read -r stat < /proc/$$/stat; set -- $stat; echo "$1 $6 $5"';
+  for (const setsid of [spy, `${dir.path}/absent`]) {
+    const result = await createDenoExec({ setsid }).run({ ...base, argv: sh(script) });
+    const [pid, session, group] = result.output.trim().split(" ");
+    assertEquals([session, group], [pid, pid], `${setsid}: ${result.output}`);
+  }
+  assertEquals(await Deno.readTextFile(`${spy}.calls`), `/bin/sh -c ${script}\n`);
 });

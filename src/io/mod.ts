@@ -8,7 +8,7 @@ export { parseArgv } from "./argv.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { deadline, settlesWithin, TIMED_OUT } from "./deadline.ts";
 export type { Exec, ExecRequest, ExecResult } from "./exec.ts";
-export { denoExec } from "./exec_deno.ts";
+export { denoExec, SETSID } from "./exec_deno.ts";
 export {
   concatBytes,
   denoFs,

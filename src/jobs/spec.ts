@@ -2,6 +2,7 @@
 import type { CapabilitySpec } from "../capability.ts";
 import type { Connectivity } from "../health/mod.ts";
 import type { Peers } from "../peers.ts";
+import { SETSID } from "../io/mod.ts";
 import { needs } from "../permissions.ts";
 import { JobService } from "./service.ts";
 
@@ -20,10 +21,11 @@ export const jobsSpec: CapabilitySpec<"jobs"> = {
   name: "jobs",
   restartOn: ["state_dir"],
   // /bin/sh also in allow-list mode: the shell's `kill` signals a job's process group
-  // without an unrestricted --allow-run.
+  // without an unrestricted --allow-run. setsid starts shell jobs in their own session
+  // (faster than Deno's detached, see io/exec_deno.ts).
   needs: (config) => ({
     flags: needs({
-      run: [...(config.jobs.allow ?? []), "/bin/sh"],
+      run: [...(config.jobs.allow ?? [SETSID]), "/bin/sh"],
       read: [config.state_dir],
       write: [config.state_dir],
     }),

@@ -61,8 +61,11 @@ export interface HardenedSetup extends AsyncDisposable {
   socket: string;
 }
 
-/** A private mosquitto, a stats API and a config for them; disposing removes all three. */
-export async function hardenedSetup(): Promise<HardenedSetup> {
+/**
+ * A private mosquitto, a stats API and a config for them (`keys` on top); disposing
+ * removes all three.
+ */
+export async function hardenedSetup(keys: Record<string, unknown> = {}): Promise<HardenedSetup> {
   await using stack = new AsyncDisposableStack();
   const dir = stack.use(await tempDir("ledge-preset-"));
   const broker = stack.use(await startBroker());
@@ -71,7 +74,7 @@ export async function hardenedSetup(): Promise<HardenedSetup> {
   const socket = `${dir.path}/ledge.sock`;
   await Deno.writeTextFile(
     config,
-    JSON.stringify(testConfig(dir.path, broker.port, api.url, socket)),
+    JSON.stringify({ ...testConfig(dir.path, broker.port, api.url, socket), ...keys }),
   );
   const owned = stack.move();
   return { broker, api, config, socket, [Symbol.asyncDispose]: () => owned.disposeAsync() };

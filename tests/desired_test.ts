@@ -44,6 +44,8 @@ interface DesiredBox extends AsyncDisposable {
   uci(path: string): Promise<string | undefined>;
   ctl(command: string): Promise<Record<string, unknown>>;
   reloads(): Promise<number>;
+  /** Every report seen on state/..., as mosquitto_sub printed it. */
+  states(): string[];
 }
 
 async function desiredBox(link?: Awaited<ReturnType<typeof linkedNamespace>>): Promise<DesiredBox> {
@@ -91,6 +93,7 @@ async function desiredBox(link?: Awaited<ReturnType<typeof linkedNamespace>>): P
     async ctl(command) {
       return JSON.parse((await runLedge(["ctl", "-S", socket, "--json", command], flags)).stdout);
     },
+    states: () => states.messages,
     reloads: async () =>
       (await Deno.readTextFile(`${dir}/reload.calls`).catch(() => "")).split("\n")
         .filter(Boolean).length,
@@ -151,6 +154,15 @@ Deno.test("desired state: applied and confirmed; rejected for a bad value, a pac
   assertEquals([rollback.version, rollback.status], [6, "rolled_back"]);
   await box.report(6, "rolled_back");
   assertEquals(await box.uci("system.@system[0].hostname"), "ap");
+
+  // A secret is applied, and shown as *** in the retained report and in ctl desired.
+  await box.desire({ version: 7, ledge: { token: "t0k3n-of-v7" } });
+  const secret = await box.report(7, "applied");
+  assertEquals(secret.reported, { ledge: { token: "***" } });
+  assertEquals(JSON.parse(await Deno.readTextFile(box.config)).token, "t0k3n-of-v7");
+  const shown = JSON.stringify(await box.ctl("desired"));
+  assert(!shown.includes("t0k3n-of-v7") && shown.includes('"token":"***"'), shown);
+  assert(box.states().every((m) => !m.includes("t0k3n-of-v7")));
 });
 
 const unavailable = await netnsUnavailable();

@@ -36,10 +36,15 @@ export function redactUrl(text: string): string {
   return url.toString();
 }
 
-/** The config as it may be shown: secrets that are set become `***`, in URLs too. */
-export function redactConfig(config: Config): Record<string, unknown> {
+/**
+ * The config (or some of its keys) as it may be shown: secrets that are set become `***`,
+ * in URLs too.
+ */
+export function redactConfig(
+  config: Partial<Config> | Record<string, unknown>,
+): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...config };
-  for (const key of SECRET_KEYS) if (shown[key] !== undefined) shown[key] = REDACTED;
+  for (const key of SECRET_KEYS) if (shown[key] != null) shown[key] = REDACTED;
   for (const key of URL_KEYS) {
     if (typeof shown[key] === "string") shown[key] = redactUrl(shown[key] as string);
   }

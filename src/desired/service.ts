@@ -16,7 +16,7 @@
  *   newest waiting one is applied.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import { parseJsonc } from "../config/mod.ts";
+import { parseJsonc, redactConfig } from "../config/mod.ts";
 import { notFound } from "../control/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 import { checkSignature } from "../jobs/mod.ts";
@@ -78,9 +78,9 @@ export class DesiredService implements Capability {
       capability: "desired",
       args: {},
       run: () => ({
-        last: this.#last ?? null,
-        applied: this.#file.applied?.desired ?? null,
-        confirming: this.#file.pending?.desired ?? null,
+        last: shown(this.#last),
+        applied: shown(this.#file.applied?.desired),
+        confirming: shown(this.#file.pending?.desired),
         report: this.#file.report ?? null,
       }),
     });
@@ -320,9 +320,10 @@ export class DesiredService implements Capability {
     const keys = Object.keys(desired.ledge ?? {});
     if (keys.length > 0 && configFile) {
       const file = await this.#readConfigFile(configFile.path).catch(() => ({}));
-      reported.ledge = Object.fromEntries(
+      // Retained on the broker: secrets are shown as `***`, as ctl config shows them.
+      reported.ledge = redactConfig(Object.fromEntries(
         keys.map((key) => [key, (file as Record<string, unknown>)[key] ?? null]),
-      );
+      ));
     }
     const paths = Object.keys(desired.uci ?? {});
     if (paths.length > 0) {
@@ -364,6 +365,11 @@ export class DesiredService implements Capability {
   async #save(): Promise<void> {
     await saveDesired(this.#path, this.#file, this.#ctx.io.fs);
   }
+}
+
+/** A desired state as `ledge ctl desired` shows it: its secrets `***`. */
+function shown(desired: Desired | undefined) {
+  return desired ? { ...desired, ledge: redactConfig(desired.ledge) } : null;
 }
 
 function describe(error: unknown): string {

@@ -161,6 +161,9 @@ Deno.test("sysupgrade: a 64 MB image, flashed, answered PROCESSED after the rebo
   await Deno.writeTextFile(`${box.dir}/next_release`, NEW);
   let agent = await box.start();
   const pid = agent.child.pid;
+  // A first download (refused for its hash) warms up TLS, fetch and the code on the way.
+  await box.send("fw-0", "/small.bin", { sha256: "0".repeat(64) });
+  await box.reply("fw-0", "FAILED");
   const idle = await anonKib(pid);
   await box.send("fw-1", "/big.bin", { version: "24.10.0" });
   // Sampled until the fake sysupgrade "reboots" the box.

@@ -84,7 +84,9 @@ Deno.test("disk full: the spool degrades, jobs run, the agent recovers", async (
 
     // The API is back while the disk is still full: what is on disk goes, freeing it.
     apiUp = true;
-    await advanceUntil(clock, () => counters.get("stats-sent") > 0, "an upload while full", 5000);
+    // After 40 minutes of 503s the upload's backoff draws from up to 10 minutes: big steps, or
+    // a loaded machine runs out of real time before the simulated one gets there.
+    await advanceUntil(clock, () => counters.get("stats-sent") > 0, "an upload while full", 30_000);
     const sentWhileFull = counters.get("stats-sent");
 
     // Space is back: samples are written again and everything kept is uploaded.

@@ -1,5 +1,6 @@
 /** The `desired` capability's spec: the config file it may write, `uci` and `reload_config`. */
 import type { CapabilitySpec } from "../capability.ts";
+import { connectivityOf } from "../health/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { mqttOff } from "../mqtt/mod.ts";
 import { tempPathOf } from "../io/mod.ts";
@@ -35,7 +36,7 @@ export const desiredSpec: CapabilitySpec<"desired"> = {
     new DesiredService(ctx, {
       publish: (report) =>
         peers.get("mqtt")?.publishState(report) ?? Promise.reject(new Error("no MQTT")),
-      online: async () => (await peers.get("health")?.check())?.online ?? true,
+      online: async () => (await connectivityOf(peers).check()).online,
       mqttUp: () => peers.get("mqtt")?.connected ?? false,
     }),
 };

@@ -7,4 +7,4 @@
 export { HealthCapability } from "./capability.ts";
 export type { Connectivity, ConnectivityReport } from "./connectivity.ts";
 export type { LadderStep, StepKind } from "./ladder.ts";
-export { healthSpec } from "./spec.ts";
+export { connectivityOf, healthSpec } from "./spec.ts";

@@ -1,9 +1,24 @@
 /** The `health` capability's spec: the connectivity watch, recovery and boot. */
 import type { CapabilitySpec } from "../capability.ts";
+import type { Peers } from "../peers.ts";
+import type { Connectivity } from "./connectivity.ts";
 import { mqttOff } from "../mqtt/mod.ts";
 import { apiNeeds, needs } from "../permissions.ts";
 import { commandArgv, HealthCapability, healthTarget } from "./capability.ts";
 import { ROUTE_FILE } from "./checks.ts";
+
+/**
+ * The health capability's checks and recovery as its peers use them, looked up at each
+ * call (the one running now); without it, online is assumed.
+ */
+export function connectivityOf(peers: Peers): Connectivity {
+  return {
+    check: () =>
+      peers.get("health")?.check() ??
+        Promise.resolve({ online: true, details: ["health not running: assumed online"] }),
+    recover: () => peers.get("health")?.recover() ?? Promise.resolve(undefined),
+  };
+}
 
 /** The `health` capability: the probe target, the route file, the recovery programs, `boot_cmd` and `boot_url`. */
 export const healthSpec: CapabilitySpec<"health"> = {

@@ -1,20 +1,9 @@
 /** The `jobs` capability's spec: the journal in `state_dir`, and the programs jobs run. */
 import type { CapabilitySpec } from "../capability.ts";
-import type { Connectivity } from "../health/mod.ts";
-import type { Peers } from "../peers.ts";
+import { connectivityOf } from "../health/mod.ts";
 import { SETSID } from "../io/mod.ts";
 import { needs } from "../permissions.ts";
 import { JobService } from "./service.ts";
-
-/** The health capability's checks and recovery, looked up when a network job asks. */
-function healthOf(peers: Peers): Connectivity {
-  return {
-    check: () =>
-      peers.get("health")?.check() ??
-        Promise.resolve({ online: true, details: ["health not running: assumed online"] }),
-    recover: () => peers.get("health")?.recover() ?? Promise.resolve(undefined),
-  };
-}
 
 /** The `jobs` capability: the journal in `state_dir`, the programs jobs may run. */
 export const jobsSpec: CapabilitySpec<"jobs"> = {
@@ -41,7 +30,7 @@ export const jobsSpec: CapabilitySpec<"jobs"> = {
         send: (kind, reply) => peers.get("replies")?.channel.send(kind, reply),
         flushed: () => peers.get("replies")?.channel.flushed() ?? Promise.resolve(),
       },
-      connectivity: healthOf(peers),
+      connectivity: connectivityOf(peers),
       upgrade: () => peers.get("upgrade"),
     }),
 };

@@ -1,5 +1,6 @@
 /** The `upgrade` capability's spec: the image hosts, the sysupgrade program, the files. */
 import type { CapabilitySpec } from "../capability.ts";
+import { connectivityOf } from "../health/mod.ts";
 import { needs } from "../permissions.ts";
 import { UpgradeService } from "./service.ts";
 
@@ -30,7 +31,7 @@ export const upgradeSpec: CapabilitySpec<"upgrade"> = {
       send: (reply) => peers.get("replies")?.channel.send("result", reply),
       flushed: () => peers.get("replies")?.channel.flushed() ?? Promise.resolve(),
       beforeFlash: async () => await peers.get("spool")?.spool?.commit(),
-      online: async () => (await peers.get("health")?.check())?.online ?? true,
+      online: async () => (await connectivityOf(peers).check()).online,
       memoryAvailable: () => {
         try {
           return Deno.systemMemoryInfo().available;

@@ -156,7 +156,9 @@ export class Spool {
    */
   oldest(maxBytes = 0): Promise<SegmentInfo[]> {
     return this.#serial(async () => {
-      await this.#writeBatch();
+      // A disk too full for the batch must not stop the upload that frees it: the batch
+      // stays in memory (or is dropped and counted) and what is on disk goes.
+      await this.#writeBatch().catch(() => {});
       if (this.#sealed.length === 0 && this.#open.bytes > 0) this.#seal();
       return oldestWithin(this.#sealed, maxBytes);
     });

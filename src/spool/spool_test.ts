@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { tempDir } from "../../tests/support/process.ts";
+import { denoFs, type Fs } from "../io/mod.ts";
 import { Spool, type SpoolOptions } from "./spool.ts";
 
 const KiB = 1024;
@@ -147,4 +148,35 @@ Deno.test("one spool per directory: a second is refused until the first closes",
   await assertRejects(() => open(dir.path), /in use by another spool/);
   await first.close();
   await (await open(dir.path)).close();
+});
+
+Deno.test("a disk too full for the batch still lets what is on it go: the upload frees it", async () => {
+  await using dir = await tempDir();
+  let full = false;
+  const refusing: Fs = {
+    ...denoFs,
+    open: async (path, options) => {
+      const file = await denoFs.open(path, options);
+      if (!full) return file;
+      return {
+        read: (buffer) => file.read(buffer),
+        write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+        sync: () => file.sync(),
+        syncData: () => file.syncData(),
+        tryLock: (exclusive) => file.tryLock(exclusive),
+        close: () => file.close(),
+      };
+    },
+  };
+  const spool = await open(dir.path, { fs: refusing, batchBytes: 64 * KiB });
+  for (let i = 0; i < 10; i++) spool.append(sample(i));
+  await spool.commit();
+  full = true;
+  for (let i = 10; i < 13; i++) spool.append(sample(i));
+  const [onDisk] = await spool.oldest();
+  assertEquals(onDisk?.records, 10, "the segment on disk is offered despite the batch");
+  assertEquals(await spool.ack(onDisk), 10);
+  assertEquals(spool.records, 3, "the batch is kept in memory");
+  full = false;
+  assertEquals(await idsOf(spool), [sample(10).id, sample(11).id, sample(12).id]);
 });

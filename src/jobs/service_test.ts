@@ -2,8 +2,7 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
-import { denoFs, type Fs } from "../io/fs.ts";
-import { FakeExec, okResult } from "../../tests/support/fakes.ts";
+import { FakeExec, fullDiskFs, okResult } from "../../tests/support/fakes.ts";
 import { job, jobsConfig, payload, RecordingReplies, startJobs } from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "./signature.ts";
@@ -452,21 +451,7 @@ Deno.test("a journal the disk refuses: the job is answered REJECTED and never ru
   await using dir = await tempDir();
   const exec = new FakeExec();
   // The injected Fs: appends fail as on a full disk; everything else is the real one.
-  const full: Fs = {
-    ...denoFs,
-    open: async (path, options) => {
-      const file = await denoFs.open(path, options);
-      if (!options.append) return file;
-      return {
-        read: (buffer) => file.read(buffer),
-        write: () => Promise.reject(new Error("No space left on device (os error 28)")),
-        sync: () => file.sync(),
-        syncData: () => file.syncData(),
-        tryLock: (exclusive) => file.tryLock(exclusive),
-        close: () => file.close(),
-      };
-    },
-  };
+  const full = fullDiskFs((_, options) => !!options.append);
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, fs: full });
   jobs.service.receive(payload(job("nospace", "touch /tmp/should-not-exist")));
   await jobs.service.idle();

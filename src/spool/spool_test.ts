@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { denoFs, type Fs } from "../io/mod.ts";
+import { fullDiskFs } from "../../tests/support/fakes.ts";
 import { Spool, type SpoolOptions } from "./spool.ts";
 
 const KiB = 1024;
@@ -153,21 +153,7 @@ Deno.test("one spool per directory: a second is refused until the first closes",
 Deno.test("a disk too full for the batch still lets what is on it go: the upload frees it", async () => {
   await using dir = await tempDir();
   let full = false;
-  const refusing: Fs = {
-    ...denoFs,
-    open: async (path, options) => {
-      const file = await denoFs.open(path, options);
-      if (!full) return file;
-      return {
-        read: (buffer) => file.read(buffer),
-        write: () => Promise.reject(new Error("No space left on device (os error 28)")),
-        sync: () => file.sync(),
-        syncData: () => file.syncData(),
-        tryLock: (exclusive) => file.tryLock(exclusive),
-        close: () => file.close(),
-      };
-    },
-  };
+  const refusing = fullDiskFs(() => full);
   const spool = await open(dir.path, { fs: refusing, batchBytes: 64 * KiB });
   for (let i = 0; i < 10; i++) spool.append(sample(i));
   await spool.commit();

@@ -2,7 +2,7 @@
  * The fakes of the I/O interfaces: files served from memory, and programs that answer
  * from a table or a function and record what they were asked to run.
  */
-import type { Exec, ExecRequest, ExecResult, Fs } from "../../src/io/mod.ts";
+import { denoFs, type Exec, type ExecRequest, type ExecResult, type Fs } from "../../src/io/mod.ts";
 
 const readOnly = () => Promise.reject(new Deno.errors.PermissionDenied("FakeFs is read-only"));
 
@@ -88,4 +88,26 @@ export class FakeExec implements Exec {
     const output = this.outputs.get(request.argv.join(" "));
     return output === undefined ? notFoundResult(request.argv[0]) : okResult(output);
   }
+}
+
+/**
+ * The real files, except that writes to the files opened while `full(path, options)` holds
+ * fail as a full disk fails them (ENOSPC).
+ */
+export function fullDiskFs(full: (path: string, options: Deno.OpenOptions) => boolean): Fs {
+  return {
+    ...denoFs,
+    open: async (path, options) => {
+      const file = await denoFs.open(path, options);
+      if (!full(path, options)) return file;
+      return {
+        read: (buffer) => file.read(buffer),
+        write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+        sync: () => file.sync(),
+        syncData: () => file.syncData(),
+        tryLock: (exclusive) => file.tryLock(exclusive),
+        close: () => file.close(),
+      };
+    },
+  };
 }

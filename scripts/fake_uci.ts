@@ -4,7 +4,7 @@
  * `delete` and `commit` as uci does (exit 1 for an option that is not set). Changes are
  * written at once; `commit` has nothing left to do.
  */
-export function fakeUciScript(dir: string): string {
+function fakeUciScript(dir: string): string {
   return `#!/bin/sh
 DB='${dir}/uci.db'
 [ "$1" = "-q" ] && shift

@@ -14,7 +14,7 @@ import {
 } from "../config/mod.ts";
 
 /** Beyond this a payload is not even decoded. */
-export const MAX_DESIRED_BYTES = 64 * 1024;
+const MAX_DESIRED_BYTES = 64 * 1024;
 const MAX_UCI_VALUE = 1024;
 
 /** `package.section.option`: named or anonymous (`@wifi-iface[0]`) sections. */

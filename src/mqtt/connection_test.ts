@@ -64,6 +64,15 @@ function connection(broker: FakeBroker, clock = new ManualClock()) {
 
 const CONNECT = { clientId: "ledge-x", clean: false, keepaliveS: 10 };
 
+/** A connection past its handshake (the broker answered CONNACK). */
+async function connected(broker: FakeBroker) {
+  const parts = connection(broker);
+  const open = parts.conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  return parts;
+}
+
 Deno.test("the handshake waits for the CONNACK; a refusal says why", async () => {
   const broker = new FakeBroker();
   const { conn } = connection(broker);
@@ -97,10 +106,7 @@ Deno.test("a silent broker times the handshake out", async () => {
 
 Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones waiting", async () => {
   const broker = new FakeBroker();
-  const { conn } = connection(broker);
-  const open = conn.handshake(CONNECT, 1000);
-  broker.send(CONNACK);
-  await open;
+  const { conn } = await connected(broker);
   const first = conn.publish("pub/a", "one", 1);
   const second = conn.publish("pub/a", "two", 1);
   await until(() => broker.written.length === 3, "both publishes written");
@@ -115,10 +121,7 @@ Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones wait
 
 Deno.test("messages are handled in order and acknowledged only after their handler", async () => {
   const broker = new FakeBroker();
-  const { conn, messages, held, release } = connection(broker);
-  const open = conn.handshake(CONNECT, 1000);
-  broker.send(CONNACK);
-  await open;
+  const { messages, held, release } = await connected(broker);
   held.on = true;
   broker.send(encodePublish("sub/x", "job-1", 1, 7), encodePublish("sub/x", "job-2", 2, 8));
   await until(() => messages.length === 1, "the first message handed over");
@@ -135,10 +138,7 @@ Deno.test("messages are handled in order and acknowledged only after their handl
 
 Deno.test("a message over the limit is acknowledged and reported, the next one handled", async () => {
   const broker = new FakeBroker();
-  const { conn, messages, oversize } = connection(broker);
-  const open = conn.handshake(CONNECT, 1000);
-  broker.send(CONNACK);
-  await open;
+  const { messages, oversize } = await connected(broker);
   broker.send(encodePublish("sub/x", new Uint8Array(5000), 1, 3), encodePublish("sub/x", "ok", 0));
   await until(() => messages.length === 1, "the next message");
   assertEquals(oversize, [{ type: "oversize", topic: "sub/x", qos: 1, id: 3, bytes: 5000 }]);
@@ -147,10 +147,7 @@ Deno.test("a message over the limit is acknowledged and reported, the next one h
 
 Deno.test("keepalive: a PINGREQ when idle, closed when the broker stays silent", async () => {
   const broker = new FakeBroker();
-  const { conn, clock, closes } = connection(broker);
-  const open = conn.handshake(CONNECT, 1000);
-  broker.send(CONNACK);
-  await open;
+  const { conn, clock, closes } = await connected(broker);
   await clock.advance(5000);
   assertEquals(broker.types.at(-1), 0xc0, "PINGREQ after half the keepalive");
   await clock.advance(10_000);
@@ -162,10 +159,7 @@ Deno.test("keepalive: a PINGREQ when idle, closed when the broker stays silent",
 
 Deno.test("a broker that breaks the protocol closes the connection with the reason", async () => {
   const broker = new FakeBroker();
-  const { conn, closes } = connection(broker);
-  const open = conn.handshake(CONNECT, 1000);
-  broker.send(CONNACK);
-  await open;
+  const { closes } = await connected(broker);
   broker.send(new Uint8Array([0x10, 0]));
   await until(() => closes.length === 1, "closed");
   assertEquals(closes, ["packet type 1 is not one a broker sends"]);

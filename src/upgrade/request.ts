@@ -9,7 +9,7 @@ import { type FlashWindow, parseWindow } from "./window.ts";
 export const UPGRADE_TYPE = "sysupgrade";
 
 /** Download, test and flash must be done within this by default (seconds). */
-export const DEFAULT_UPGRADE_TIMEOUT_S = 1800;
+const DEFAULT_UPGRADE_TIMEOUT_S = 1800;
 
 const metaSchema = z.object({
   url: z.string({ error: "must be the image's https:// or http:// URL" }).check(

@@ -52,7 +52,7 @@ export const MEMORY_RESERVE = 16 * 1024 * 1024;
 const DOWNLOAD_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 5_000;
 /** After the reboot, how long the agent waits to be online before it answers FAILED. */
-export const ONLINE_WAIT_MS = 10 * 60_000;
+const ONLINE_WAIT_MS = 10 * 60_000;
 /** DOWNLOADING is sent at each quarter, or every 8 MiB when the size is unknown. */
 const PROGRESS_STEP_BYTES = 8 * 1024 * 1024;
 

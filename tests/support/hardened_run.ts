@@ -70,12 +70,11 @@ export async function hardenedSetup(keys: Record<string, unknown> = {}): Promise
   const dir = stack.use(await tempDir("ledge-preset-"));
   const broker = stack.use(await startBroker());
   const api = stack.use(startStatsApi());
-  const config = `${dir.path}/config.json`;
   const socket = `${dir.path}/ledge.sock`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify({ ...testConfig(dir.path, broker.port, api.url, socket), ...keys }),
-  );
+  const config = await writeConfig(dir.path, {
+    ...testConfig(dir.path, broker.port, api.url, socket),
+    ...keys,
+  });
   const owned = stack.move();
   return { broker, api, config, socket, [Symbol.asyncDispose]: () => owned.disposeAsync() };
 }

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
+import { denoFs, type Fs } from "../io/mod.ts";
 import { FakeExec, fullDiskFs, okResult } from "../../tests/support/fakes.ts";
 import { job, jobsConfig, payload, RecordingReplies, startJobs } from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
@@ -36,6 +37,39 @@ Deno.test("receive resolves once the id is on disk, so the broker is acknowledge
   // A refusal resolves too, and writes nothing.
   await jobs.service.receive(new TextEncoder().encode("{not json"));
   assert(!(await Deno.readTextFile(journal)).includes("not json"));
+  await jobs.service.idle();
+  assertEquals(exec.requests.length, 1);
+});
+
+Deno.test("DELIVERED goes out while the id is written; the job and the broker's ack wait for the disk", async () => {
+  await using dir = await tempDir();
+  const exec = new FakeExec();
+  const disk = Promise.withResolvers<void>();
+  // The real files, with the journal's sync held until the test lets it finish.
+  const fs: Fs = {
+    ...denoFs,
+    open: async (path, options) => {
+      const file = await denoFs.open(path, options);
+      if (!path.endsWith(JOURNAL_FILE)) return file;
+      return {
+        read: (b) => file.read(b),
+        write: (d) => file.write(d),
+        sync: () => disk.promise.then(() => file.sync()),
+        syncData: () => file.syncData(),
+        tryLock: (e) => file.tryLock(e),
+        close: () => file.close(),
+      };
+    },
+  };
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, fs });
+  let acknowledged = false;
+  const received = jobs.service.receive(payload(job("early", "true")))
+    .then(() => void (acknowledged = true));
+  await until(() => jobs.replies.sent.length === 1, "DELIVERED before the sync");
+  assertEquals(jobs.replies.sent[0].reply.event_type, "DELIVERED");
+  assertEquals([exec.requests.length, acknowledged], [0, false], "ran or acked before the sync");
+  disk.resolve();
+  await received;
   await jobs.service.idle();
   assertEquals(exec.requests.length, 1);
 });
@@ -447,7 +481,7 @@ Deno.test("every refusal is counted, answered when its id is readable, and logge
   ) assert(refusals.some((l) => l.includes(reason)), `${reason}:\n${refusals.join("\n")}`);
 });
 
-Deno.test("a journal the disk refuses: the job is answered REJECTED and never runs", async () => {
+Deno.test("a journal the disk refuses: DELIVERED, then REJECTED, and the job never runs", async () => {
   await using dir = await tempDir();
   const exec = new FakeExec();
   // The injected Fs: appends fail as on a full disk; everything else is the real one.
@@ -458,7 +492,7 @@ Deno.test("a journal the disk refuses: the job is answered REJECTED and never ru
   const [reply] = jobs.replies.results();
   assertEquals([reply.event_type, reply.reason], ["REJECTED", "journal unavailable"]);
   assertEquals(exec.requests.length, 0);
-  assertEquals(jobs.replies.sent.filter((s) => s.kind === "delivery"), [], "never acknowledged");
+  assertEquals(jobs.replies.sent.map((s) => s.reply.event_type), ["DELIVERED", "REJECTED"]);
 });
 
 Deno.test("a sysupgrade job while upgrades are off is REJECTED, saying how to turn them on", async () => {

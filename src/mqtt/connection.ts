@@ -183,15 +183,20 @@ export class MqttConnection {
     }
   }
 
+  /**
+   * Writes after the writes before it; with none on its way, at once: a reply then leaves
+   * before whatever else the caller does in the same turn of the event loop (a log line).
+   */
   #write(data: Uint8Array): Promise<void> {
-    this.#unwritten++;
-    const write = this.#writes.then(async () => {
+    const send = async () => {
       if (this.#closed) throw this.#closed;
       for (let written = 0; written < data.length;) {
         written += await this.#stream.write(data.subarray(written));
       }
       this.#lastSent = this.#options.clock.monotonic();
-    }).finally(() => this.#unwritten--);
+    };
+    const write = (this.#unwritten++ === 0 ? send() : this.#writes.then(send))
+      .finally(() => this.#unwritten--);
     this.#writes = write.catch((error) => {
       this.close(error instanceof Error ? error : new Error(String(error)));
     });

@@ -119,6 +119,21 @@ Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones wait
   await assertRejects(() => conn.publish("pub/a", "three", 1), /link lost/);
 });
 
+Deno.test("an idle connection writes at once; one still writing queues in order", async () => {
+  const broker = new FakeBroker();
+  const { conn } = await connected(broker);
+  void conn.publish("pub/a", "one", 0);
+  // In the same turn: what the caller does next (a log line) does not go first.
+  assertEquals(broker.written.length, 2, "not written at once");
+  void conn.publish("pub/a", "two", 0);
+  assertEquals(broker.written.length, 2, "written past the write before it");
+  await conn.flushed();
+  const payloads = broker.written.slice(1).map((p) =>
+    new TextDecoder().decode(new Uint8Array(p.slice(-3)))
+  );
+  assertEquals(payloads, ["one", "two"]);
+});
+
 Deno.test("messages are handled in order and acknowledged only after their handler", async () => {
   const broker = new FakeBroker();
   const { messages, held, release } = await connected(broker);

@@ -22,12 +22,28 @@ export interface JsonLines {
   skipped: number;
 }
 
+export interface JsonLinesOptions {
+  /**
+   * Whether an append waits for the disk (default true). Without, a line survives the
+   * agent's own crash (it is in the kernel's cache) but maybe not a power cut, and costs the
+   * flash no sync: for what is only nice to keep.
+   */
+  sync?: boolean;
+}
+
 /** One durable JSON-lines file (see the module's comment). */
 export class JsonLinesFile {
   #file: FileHandle | undefined;
+  readonly #sync: boolean;
 
   /** Opens nothing yet: the first append does. */
-  constructor(readonly path: string, private readonly fs: Fs = denoFs) {}
+  constructor(
+    readonly path: string,
+    private readonly fs: Fs = denoFs,
+    { sync = true }: JsonLinesOptions = {},
+  ) {
+    this.#sync = sync;
+  }
 
   /** Reads every line; a missing file (or directory, made here with mode 0700) is empty. */
   async read(): Promise<JsonLines> {
@@ -51,7 +67,7 @@ export class JsonLinesFile {
     return { values, skipped };
   }
 
-  /** Appends one line per value, in one write, and syncs it before resolving. */
+  /** Appends one line per value, in one write, and syncs it (unless told not to) before resolving. */
   async append(values: unknown[]): Promise<void> {
     if (values.length === 0) return;
     const data = encoder.encode(values.map((v) => JSON.stringify(v) + "\n").join(""));
@@ -60,7 +76,7 @@ export class JsonLinesFile {
       for (let written = 0; written < data.length;) {
         written += await this.#file.write(data.subarray(written));
       }
-      await this.#file.sync();
+      if (this.#sync) await this.#file.sync();
     } catch (error) {
       this.close();
       throw error;

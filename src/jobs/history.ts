@@ -2,7 +2,7 @@
  * The last jobs and what became of them, for `jobs` and `job-info`, kept across restarts:
  * each final record is appended to `jobs.history` in `state_dir` (its output cut to a
  * short tail: the whole output went out in the reply), and the file is compacted when it
- * holds twice what is kept.
+ * holds twice what is kept. Appends are not synced: one fsync per job is the journal's.
  */
 import { type Fs, JsonLinesFile } from "../io/mod.ts";
 import type { Outcome, Refusal } from "../replies/mod.ts";
@@ -60,7 +60,8 @@ export class JobHistory {
   readonly #file: JsonLinesFile;
 
   private constructor(path: string, readonly max: number, fs?: Fs) {
-    this.#file = new JsonLinesFile(path, fs);
+    // Not synced: a record lost to a power cut only leaves `job-info` saying "unknown".
+    this.#file = new JsonLinesFile(path, fs, { sync: false });
   }
 
   /** Opens the history in `dir` with the records a previous run left. */

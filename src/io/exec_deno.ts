@@ -24,7 +24,12 @@ export interface DenoExecOptions {
 export function createDenoExec(options: DenoExecOptions = {}): Exec {
   const timing = { killGraceMs: options.killGraceMs ?? 5_000, drainMs: options.drainMs ?? 1_000 };
   const setsid = options.setsid ?? SETSID;
-  return { run: (request) => runProgram(request, timing, setsid) };
+  // Asked once, at the first shell job (a query costs a job 0.1 ms): a grant never appears
+  // later in a process that does not prompt.
+  let setsidGranted: boolean | undefined;
+  const shellVia = () =>
+    (setsidGranted ??= granted({ name: "run", command: setsid })) ? setsid : undefined;
+  return { run: (request) => runProgram(request, timing, shellVia) };
 }
 
 /** The runner with the spec's defaults: jobs, boot_cmd and recovery all go through it. */
@@ -33,7 +38,7 @@ export const denoExec: Exec = createDenoExec();
 async function runProgram(
   request: ExecRequest,
   { killGraceMs, drainMs }: { killGraceMs: number; drainMs: number },
-  setsid: string,
+  shellVia: () => string | undefined,
 ): Promise<ExecResult> {
   const started = performance.now();
   const [program, ...args] = request.argv;
@@ -51,7 +56,7 @@ async function runProgram(
 
   let child: Deno.ChildProcess;
   try {
-    child = spawnInOwnSession(program ?? "", args, setsid);
+    child = spawnInOwnSession(program ?? "", args, shellVia);
   } catch (error) {
     return result({ error: error instanceof Error ? error.message : String(error) });
   }
@@ -95,18 +100,19 @@ async function runProgram(
 }
 
 /**
- * Shell jobs start through `setsid`, which makes the session and execs the shell in place
- * (same pid, group and session): Deno's `detached` forks the whole agent for it instead of
+ * Starts the program as the leader of a new session. Shell jobs start through `setsid`
+ * (`shellVia`, when granted), which makes the session and execs the shell in place (same
+ * pid, group and session): Deno's `detached` forks the whole agent for it instead of
  * spawning, and that costs milliseconds per job in a process of the agent's size (a 20 MB
  * heap: 5.8 ms detached, 3.0 through setsid). Only for /bin/sh, which is always there: a
- * missing program must still fail to start, not be a setsid error.
+ * missing program must still fail to start, not be a setsid error. Without setsid (not
+ * granted, or absent): detached.
  */
-function viaSetsid(program: string, setsid: string): boolean {
-  return program === "/bin/sh" && granted({ name: "run", command: setsid });
-}
-
-/** Starts the program as the leader of a new session; setsid's absence falls back to detached. */
-function spawnInOwnSession(program: string, args: string[], setsid: string): Deno.ChildProcess {
+function spawnInOwnSession(
+  program: string,
+  args: string[],
+  shellVia: () => string | undefined,
+): Deno.ChildProcess {
   const spawn = (command: string, commandArgs: string[], detached: boolean) =>
     new Deno.Command(command, {
       args: commandArgs,
@@ -115,7 +121,8 @@ function spawnInOwnSession(program: string, args: string[], setsid: string): Den
       stderr: "piped",
       detached,
     }).spawn();
-  if (!viaSetsid(program, setsid)) return spawn(program, args, true);
+  const setsid = program === "/bin/sh" ? shellVia() : undefined;
+  if (!setsid) return spawn(program, args, true);
   try {
     return spawn(setsid, [program, ...args], false);
   } catch (error) {

@@ -17,6 +17,10 @@ const seconds = z.number({ error: "must be a number of seconds" }).check(
   z.nonnegative("must be a number of seconds ≥ 0"),
 );
 
+/** Each UTF-16 unit is at most 3 UTF-8 bytes: a shorter command needs no encoding to check. */
+const SURELY_SHORT = MAX_MSG_BYTES / 3;
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
 const ID_RULE = `must be a string of 1 to ${MAX_ID_LENGTH} characters`;
 
 export const jobIdSchema = z.string({ error: ID_RULE }).check(
@@ -31,9 +35,13 @@ export const jobSchema = z.object({
   timestamp: z.optional(seconds),
   meta: z.object({
     msg: z.string({ error: "must be a string (the command)" }).check(
-      z.refine((msg) => new TextEncoder().encode(msg).length <= MAX_MSG_BYTES, {
-        error: `must be at most ${MAX_MSG_BYTES} bytes`,
-      }),
+      z.refine(
+        (msg) =>
+          msg.length <= SURELY_SHORT || new TextEncoder().encode(msg).length <= MAX_MSG_BYTES,
+        {
+          error: `must be at most ${MAX_MSG_BYTES} bytes`,
+        },
+      ),
     ),
     type: z.optional(
       z.string({ error: "must be a string" }).check(
@@ -69,7 +77,7 @@ export function parseJob(payload: Uint8Array): ParsedJob {
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(payload);
+    text = decoder.decode(payload);
   } catch {
     return { ok: false, reason: "payload is not UTF-8" };
   }

@@ -27,8 +27,10 @@ export function createDenoExec(options: DenoExecOptions = {}): Exec {
   // Asked once, at the first shell job (a query costs a job 0.1 ms): a grant never appears
   // later in a process that does not prompt.
   let setsidGranted: boolean | undefined;
-  const shellVia = () =>
-    (setsidGranted ??= granted({ name: "run", command: setsid })) ? setsid : undefined;
+  const shellVia = () => {
+    setsidGranted ??= granted({ name: "run", command: setsid });
+    return setsidGranted ? setsid : undefined;
+  };
   return { run: (request) => runProgram(request, timing, shellVia) };
 }
 

@@ -2,8 +2,7 @@ import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
-import { denoFs, type Fs } from "../io/mod.ts";
-import { FakeExec, fullDiskFs, okResult } from "../../tests/support/fakes.ts";
+import { alteredFs, FakeExec, fullDiskFs, okResult } from "../../tests/support/fakes.ts";
 import { job, jobsConfig, payload, RecordingReplies, startJobs } from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "./signature.ts";
@@ -45,22 +44,10 @@ Deno.test("DELIVERED goes out while the id is written; the job and the broker's 
   await using dir = await tempDir();
   const exec = new FakeExec();
   const disk = Promise.withResolvers<void>();
-  // The real files, with the journal's sync held until the test lets it finish.
-  const fs: Fs = {
-    ...denoFs,
-    open: async (path, options) => {
-      const file = await denoFs.open(path, options);
-      if (!path.endsWith(JOURNAL_FILE)) return file;
-      return {
-        read: (b) => file.read(b),
-        write: (d) => file.write(d),
-        sync: () => disk.promise.then(() => file.sync()),
-        syncData: () => file.syncData(),
-        tryLock: (e) => file.tryLock(e),
-        close: () => file.close(),
-      };
-    },
-  };
+  // The journal's sync is held until the test lets it finish.
+  const fs = alteredFs((path, _, file) =>
+    path.endsWith(JOURNAL_FILE) ? { sync: () => disk.promise.then(() => file.sync()) } : undefined
+  );
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, fs });
   let acknowledged = false;
   const received = jobs.service.receive(payload(job("early", "true")))

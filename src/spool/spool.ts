@@ -57,6 +57,8 @@ export class Spool {
   #open: SegmentInfo;
   #batch: string[] = [];
   #batchBytes = 0;
+  /** Lines of the batch being written now: held still, though neither on disk nor in the batch. */
+  #writing = { records: 0, bytes: 0 };
   /** Every file operation runs in this chain, one at a time, in call order. */
   #queue: Promise<unknown> = Promise.resolve();
   #timer: AbortController | undefined;
@@ -105,14 +107,16 @@ export class Spool {
     }
   }
 
-  /** Records held: on disk and in the pending batch. */
+  /** Records held: on disk, being written, and in the pending batch. */
   get records(): number {
-    return this.#sealed.reduce((n, s) => n + s.records, this.#open.records + this.#batch.length);
+    const unwritten = this.#writing.records + this.#batch.length;
+    return this.#sealed.reduce((n, s) => n + s.records, this.#open.records + unwritten);
   }
 
-  /** Bytes held: sealed segments, the open one and the batch not yet written. */
+  /** Bytes held: sealed segments, the open one, and the batch being or not yet written. */
   get bytes(): number {
-    return this.#sealed.reduce((n, s) => n + s.bytes, this.#open.bytes + this.#batchBytes);
+    const unwritten = this.#writing.bytes + this.#batchBytes;
+    return this.#sealed.reduce((n, s) => n + s.bytes, this.#open.bytes + unwritten);
   }
 
   /** Segments that hold records. */
@@ -234,9 +238,19 @@ export class Spool {
     this.#timer?.abort();
     this.#timer = undefined;
     const lines = this.#batch;
+    this.#writing = { records: lines.length, bytes: this.#batchBytes };
     this.#batch = [];
     this.#batchBytes = 0;
-    // One write (and sync) per segment the batch touches; it rotates between lines.
+    try {
+      await this.#writeLines(lines);
+    } finally {
+      // Written, back in the batch, or dropped and counted.
+      this.#writing = { records: 0, bytes: 0 };
+    }
+  }
+
+  /** One write (and sync) per segment the lines touch; it rotates between lines. */
+  async #writeLines(lines: string[]): Promise<void> {
     let start = 0;
     while (start < lines.length) {
       let end = start;
@@ -280,6 +294,8 @@ export class Spool {
     }
     this.#open.bytes += bytes;
     this.#open.records += lines.length;
+    this.#writing.bytes -= bytes;
+    this.#writing.records -= lines.length;
     await this.#enforceCap();
   }
 

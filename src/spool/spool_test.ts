@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { fullDiskFs } from "../../tests/support/fakes.ts";
+import { alteredFs, fullDiskFs } from "../../tests/support/fakes.ts";
+import { until } from "../../tests/support/poll.ts";
 import { Spool, type SpoolOptions } from "./spool.ts";
 
 const KiB = 1024;
@@ -48,6 +49,24 @@ Deno.test("records come back in order, and only acked segments are deleted", asy
   assertEquals(await idsOf(spool), Array.from({ length: 100 }, (_, i) => sample(i).id));
   assertEquals(await segmentFiles(dir.path), []);
   assertEquals(spool.records, 0);
+});
+
+Deno.test("a batch being written is still counted as held", async () => {
+  await using dir = await tempDir();
+  const disk = Promise.withResolvers<void>();
+  const fs = alteredFs((_, __, file) => ({
+    syncData: () => disk.promise.then(() => file.syncData()),
+  }));
+  const spool = await open(dir.path, { batchBytes: 10 * KiB, fs });
+  spool.append(sample(1));
+  spool.append(sample(2));
+  const written = spool.commit();
+  await until(async () => (await segmentFiles(dir.path)).length === 1, "the write started");
+  assertEquals([spool.records, spool.bytes > 0], [2, true], "held while written");
+  disk.resolve();
+  await written;
+  assertEquals(spool.records, 2);
+  await spool.close();
 });
 
 Deno.test("appends are batched: nothing is written before batchMs or batchBytes", async () => {

@@ -2,7 +2,14 @@
  * The fakes of the I/O interfaces: files served from memory, and programs that answer
  * from a table or a function and record what they were asked to run.
  */
-import { denoFs, type Exec, type ExecRequest, type ExecResult, type Fs } from "../../src/io/mod.ts";
+import {
+  denoFs,
+  type Exec,
+  type ExecRequest,
+  type ExecResult,
+  type FileHandle,
+  type Fs,
+} from "../../src/io/mod.ts";
 
 const readOnly = () => Promise.reject(new Deno.errors.PermissionDenied("FakeFs is read-only"));
 
@@ -91,23 +98,42 @@ export class FakeExec implements Exec {
 }
 
 /**
- * The real files, except that writes to the files opened while `full(path, options)` holds
- * fail as a full disk fails them (ENOSPC).
+ * The real files, except for the methods `change` returns for a file it is opening: those
+ * replace the real handle's (undefined: the file is left as it is).
  */
-export function fullDiskFs(full: (path: string, options: Deno.OpenOptions) => boolean): Fs {
+export function alteredFs(
+  change: (
+    path: string,
+    options: Deno.OpenOptions,
+    file: FileHandle,
+  ) => Partial<FileHandle> | undefined,
+): Fs {
   return {
     ...denoFs,
     open: async (path, options) => {
       const file = await denoFs.open(path, options);
-      if (!full(path, options)) return file;
+      const changed = change(path, options, file);
+      if (!changed) return file;
       return {
         read: (buffer) => file.read(buffer),
-        write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+        write: (data) => file.write(data),
         sync: () => file.sync(),
         syncData: () => file.syncData(),
         tryLock: (exclusive) => file.tryLock(exclusive),
         close: () => file.close(),
+        ...changed,
       };
     },
   };
+}
+
+/**
+ * The real files, except that writes to the files opened while `full(path, options)` holds
+ * fail as a full disk fails them (ENOSPC).
+ */
+export function fullDiskFs(full: (path: string, options: Deno.OpenOptions) => boolean): Fs {
+  const refused = {
+    write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+  };
+  return alteredFs((path, options) => full(path, options) ? refused : undefined);
 }

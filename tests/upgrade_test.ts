@@ -299,6 +299,22 @@ Deno.test("sysupgrade: a window not open yet waits (job-info says until when); r
   const later = await box.reply("fw-later", "FAILED");
   assertEquals(later.reason, "the agent restarted at waiting; nothing was flashed");
 
+  // job-cancel ends an upgrade that waits; the next one is taken.
+  await box.send("fw-cancel", "/small.bin", { window });
+  await box.reply("fw-cancel", "DELIVERED");
+  await until(async () => {
+    const status = (await box.ctl("upgrade-status"))["upgrade-status"] as {
+      id: string;
+      flash_at?: number;
+    };
+    return status.id === "fw-cancel" && status.flash_at !== undefined;
+  }, "the upgrade to wait for its window");
+  const answer = await box.ctl("job-cancel", "job-id", "fw-cancel");
+  assertEquals([answer.code, answer["job-cancel"]], [200, { cancelled: "fw-cancel" }]);
+  const cancelled = await box.reply("fw-cancel", "CANCELLED");
+  assertEquals(cancelled.reason, "cancelled by job-cancel at waiting; nothing was flashed");
+  assertEquals(box.server.requests, [], "nothing downloaded");
+
   await box.send("fw-nosha", "/small.bin", { sha256: undefined });
   const noSha = await box.reply("fw-nosha", "REJECTED");
   assertMatch(String(noSha.reason), /^invalid meta\.sha256: is required/);

@@ -40,7 +40,7 @@ export function registerJobCommands(commands: CommandRegistry, jobs: JobsView): 
   });
   commands.register({
     name: "job-cancel",
-    description: "cancel a queued or running job (it answers CANCELLED)",
+    description: "cancel a queued or running job, or an upgrade before it flashes (CANCELLED)",
     capability: "jobs",
     args: { "job-id": jobId },
     run: (args) => {

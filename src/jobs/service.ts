@@ -204,7 +204,10 @@ export class JobService implements Capability {
     };
   }
 
-  /** Cancels a queued or running job; false when there is none with that id. */
+  /**
+   * Cancels a queued or running job, or an upgrade before it flashes; false when there is
+   * none with that id.
+   */
   cancel(id: string): boolean {
     for (const [record, controller] of this.#controllers) {
       if (record.id === id) {
@@ -212,7 +215,7 @@ export class JobService implements Capability {
         return true;
       }
     }
-    return false;
+    return this.#deps.upgrade?.()?.cancel(id) ?? false;
   }
 
   async #admit(job: Job, raw: RawJob): Promise<void> {

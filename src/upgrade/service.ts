@@ -11,7 +11,8 @@
  *   one final answer, and nothing is ever flashed twice. An agent that finds an upgrade it
  *   had not reached FLASHING with answers FAILED (nothing was flashed); one it finds at
  *   FLASHING judges by the running firmware, flashed or not.
- * - A graceful stop before FLASHING answers CANCELLED; the image is removed either way.
+ * - A graceful stop, or `job-cancel`, before FLASHING answers CANCELLED; the image is
+ *   removed either way. From FLASHING on, nothing stops it.
  * - The window is waited for before the download: an image does not sit in RAM for hours.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
@@ -88,6 +89,8 @@ export class UpgradeService implements Capability {
   #record: UpgradeRecord | undefined;
   /** The job that holds the upgrade from its acceptance on. */
   #claimed: string | undefined;
+  /** Aborted by `cancel()` while the running upgrade has not reached FLASHING. */
+  #cancel: AbortController | undefined;
   #work: Promise<void> = Promise.resolve();
 
   /** Registers `upgrade-status`; the journal is read in `start()`. */
@@ -169,6 +172,19 @@ export class UpgradeService implements Capability {
   }
 
   /**
+   * Stops upgrade `id` before FLASHING: it answers CANCELLED, nothing is flashed. False when
+   * it is not running, or is flashing already.
+   */
+  cancel(id: string): boolean {
+    const step = this.#record?.id === id ? this.#record.step : undefined;
+    if (!this.#cancel || step === undefined || step === "flashing" || step === "done") {
+      return false;
+    }
+    this.#cancel.abort(new Error("cancelled"));
+    return true;
+  }
+
+  /**
    * Reserves the upgrade for an accepted job, at once: a second one is refused from now.
    * `run` (once its DELIVERED is out) resolves when it is answered, or when the box is
    * about to reboot (the answer then comes from the agent after it).
@@ -202,31 +218,42 @@ export class UpgradeService implements Capability {
     };
     this.#record = record;
     this.#ctx.counters.inc("upgrades-started");
+    const cancel = this.#cancel = new AbortController();
+    const stop = AbortSignal.any([this.#stop.signal, cancel.signal]);
     try {
       record.before = firmwareLabel(await this.#firmware());
       this.#log.info("upgrade accepted", { id, image: record.image, before: record.before });
       await this.#step("waiting");
-      await this.#waitForWindow(request, watcher);
-      await this.#withTimeout(request.timeoutS * 1000, async (signal) => {
+      await this.#waitForWindow(request, watcher, stop);
+      await this.#withTimeout(request.timeoutS * 1000, stop, async (signal) => {
         await this.#download(request, signal, watcher);
         await this.#test(signal);
       });
       await this.#step("verified");
       this.#send("VERIFIED", `image verified: sha256 ${request.sha256}, sysupgrade -T passed`);
+      stop.throwIfAborted();
+      this.#cancel = undefined;
       await this.#flash(request, watcher);
     } catch (error) {
-      const cancelled = this.#stop.signal.aborted && record.step !== "flashing";
+      const cancelled = stop.aborted && record.step !== "flashing";
+      const by = cancel.signal.aborted ? "cancelled by job-cancel" : "the agent stopped";
       const reason = cancelled
-        ? `the agent stopped at ${record.step}; nothing was flashed`
+        ? `${by} at ${record.step}; nothing was flashed`
         : error instanceof Error
         ? error.message
         : String(error);
       await this.#removeImage();
       watcher.settled(await this.#finish(cancelled ? "CANCELLED" : "FAILED", reason));
+    } finally {
+      this.#cancel = undefined;
     }
   }
 
-  async #waitForWindow(request: UpgradeRequest, watcher: UpgradeWatcher): Promise<void> {
+  async #waitForWindow(
+    request: UpgradeRequest,
+    watcher: UpgradeWatcher,
+    stop: AbortSignal,
+  ): Promise<void> {
     if (!request.window) return;
     const { clock } = this.#ctx.io;
     const local = new Date(clock.now());
@@ -240,7 +267,7 @@ export class UpgradeService implements Capability {
     const when = new Date(at * 1000).toLocaleString("sv");
     watcher.note(`waits for its window ${request.windowText}: downloads and flashes at ${when}`);
     this.#log.info("upgrade waits for its window", { id: this.#record!.id, at: when });
-    await clock.sleep(delay, this.#stop.signal);
+    await clock.sleep(delay, stop);
   }
 
   async #download(request: UpgradeRequest, signal: AbortSignal, watcher: UpgradeWatcher) {
@@ -442,16 +469,20 @@ export class UpgradeService implements Capability {
     });
   }
 
-  /** Runs `work` with a signal that aborts after `ms` or when the agent stops. */
-  async #withTimeout(ms: number, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  /** Runs `work` with a signal that aborts after `ms` or with `stop`. */
+  async #withTimeout(
+    ms: number,
+    stop: AbortSignal,
+    work: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     const timer = new AbortController();
     const done = new AbortController();
-    this.#ctx.io.clock.sleep(ms, AbortSignal.any([this.#stop.signal, done.signal])).then(
+    this.#ctx.io.clock.sleep(ms, AbortSignal.any([stop, done.signal])).then(
       () => timer.abort(new Error(`download and test timed out after ${ms / 1000} s`)),
       () => {},
     );
     try {
-      await work(AbortSignal.any([this.#stop.signal, timer.signal]));
+      await work(AbortSignal.any([stop, timer.signal]));
     } finally {
       done.abort();
     }

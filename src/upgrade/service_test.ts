@@ -173,6 +173,31 @@ Deno.test("upgrade refusals: not enough memory, hash mismatch, sysupgrade -T; no
   );
 });
 
+Deno.test("upgrade: cancelled while it waits for its window: CANCELLED, nothing downloaded or flashed", async () => {
+  await using b = await box();
+  const service = await b.boot({ memory: 512 * MiB });
+  const hhmm = (date: Date) =>
+    `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+  const window = `${hhmm(new Date(Date.now() + 2 * 3600_000))}-${
+    hhmm(new Date(Date.now() + 3 * 3600_000))
+  }`;
+  const settled: JobReply[] = [];
+  const running = service.claim("w1").run(b.request({ window }), {
+    note: () => {},
+    settled: (reply) => settled.push(reply),
+  });
+  await until(() => service.status()?.flash_at !== undefined, "the upgrade to wait");
+  assertEquals(service.cancel("w2"), false, "not that upgrade");
+  assert(service.cancel("w1"));
+  await running;
+  assertEquals(settled.map((r) => [r.event_type, r.reason]), [
+    ["CANCELLED", "cancelled by job-cancel at waiting; nothing was flashed"],
+  ]);
+  assertEquals([b.server.requests.length, b.exec.calls], [0, []]);
+  assertEquals(service.cancel("w1"), false, "over already");
+  assertEquals(service.refusal(b.request()), undefined, "the next upgrade is taken");
+});
+
 Deno.test("upgrade: a host not listed and a second upgrade are refused before anything starts", async () => {
   await using b = await box();
   const service = await b.boot();

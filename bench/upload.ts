@@ -6,6 +6,8 @@
  * Each pass runs in its own process (this file with `--pass`), so that its RSS is its own;
  * the stats API runs in this one. RSS is measured after a warm-up of a few segments; the
  * JS heap still in use after a full GC says whether anything was kept (streaming: ~0).
+ * Anonymous memory (Private_Dirty, what a router cannot reclaim) is read by this process
+ * from the pass's /proc through `cat` (Deno lets a process read its own smaps only with -A).
  * In Deno 2.9 CompressionStream alone grows RSS ~10 MB over 100 MB, until a GC reclaims
  * its native memory: the baseline's RSS column shows that floor.
  *
@@ -13,6 +15,8 @@
  *     bench/upload.ts [samples] [runs]
  */
 import { median } from "./_median.ts";
+import { memoryOf } from "./_measure.ts";
+import { watchLines } from "../tests/support/process.ts";
 import { Counters } from "../src/counters.ts";
 import { systemClock } from "../src/io/clock.ts";
 import { memoryLogger } from "../src/log/logger.ts";
@@ -103,6 +107,7 @@ async function copyDir(from: string, to: string): Promise<void> {
 }
 
 const WARMUP_SEGMENTS = 32;
+const READY = "ready";
 
 /** The child's side: run one pass over `dir` and print what it measured. */
 async function runPass(pass: string, dir: string, url: string): Promise<void> {
@@ -124,6 +129,9 @@ async function runPass(pass: string, dir: string, url: string): Promise<void> {
   const before = Deno.memoryUsage().rss;
   let peak = before;
   const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 10);
+  // The parent reads our anonymous memory now, and says when to start.
+  console.log(READY);
+  await Deno.stdin.read(new Uint8Array(1));
   const started = performance.now();
   const result = await work(dir);
   const ms = performance.now() - started;
@@ -188,11 +196,13 @@ interface PassResult {
   growthMb: number;
   /** JS heap still in use after a full GC, over the start: what the pass really kept. */
   retainedMb: number;
+  /** Peak Private_Dirty over the start, sampled from outside. */
+  anonGrowthMb: number;
 }
 
 async function spawnPass(pass: string, dir: string, url: string): Promise<PassResult> {
   const self = new URL(import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--quiet",
@@ -206,22 +216,50 @@ async function spawnPass(pass: string, dir: string, url: string): Promise<PassRe
       dir,
       url,
     ],
+    stdin: "piped",
+    stdout: "piped",
     stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`${pass} pass failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  }).spawn();
+  const out = watchLines(child.stdout);
+  await out.waitFor(new RegExp(`^${READY}$`), 120_000);
+  const before = (await memoryOf(child.pid)).anonKb;
+  let peak = before;
+  let done = false;
+  const finished = out.done.then(() => void (done = true));
+  const go = child.stdin.getWriter();
+  await go.write(new Uint8Array([1]));
+  await go.close();
+  while (!done) {
+    const reading = await memoryOf(child.pid).catch(() => undefined); // gone as it ended
+    if (reading) peak = Math.max(peak, reading.anonKb);
+  }
+  await finished;
+  if (!(await child.status).success) throw new Error(`${pass} pass failed`);
+  const result = JSON.parse(out.lines.at(-1)!);
+  return { ...result, anonGrowthMb: (peak - before) / 1024 };
 }
 
 interface Tally {
   mbps: number[];
   rss: number[];
+  anon: number[];
   kept: number[];
+}
+
+const tally = (): Tally => ({ mbps: [], rss: [], anon: [], kept: [] });
+
+function add(t: Tally, pass: PassResult): void {
+  t.mbps.push(pass.bytes / MB / (pass.ms / 1000));
+  t.rss.push(pass.growthMb);
+  t.anon.push(pass.anonGrowthMb);
+  t.kept.push(pass.retainedMb);
 }
 
 function summary(t: Tally) {
   return {
     mb_s: +median(t.mbps).toFixed(1),
     rss_growth_mb: +Math.max(...t.rss).toFixed(1),
+    anon_growth_mb: +Math.max(...t.anon).toFixed(1),
     heap_kept_mb: +Math.max(...t.kept).toFixed(2),
   };
 }
@@ -245,25 +283,21 @@ async function main(): Promise<void> {
     const cache = await fillCache(template);
     let gzipBytes = 0;
     let measuredBytes = 0;
-    const base: Tally = { mbps: [], rss: [], kept: [] };
-    const up: Tally = { mbps: [], rss: [], kept: [] };
+    const base = tally();
+    const up = tally();
     for (let run = 0; run < RUNS; run++) {
       await copyDir(template, `${root}/b${run}`);
       const b = await spawnPass("baseline", `${root}/b${run}`, url);
       gzipBytes = b.result;
       measuredBytes = b.bytes;
-      base.mbps.push(b.bytes / MB / (b.ms / 1000));
-      base.rss.push(b.growthMb);
-      base.kept.push(b.retainedMb);
+      add(base, b);
       await copyDir(template, `${root}/u${run}`);
       receivedRecords = 0;
       const u = await spawnPass("upload", `${root}/u${run}`, url);
       if (receivedRecords !== SAMPLES) {
         throw new Error(`server decoded ${receivedRecords} records, expected ${SAMPLES}`);
       }
-      up.mbps.push(u.bytes / MB / (u.ms / 1000));
-      up.rss.push(u.growthMb);
-      up.kept.push(u.retainedMb);
+      add(up, u);
     }
     const baseline = summary(base);
     const upload = summary(up);
@@ -276,12 +310,17 @@ async function main(): Promise<void> {
         `worst RSS of ${RUNS} runs, each pass in its own process, after a warm-up of ` +
         `${WARMUP_SEGMENTS} segments`,
     );
-    console.log("| pass | MB/s (raw NDJSON) | RSS growth MB | heap kept after GC MB |");
-    console.log("| --- | ---: | ---: | ---: |");
+    console.log(
+      "| pass | MB/s (raw NDJSON) | RSS growth MB | anonymous growth MB | heap kept after GC MB |",
+    );
+    console.log("| --- | ---: | ---: | ---: | ---: |");
     for (
       const [name, pass] of [["CompressionStream alone", baseline], ["upload", upload]] as const
     ) {
-      console.log(`| ${name} | ${pass.mb_s} | ${pass.rss_growth_mb} | ${pass.heap_kept_mb} |`);
+      console.log(
+        `| ${name} | ${pass.mb_s} | ${pass.rss_growth_mb} | ${pass.anon_growth_mb} | ` +
+          `${pass.heap_kept_mb} |`,
+      );
     }
     const ok = upload.rss_growth_mb <= RSS_BUDGET_MB;
     console.log(`RSS budget ${RSS_BUDGET_MB} MB: ${ok ? "met" : "EXCEEDED"}`);
@@ -304,6 +343,13 @@ async function main(): Promise<void> {
           baseline: baseline.rss_growth_mb,
           ratio: vs(upload.rss_growth_mb, baseline.rss_growth_mb),
           goal: `<= ${RSS_BUDGET_MB} MB`,
+        },
+        {
+          name: "anonymous memory growth while uploading (worst run)",
+          median: upload.anon_growth_mb,
+          unit: "MB",
+          baseline: baseline.anon_growth_mb,
+          ratio: vs(upload.anon_growth_mb, baseline.anon_growth_mb),
         },
         {
           name: "JS heap kept after a full GC (worst run)",

@@ -8,6 +8,14 @@ export interface ExecRequest {
   outputMax: number;
   /** Aborting kills it too; the result says `cancelled`. */
   signal?: AbortSignal;
+  /**
+   * Its command runs only once this resolves true; false (or a rejection): never, and the
+   * result is of no meaning. A shell command (`/bin/sh -c`) is started at once and waits
+   * for it on a pipe, so that its start overlaps what the gate waits for (a job's journal
+   * fsync); it exits without running if this process dies first. Any other program is
+   * started after.
+   */
+  gate?: Promise<boolean>;
 }
 
 /** How a program ended, with the tail of its output. */

@@ -4,6 +4,14 @@ import { TailBuffer } from "./tail_buffer.ts";
 /** The program that starts shell jobs in their own session, when this process may run it. */
 export const SETSID = "setsid";
 
+/**
+ * What a gated shell command runs first: a line from the pipe on its stdin, the agent's
+ * "go". At EOF (the gate closed, or the agent died and the kernel closed its end) it exits
+ * 125 without running anything of the command.
+ */
+const GATE_SCRIPT = "read -r ledge_go || exit 125; unset ledge_go\n";
+const GO = new TextEncoder().encode("go\n");
+
 export interface DenoExecOptions {
   /** Time between SIGTERM and SIGKILL on timeout or cancel (default 5 s). */
   killGraceMs?: number;
@@ -55,13 +63,19 @@ async function runProgram(
     ...fields,
   });
   if (request.signal?.aborted) return result({ cancelled: true });
+  const gate = request.gate?.catch(() => false);
+  const gated = gate !== undefined && program === "/bin/sh" && args.length === 2 &&
+    args[0] === "-c";
+  if (gate && !gated && !await gate) return result({ error: "not run: its gate closed" });
 
   let child: Deno.ChildProcess;
   try {
-    child = spawnInOwnSession(program ?? "", args, shellVia);
+    const argv = gated ? ["-c", GATE_SCRIPT + args[1]] : args;
+    child = spawnInOwnSession(program ?? "", argv, shellVia, gated ? "piped" : "null");
   } catch (error) {
     return result({ error: error instanceof Error ? error.message : String(error) });
   }
+  if (gated) void openWhen(gate, child.stdin);
 
   let reason: "timeout" | "cancel" | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
@@ -114,11 +128,12 @@ function spawnInOwnSession(
   program: string,
   args: string[],
   shellVia: () => string | undefined,
+  stdin: "null" | "piped",
 ): Deno.ChildProcess {
   const spawn = (command: string, commandArgs: string[], detached: boolean) =>
     new Deno.Command(command, {
       args: commandArgs,
-      stdin: "null",
+      stdin,
       stdout: "piped",
       stderr: "piped",
       detached,
@@ -131,6 +146,15 @@ function spawnInOwnSession(
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     return spawn(program, args, true);
   }
+}
+
+/** Says "go" to a gated shell when the gate opens; then, or when it closes, ends its stdin. */
+async function openWhen(gate: Promise<boolean>, stdin: WritableStream<Uint8Array>) {
+  const writer = stdin.getWriter();
+  try {
+    if (await gate) await writer.write(GO);
+    await writer.close();
+  } catch { /* the shell is gone (killed, timed out): nothing waits for the word */ }
 }
 
 /**

@@ -127,3 +127,69 @@ Deno.test("a shell job leads its own session through setsid, or detached without
   }
   assertEquals(await Deno.readTextFile(`${spy}.calls`), `/bin/sh -c ${script}\n`);
 });
+
+/** A setsid that writes its pid (the shell's: both exec in place) to `pidFile` first. */
+async function pidRecordingSetsid(dir: string): Promise<{ setsid: string; pidFile: string }> {
+  const setsid = `${dir}/setsid`;
+  const pidFile = `${dir}/shell.pid`;
+  await Deno.writeTextFile(setsid, `#!/bin/sh\necho $$ > ${pidFile}\nexec setsid "$@"\n`, {
+    mode: 0o755,
+  });
+  return { setsid, pidFile };
+}
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
+Deno.test("a gated shell command starts at once and runs only when the gate opens; never when it closes", async () => {
+  await using dir = await tempDir();
+  const { setsid, pidFile } = await pidRecordingSetsid(dir.path);
+  const exec = createDenoExec({ setsid });
+  const marker = `${dir.path}/ran`;
+  for (const open of [true, false]) {
+    const gate = Promise.withResolvers<boolean>();
+    const running = exec.run({
+      ...base,
+      argv: sh(`touch ${marker}; echo ran`),
+      gate: gate.promise,
+    });
+    await until(() => exists(pidFile), "the shell to start before the gate opens");
+    assert(!await exists(marker), "ran before its gate opened");
+    gate.resolve(open);
+    const result = await running;
+    assertEquals(
+      [result.exitCode, result.output, await exists(marker)],
+      open ? [0, "ran\n", true] : [125, "", false],
+    );
+    await Deno.remove(pidFile);
+    await Deno.remove(marker).catch(() => {});
+  }
+  // Not a shell: started only once the gate opens.
+  const notRun = await exec.run({ ...base, argv: ["/bin/true"], gate: Promise.resolve(false) });
+  assertEquals([notRun.exitCode, notRun.error], [null, "not run: its gate closed"]);
+});
+
+Deno.test("a gated shell whose agent dies before the gate opens exits without running", async () => {
+  await using dir = await tempDir();
+  const { setsid, pidFile } = await pidRecordingSetsid(dir.path);
+  const marker = `${dir.path}/ran`;
+  // An agent that starts the shell behind a gate that never opens, then is killed.
+  const agent = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { createDenoExec } from "${new URL("./exec_deno.ts", import.meta.url)}";
+       createDenoExec({ setsid: "${setsid}" }).run({
+         argv: ["/bin/sh", "-c", "touch ${marker}"], timeoutMs: 60000, outputMax: 100,
+         gate: new Promise(() => {}),
+       });
+       await new Promise(() => {});`,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await until(() => exists(pidFile), "the gated shell to start");
+  const shell = Number(await Deno.readTextFile(pidFile));
+  agent.kill("SIGKILL");
+  await agent.status;
+  await until(() => exists(`/proc/${shell}`).then((alive) => !alive), "the shell to exit");
+  assert(!await exists(marker), "the command ran after its agent died");
+});

@@ -294,12 +294,8 @@ export class JobService implements Capability {
     this.#track(finished.promise);
     this.#pool.submit(async () => {
       try {
-        if (!await journaled) {
-          const reply = refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable");
-          return this.#settle(record, reply);
-        }
         await this.#deps.replies.flushed();
-        await this.#run(job, argv, record, controller.signal);
+        await this.#run(job, argv, record, controller.signal, journaled);
       } catch (error) {
         // Exec never throws by contract; should anything else, the job still gets an answer.
         this.#log.error("job failed unexpectedly", { id: job.id, error });
@@ -339,19 +335,39 @@ export class JobService implements Capability {
     return { record, journaled };
   }
 
-  async #run(job: Job, argv: string[], record: JobRecord, signal: AbortSignal): Promise<void> {
+  /**
+   * Runs the job once its id is on disk (`journaled`): a shell command is started meanwhile
+   * and waits for it (exec's gate), which takes the fsync off the job's latency; a job
+   * whose id could not be written never runs and is answered REJECTED.
+   */
+  async #run(
+    job: Job,
+    argv: string[],
+    record: JobRecord,
+    signal: AbortSignal,
+    journaled: Promise<boolean>,
+  ): Promise<void> {
     const config = this.#ctx.config;
+    const unjournaled = () =>
+      this.#settle(
+        record,
+        refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable"),
+      );
     const run = (): Promise<ExecResult> =>
       signal.aborted ? Promise.resolve(cancelledBeforeStart()) : this.#ctx.io.exec.run({
         argv,
         timeoutMs: (job.timeout ?? config.job_timeout) * 1000,
         outputMax: config.job_output_max,
         signal,
+        gate: journaled,
       });
     record.state = "running";
     let result: ExecResult;
     let extra: Record<string, unknown> = {};
     if (job.meta.type === "network" && !signal.aborted) {
+      // Its checks around the run take seconds: no point starting them for a job that
+      // cannot run.
+      if (!await journaled) return unjournaled();
       const outcome = await runNetworkJob(run, {
         connectivity: this.#deps.connectivity,
         clock: this.#ctx.io.clock,
@@ -364,6 +380,7 @@ export class JobService implements Capability {
       record.recovered = outcome.network.recovered;
     } else {
       result = await run();
+      if (!await journaled) return unjournaled();
     }
     Object.assign(record, {
       exit_code: result.exitCode,

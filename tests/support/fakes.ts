@@ -62,7 +62,8 @@ export function notFoundResult(program: string): ExecResult {
 /**
  * Programs that are recorded and answer through a function (by default: exit 0, no
  * output), or from a table of outputs keyed by argv joined with spaces, where a program
- * that is not in the table is absent.
+ * that is not in the table is absent. A request with a gate runs (is recorded) once the
+ * gate opens, never when it closes.
  */
 export class FakeExec implements Exec {
   readonly requests: ExecRequest[] = [];
@@ -82,13 +83,12 @@ export class FakeExec implements Exec {
     return this.requests.map((r) => r.argv.join(" "));
   }
 
-  run(request: ExecRequest): Promise<ExecResult> {
-    this.requests.push(request);
-    try {
-      return Promise.resolve(this.#answer(request));
-    } catch (error) {
-      return Promise.reject(error);
+  async run(request: ExecRequest): Promise<ExecResult> {
+    if (request.gate && !await request.gate.catch(() => false)) {
+      return { ...okResult(""), exitCode: 125 };
     }
+    this.requests.push(request);
+    return await this.#answer(request);
   }
 
   #fromTable(request: ExecRequest): ExecResult {

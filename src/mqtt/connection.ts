@@ -70,8 +70,10 @@ export class MqttConnection {
   readonly #reader: PacketReader;
   /** Every write, in order; `flushed()` waits on it. */
   #writes: Promise<void> = Promise.resolve();
-  /** Writes not yet handed to the socket. */
+  /** Writes not done yet. */
   #unwritten = 0;
+  /** Writes waiting behind another, not yet handed to the socket. */
+  #queued = 0;
   /** Messages are handled one at a time, in the order they came. */
   #inbox: Promise<void> = Promise.resolve();
   /** Answers awaited, by `type:id`: rejected with the reason when the connection closes. */
@@ -131,9 +133,13 @@ export class MqttConnection {
     ]);
   }
 
-  /** Whether a write is still on its way to the socket. */
-  get writing(): boolean {
-    return this.#unwritten > 0;
+  /**
+   * Whether a write waits behind another. A write on an idle connection is not: Deno's TCP
+   * and TLS sockets take the bytes within the call (measured: they arrive while the writer's
+   * loop is blocked), so it is on the wire even if the caller blocks the loop next.
+   */
+  get queued(): boolean {
+    return this.#queued > 0;
   }
 
   /** Resolves once everything written so far has been handed to the socket. */
@@ -195,8 +201,11 @@ export class MqttConnection {
       }
       this.#lastSent = this.#options.clock.monotonic();
     };
-    const write = (this.#unwritten++ === 0 ? send() : this.#writes.then(send))
-      .finally(() => this.#unwritten--);
+    const behind = () => {
+      this.#queued++;
+      return this.#writes.then(() => (this.#queued--, send()));
+    };
+    const write = (this.#unwritten++ === 0 ? send() : behind()).finally(() => this.#unwritten--);
     this.#writes = write.catch((error) => {
       this.close(error instanceof Error ? error : new Error(String(error)));
     });

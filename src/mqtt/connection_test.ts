@@ -124,10 +124,11 @@ Deno.test("an idle connection writes at once; one still writing queues in order"
   const { conn } = await connected(broker);
   void conn.publish("pub/a", "one", 0);
   // In the same turn: what the caller does next (a log line) does not go first.
-  assertEquals(broker.written.length, 2, "not written at once");
+  assertEquals([broker.written.length, conn.queued], [2, false], "not written at once");
   void conn.publish("pub/a", "two", 0);
-  assertEquals(broker.written.length, 2, "written past the write before it");
+  assertEquals([broker.written.length, conn.queued], [2, true], "written past the one before");
   await conn.flushed();
+  assertEquals(conn.queued, false);
   const payloads = broker.written.slice(1).map((p) =>
     new TextDecoder().decode(new Uint8Array(p.slice(-3)))
   );

@@ -138,13 +138,14 @@ export class MqttSession {
   }
 
   /**
-   * Resolves once everything published so far is written to the socket, at most
+   * Resolves once everything published so far is handed to the socket, at most
    * `FLUSH_MAX_MS` later, so a stalled link never holds the caller.
    */
   async flushed(): Promise<void> {
     const connection = this.#connection;
-    // Nothing on its way (the usual case): no deadline timer, which costs the job its time.
-    if (connection?.writing) {
+    // Nothing waits behind another write (the usual case): resolved now, without a loop
+    // turn or a deadline timer, which would cost every job its time.
+    if (connection?.queued) {
       await settlesWithin(this.deps.clock, FLUSH_MAX_MS, connection.flushed());
     }
   }

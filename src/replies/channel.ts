@@ -16,7 +16,7 @@ export interface ReplyChannel {
   /** Sends a reply: at once when it can, else it waits in the outbox. Never throws. */
   send(kind: ReplyKind, reply: JobReply): void;
   /**
-   * Resolves once what was sent so far has left the process, or waits in the outbox: a
+   * Resolves once what was sent so far is handed to the socket, or waits in the outbox: a
    * job's program starts after its DELIVERED is on the wire, since the spawn blocks the
    * event loop that writes it.
    */

@@ -67,8 +67,11 @@ export class JsonLinesFile {
     return { values, skipped };
   }
 
-  /** Appends one line per value, in one write, and syncs it (unless told not to) before resolving. */
-  async append(values: unknown[]): Promise<void> {
+  /**
+   * Appends one line per value, in one write, and syncs it (unless told not to) before
+   * resolving; `onWritten` is called between the write and the sync.
+   */
+  async append(values: unknown[], onWritten?: () => void): Promise<void> {
     if (values.length === 0) return;
     const data = encoder.encode(values.map((v) => JSON.stringify(v) + "\n").join(""));
     try {
@@ -76,6 +79,7 @@ export class JsonLinesFile {
       for (let written = 0; written < data.length;) {
         written += await this.#file.write(data.subarray(written));
       }
+      onWritten?.();
       if (this.#sync) await this.#file.sync();
     } catch (error) {
       this.close();

@@ -27,7 +27,11 @@ export class JobJournal {
   #lines = 0;
   #file: JsonLinesFile;
   /** Writes are serialized; concurrent appends share one write and one fsync. */
-  #pending: { entry: [number, string]; done: PromiseWithResolvers<void> }[] = [];
+  #pending: {
+    entry: [number, string];
+    done: PromiseWithResolvers<void>;
+    written?: () => void;
+  }[] = [];
   #writing: Promise<void> | undefined;
 
   private constructor(path: string, options: JournalOptions) {
@@ -59,14 +63,15 @@ export class JobJournal {
   }
 
   /**
-   * Claims `id` at once (a second `has` sees it) and resolves once it is on disk. When
-   * the write fails the claim is withdrawn and the promise rejects: the job must not run.
+   * Claims `id` at once (a second `has` sees it) and resolves once it is on disk;
+   * `written` is called when it is in the file, before the sync. When the write fails the
+   * claim is withdrawn and the promise rejects: the job must not run.
    */
-  append(id: string): Promise<void> {
+  append(id: string, written?: () => void): Promise<void> {
     const at = Math.floor(this.#now() / 1000);
     this.#remember(id, at);
     const done = Promise.withResolvers<void>();
-    this.#pending.push({ entry: [at, id], done });
+    this.#pending.push({ entry: [at, id], done, written });
     this.#writing ??= this.#flush();
     return done.promise.catch((error) => {
       this.#ids.delete(id);
@@ -106,10 +111,16 @@ export class JobJournal {
         if (this.#lines >= 2 * this.#maxIds) {
           // The rewrite holds the batch's ids too (they are remembered already).
           await this.#compact();
-          for (const { done } of batch) done.resolve();
+          for (const { done, written } of batch) {
+            written?.();
+            done.resolve();
+          }
           continue;
         }
-        await this.#file.append(batch.map((b) => b.entry));
+        await this.#file.append(
+          batch.map((b) => b.entry),
+          () => batch.forEach(({ written }) => written?.()),
+        );
         this.#lines += batch.length;
         for (const { done } of batch) done.resolve();
       } catch (error) {

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { alteredFs } from "../../tests/support/fakes.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { JobJournal, JOURNAL_FILE } from "./journal.ts";
 
@@ -29,6 +30,22 @@ Deno.test("JobJournal claims an id before its write completes", async () => {
   const written = journal.append("x");
   assert(journal.has("x"));
   await written;
+  await journal.close();
+});
+
+Deno.test("JobJournal says when an id is in the file, before its sync is done", async () => {
+  await using dir = await tempDir();
+  const disk = Promise.withResolvers<void>();
+  const fs = alteredFs((_, __, file) => ({ sync: () => disk.promise.then(() => file.sync()) }));
+  const journal = await JobJournal.open(dir.path, { ...clockAt(0), fs });
+  const inFile = Promise.withResolvers<void>();
+  let durable = false;
+  const appended = journal.append("early", inFile.resolve).then(() => void (durable = true));
+  await inFile.promise;
+  assert(!durable, "durable before its sync");
+  assert((await Deno.readTextFile(`${dir.path}/${JOURNAL_FILE}`)).includes("early"));
+  disk.resolve();
+  await appended;
   await journal.close();
 });
 

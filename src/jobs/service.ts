@@ -287,14 +287,14 @@ export class JobService implements Capability {
    * is done (whether it worked or not).
    */
   #accept(job: Job, argv: string[], journal: JobJournal, now: number): Promise<unknown> {
-    const { record, journaled } = this.#journalAndAcknowledge(job, journal, now);
+    const { record, journaled, written } = this.#journalAndAcknowledge(job, journal, now);
     const controller = new AbortController();
     this.#controllers.set(record, controller);
     const finished = Promise.withResolvers<void>();
     this.#track(finished.promise);
     this.#pool.submit(async () => {
       try {
-        await this.#deps.replies.flushed();
+        await Promise.all([this.#deps.replies.flushed(), written]);
         await this.#run(job, argv, record, controller.signal, journaled);
       } catch (error) {
         // Exec never throws by contract; should anything else, the job still gets an answer.
@@ -324,15 +324,18 @@ export class JobService implements Capability {
       received: Math.floor(now / 1000),
     };
     this.#history?.remember(record);
-    const journaled = journal.append(job.id).then(
+    // In the file (the sync still going): the job's shell may start, waiting for the sync.
+    const written = Promise.withResolvers<void>();
+    const journaled = journal.append(job.id, written.resolve).then(
       () => true,
       (error) => {
         this.#log.error("journal write failed: job not run", { id: job.id, error });
         return false;
       },
     );
+    journaled.then(() => written.resolve());
     this.#deps.replies.send("delivery", deliveredReply(job.id, this.#replyCtx()));
-    return { record, journaled };
+    return { record, journaled, written: written.promise };
   }
 
   /**

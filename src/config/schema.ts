@@ -156,11 +156,8 @@ export const PROGRAM_KEYS = [
   "desired",
 ] as const;
 
-/**
- * Keys that move the broker, the agent's identity or its files: a desired state may set
- * them only when the config file on the box lists them in `desired.allow_keys`.
- */
-export const MOVING_KEYS = [
+/** Keys that make the MQTT session: the broker, its credentials, the device's topics. */
+export const SESSION_KEYS = [
   "mqtt_host",
   "port",
   "tls",
@@ -172,6 +169,14 @@ export const MOVING_KEYS = [
   "topic",
   "key",
   "mac",
+] as const;
+
+/**
+ * Keys that move the broker, the agent's identity or its files: a desired state may set
+ * them only when the config file on the box lists them in `desired.allow_keys`.
+ */
+export const MOVING_KEYS = [
+  ...SESSION_KEYS,
   "mac_file",
   "disable_mqtt",
   "insecure",

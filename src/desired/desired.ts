@@ -5,13 +5,7 @@
  * out. Every reason names the field and what it must be.
  */
 import * as z from "zod/mini";
-import {
-  CONFIG_KEYS,
-  type ConfigKey,
-  MOVING_KEYS,
-  PROGRAM_KEYS,
-  validateConfig,
-} from "../config/mod.ts";
+import { CONFIG_KEYS, MOVING_KEYS, PROGRAM_KEYS, validateConfig } from "../config/mod.ts";
 
 /** Beyond this a payload is not even decoded. */
 const MAX_DESIRED_BYTES = 64 * 1024;
@@ -103,6 +97,19 @@ export interface DesiredRules {
   uciPackages: readonly string[];
 }
 
+/** The config file's keys with `keys` set over them; a null value removes its key. */
+export function withKeys(
+  file: Record<string, unknown>,
+  keys: Record<string, unknown>,
+): Record<string, unknown> {
+  const next = { ...file };
+  for (const [key, value] of Object.entries(keys)) {
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  return next;
+}
+
 /**
  * Why this desired state must not be applied over the config file's keys `file`, or the
  * file's keys as they would be after it. Program keys never; keys that move the broker
@@ -113,8 +120,7 @@ export function checkDesired(
   rules: DesiredRules,
   file: Record<string, unknown>,
 ): { file: Record<string, unknown> } | { reason: string } {
-  const next = { ...file };
-  for (const [key, value] of Object.entries(desired.ledge)) {
+  for (const key of Object.keys(desired.ledge)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
       return { reason: `ledge.${key}: not a config key` };
     }
@@ -127,9 +133,8 @@ export function checkDesired(
     if ((MOVING_KEYS as readonly string[]).includes(key) && !rules.allowKeys.includes(key)) {
       return { reason: `ledge.${key}: not in desired.allow_keys of the config file on the box` };
     }
-    if (value === null) delete next[key];
-    else next[key as ConfigKey] = value;
   }
+  const next = withKeys(file, desired.ledge);
   const validation = validateConfig(next);
   if (!validation.ok) return { reason: `ledge.${validation.errors[0]}` };
   for (const path of Object.keys(desired.uci)) {

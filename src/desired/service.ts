@@ -20,7 +20,7 @@ import { parseJsonc, redactConfig } from "../config/mod.ts";
 import { notFound } from "../control/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 import { checkSignature } from "../jobs/mod.ts";
-import { checkDesired, type Desired, parseDesired } from "./desired.ts";
+import { checkDesired, type Desired, parseDesired, withKeys } from "./desired.ts";
 import {
   type Backup,
   type Change,
@@ -278,11 +278,7 @@ export class DesiredService implements Capability {
     try {
       const configFile = this.#ctx.configFile;
       const file = configFile ? await this.#readConfigFile(configFile.path) : {};
-      for (const [key, value] of Object.entries(backup.ledge)) {
-        if (value === null) delete file[key];
-        else file[key] = value;
-      }
-      await this.#write(backup.ledge, backup.uci, file);
+      await this.#write(backup.ledge, backup.uci, withKeys(file, backup.ledge));
     } catch (error) {
       restored = `; the rollback failed too: ${describe(error)}`;
     }

@@ -1,6 +1,6 @@
 /** The `mqtt` capability's spec: the broker session, off without a broker. */
 import type { CapabilitySpec } from "../capability.ts";
-import type { Config } from "../config/mod.ts";
+import { type Config, SESSION_KEYS } from "../config/mod.ts";
 import { apiNeeds, needs } from "../permissions.ts";
 import { MqttCapability } from "./capability.ts";
 
@@ -15,17 +15,7 @@ export function mqttOff(config: Config): string | undefined {
 export const mqttSpec: CapabilitySpec<"mqtt"> = {
   name: "mqtt",
   restartOn: [
-    "mqtt_host",
-    "port",
-    "tls",
-    "cacrt",
-    "client_cert",
-    "client_key",
-    "username",
-    "password",
-    "topic",
-    "key",
-    "mac",
+    ...SESSION_KEYS,
     "keepalive",
     "qos",
     "reconnect_max",

@@ -21,6 +21,8 @@ export interface FileHandle {
   read(buffer: Uint8Array): Promise<number | null>;
   /** Writes `data`: the bytes written (maybe fewer). */
   write(data: Uint8Array): Promise<number>;
+  /** Writes `data` within the call, blocking the loop: the bytes written (maybe fewer). */
+  writeSync(data: Uint8Array): number;
   /** Flushes data and metadata to the disk. */
   sync(): Promise<void>;
   /** Flushes data to the disk. */

@@ -27,11 +27,7 @@ export class JobJournal {
   #lines = 0;
   #file: JsonLinesFile;
   /** Writes are serialized; concurrent appends share one write and one fsync. */
-  #pending: {
-    entry: [number, string];
-    done: PromiseWithResolvers<void>;
-    written?: () => void;
-  }[] = [];
+  #pending: { entry: [number, string]; done: PromiseWithResolvers<void> }[] = [];
   #writing: Promise<void> | undefined;
 
   private constructor(path: string, options: JournalOptions) {
@@ -63,15 +59,14 @@ export class JobJournal {
   }
 
   /**
-   * Claims `id` at once (a second `has` sees it) and resolves once it is on disk;
-   * `written` is called when it is in the file, before the sync. When the write fails the
-   * claim is withdrawn and the promise rejects: the job must not run.
+   * Claims `id` at once (a second `has` sees it) and resolves once it is on disk. When the
+   * write fails the claim is withdrawn and the promise rejects: the job must not run.
    */
-  append(id: string, written?: () => void): Promise<void> {
+  append(id: string): Promise<void> {
     const at = Math.floor(this.#now() / 1000);
     this.#remember(id, at);
     const done = Promise.withResolvers<void>();
-    this.#pending.push({ entry: [at, id], done, written });
+    this.#pending.push({ entry: [at, id], done });
     this.#writing ??= this.#flush();
     return done.promise.catch((error) => {
       this.#ids.delete(id);
@@ -111,16 +106,10 @@ export class JobJournal {
         if (this.#lines >= 2 * this.#maxIds) {
           // The rewrite holds the batch's ids too (they are remembered already).
           await this.#compact();
-          for (const { done, written } of batch) {
-            written?.();
-            done.resolve();
-          }
+          for (const { done } of batch) done.resolve();
           continue;
         }
-        await this.#file.append(
-          batch.map((b) => b.entry),
-          () => batch.forEach(({ written }) => written?.()),
-        );
+        await this.#file.append(batch.map((b) => b.entry));
         this.#lines += batch.length;
         for (const { done } of batch) done.resolve();
       } catch (error) {

@@ -33,19 +33,27 @@ Deno.test("JobJournal claims an id before its write completes", async () => {
   await journal.close();
 });
 
-Deno.test("JobJournal says when an id is in the file, before its sync is done", async () => {
+Deno.test("JobJournal writes an id and asks for its sync within append", async () => {
   await using dir = await tempDir();
   const disk = Promise.withResolvers<void>();
-  const fs = alteredFs((_, __, file) => ({ sync: () => disk.promise.then(() => file.sync()) }));
+  let holding = false;
+  let syncs = 0;
+  const fs = alteredFs((_, __, file) => ({
+    sync: () => (syncs++, holding ? disk.promise.then(() => file.sync()) : file.sync()),
+  }));
   const journal = await JobJournal.open(dir.path, { ...clockAt(0), fs });
-  const inFile = Promise.withResolvers<void>();
+  await journal.append("first"); // opens the file: the one append that waits before its write
+  holding = true;
   let durable = false;
-  const appended = journal.append("early", inFile.resolve).then(() => void (durable = true));
-  await inFile.promise;
+  const appended = journal.append("early").then(() => void (durable = true));
+  // Before any await: the line is in the file, and its sync started.
+  assert(Deno.readTextFileSync(`${dir.path}/${JOURNAL_FILE}`).includes("early"));
+  assertEquals(syncs, 2);
+  await Promise.resolve();
   assert(!durable, "durable before its sync");
-  assert((await Deno.readTextFile(`${dir.path}/${JOURNAL_FILE}`)).includes("early"));
   disk.resolve();
   await appended;
+  assert(durable);
   await journal.close();
 });
 

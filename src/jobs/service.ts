@@ -287,14 +287,14 @@ export class JobService implements Capability {
    * is done (whether it worked or not).
    */
   #accept(job: Job, argv: string[], journal: JobJournal, now: number): Promise<unknown> {
-    const { record, journaled, written } = this.#journalAndAcknowledge(job, journal, now);
+    const { record, journaled } = this.#journalAndAcknowledge(job, journal, now);
     const controller = new AbortController();
     this.#controllers.set(record, controller);
     const finished = Promise.withResolvers<void>();
     this.#track(finished.promise);
     this.#pool.submit(async () => {
       try {
-        await Promise.all([this.#deps.replies.flushed(), written]);
+        await this.#deps.replies.flushed();
         await this.#run(job, argv, record, controller.signal, journaled);
       } catch (error) {
         // Exec never throws by contract; should anything else, the job still gets an answer.
@@ -309,13 +309,20 @@ export class JobService implements Capability {
   }
 
   /**
-   * Remembers the job, claims its id in the journal and sends DELIVERED at once, while the
-   * id is being written: the job starts, and the broker's copy is acknowledged, only once
-   * the id is on disk. A crash before that gets the job re-delivered (DELIVERED twice, the
-   * job run once); waiting for the disk would put its sync (milliseconds on flash) before
-   * every acknowledgement.
+   * Claims the job's id in the journal first (its sync, on every job's path, starts within
+   * the call), remembers the job and sends DELIVERED at once, while the id is synced: the
+   * job starts, and the broker's copy is acknowledged, only once the id is on disk. A crash
+   * before that gets the job re-delivered (DELIVERED twice, the job run once); waiting for
+   * the disk would put its sync (milliseconds on flash) before every acknowledgement.
    */
   #journalAndAcknowledge(job: Job, journal: JobJournal, now: number) {
+    const journaled = journal.append(job.id).then(
+      () => true,
+      (error) => {
+        this.#log.error("journal write failed: job not run", { id: job.id, error });
+        return false;
+      },
+    );
     const record: JobRecord = {
       id: job.id,
       type: job.meta.type ?? "",
@@ -324,18 +331,8 @@ export class JobService implements Capability {
       received: Math.floor(now / 1000),
     };
     this.#history?.remember(record);
-    // In the file (the sync still going): the job's shell may start, waiting for the sync.
-    const written = Promise.withResolvers<void>();
-    const journaled = journal.append(job.id, written.resolve).then(
-      () => true,
-      (error) => {
-        this.#log.error("journal write failed: job not run", { id: job.id, error });
-        return false;
-      },
-    );
-    journaled.then(() => written.resolve());
     this.#deps.replies.send("delivery", deliveredReply(job.id, this.#replyCtx()));
-    return { record, journaled, written: written.promise };
+    return { record, journaled };
   }
 
   /**

@@ -117,6 +117,7 @@ export function alteredFs(
       return {
         read: (buffer) => file.read(buffer),
         write: (data) => file.write(data),
+        writeSync: (data) => file.writeSync(data),
         sync: () => file.sync(),
         syncData: () => file.syncData(),
         tryLock: (exclusive) => file.tryLock(exclusive),
@@ -132,8 +133,12 @@ export function alteredFs(
  * fail as a full disk fails them (ENOSPC).
  */
 export function fullDiskFs(full: (path: string, options: Deno.OpenOptions) => boolean): Fs {
+  const noSpace = () => new Error("No space left on device (os error 28)");
   const refused = {
-    write: () => Promise.reject(new Error("No space left on device (os error 28)")),
+    write: () => Promise.reject(noSpace()),
+    writeSync: (): number => {
+      throw noSpace();
+    },
   };
   return alteredFs((path, options) => full(path, options) ? refused : undefined);
 }

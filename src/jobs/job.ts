@@ -90,15 +90,18 @@ export function parseJob(payload: Uint8Array): ParsedJob {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: "payload is not a JSON object" };
   }
-  const id = readableId(raw);
   if (depthOf(raw) > MAX_DEPTH) {
-    return { ok: false, id, reason: `payload nested deeper than ${MAX_DEPTH} levels` };
+    return {
+      ok: false,
+      id: readableId(raw),
+      reason: `payload nested deeper than ${MAX_DEPTH} levels`,
+    };
   }
   const parsed = jobSchema.safeParse(raw);
   if (parsed.success) return { ok: true, job: parsed.data, raw: raw as RawJob };
   const issue = parsed.error.issues[0];
   const where = issue.path.length > 0 ? issue.path.join(".") : "job";
-  return { ok: false, id, reason: `invalid ${where}: ${issue.message}` };
+  return { ok: false, id: readableId(raw), reason: `invalid ${where}: ${issue.message}` };
 }
 
 function readableId(raw: object): string | undefined {

@@ -92,6 +92,8 @@ export class JobService implements Capability {
   #stopping = false;
   /** Payloads are admitted one after the other, in arrival order. */
   #intake: Promise<void> = Promise.resolve();
+  /** Payloads received and not yet admitted or refused. */
+  #admitting = 0;
   #busy = new Set<Promise<void>>();
   #controllers = new Map<JobRecord, AbortController>();
 
@@ -164,9 +166,12 @@ export class JobService implements Capability {
       this.#refuse(parsed.id, "REJECTED", parsed.reason);
       return Promise.resolve();
     }
-    const admitted = this.#intake.then(() => this.#admit(parsed.job, parsed.raw)).catch((error) =>
-      this.#log.error("job intake failed", { id: parsed.job.id, error })
-    );
+    const admit = () => this.#admit(parsed.job, parsed.raw);
+    // With none before it (the usual case) admitted within this call: its journal sync then
+    // starts before whatever the caller does next.
+    const admitted = (this.#admitting++ === 0 ? admit() : this.#intake.then(admit))
+      .catch((error) => this.#log.error("job intake failed", { id: parsed.job.id, error }))
+      .finally(() => void this.#admitting--);
     this.#intake = admitted;
     this.#track(admitted);
     return admitted;
@@ -277,7 +282,9 @@ export class JobService implements Capability {
       settled: (reply: JobReply) => this.#keep(record, reply),
     };
     // Not tracked by idle(): the upgrade capability owns it (and waits for it when stopping).
-    this.#deps.replies.flushed().then(() => running.run(request, watcher)).catch((error) =>
+    const upgrading = Promise.resolve(this.#deps.replies.flushed())
+      .then(() => running.run(request, watcher));
+    upgrading.catch((error) =>
       this.#log.error("upgrade failed unexpectedly", { id: job.id, error })
     );
   }
@@ -294,7 +301,10 @@ export class JobService implements Capability {
     this.#track(finished.promise);
     this.#pool.submit(async () => {
       try {
-        await this.#deps.replies.flushed();
+        // Not even a microtask when nothing waits: the spawn then comes before whatever the
+        // caller does next (the session arms its handler's timer).
+        const flushing = this.#deps.replies.flushed();
+        if (flushing) await flushing;
         await this.#run(job, argv, record, controller.signal, journaled);
       } catch (error) {
         // Exec never throws by contract; should anything else, the job still gets an answer.

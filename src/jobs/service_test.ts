@@ -191,6 +191,28 @@ function gatedExec() {
   return { exec, started, release: () => release.resolve() };
 }
 
+Deno.test("with nothing waiting to be written, a job's program is asked for within receive", async () => {
+  await using dir = await tempDir();
+  const fake = new FakeExec();
+  const asked: ExecRequest[] = [];
+  const exec = { run: (request: ExecRequest) => (asked.push(request), fake.run(request)) };
+  const disk = Promise.withResolvers<void>();
+  const fs = alteredFs((path, _, file) =>
+    path.endsWith(JOURNAL_FILE) ? { sync: () => disk.promise.then(() => file.sync()) } : undefined
+  );
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, fs });
+  const received = jobs.service.receive(payload(job("prompt", "true")));
+  // Before any await: DELIVERED sent, the program asked for, gated on the sync.
+  assertEquals(jobs.replies.sent.map((s) => s.reply.event_type), ["DELIVERED"]);
+  assertEquals(asked.map((request) => request.argv.at(-1)), ["true"]);
+  assert(asked[0].gate, "asked for without its gate");
+  assertEquals(fake.requests.length, 0, "ran before the sync");
+  disk.resolve();
+  await received;
+  await jobs.service.idle();
+  assertEquals(jobs.replies.results().map((r) => r.event_type), ["PROCESSED"]);
+});
+
 Deno.test("a full queue answers BUSY without journaling the id, so a retry runs later", async () => {
   await using dir = await tempDir();
   const gate = gatedExec();

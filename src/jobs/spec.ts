@@ -28,7 +28,7 @@ export const jobsSpec: CapabilitySpec<"jobs"> = {
     new JobService(ctx, {
       replies: {
         send: (kind, reply) => peers.get("replies")?.channel.send(kind, reply),
-        flushed: () => peers.get("replies")?.channel.flushed() ?? Promise.resolve(),
+        flushed: () => peers.get("replies")?.channel.flushed(),
       },
       connectivity: connectivityOf(peers),
       upgrade: () => peers.get("upgrade"),

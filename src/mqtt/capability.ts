@@ -64,7 +64,7 @@ export class MqttCapability implements Capability {
     this.replyTransport = {
       ready: () => this.connected,
       deliver: (kind, reply) => this.#publishReply(kind, reply),
-      flushed: () => this.#session?.flushed() ?? Promise.resolve(),
+      flushed: () => this.#session?.flushed(),
     };
     this.#registerCommands();
   }

@@ -139,15 +139,14 @@ export class MqttSession {
 
   /**
    * Resolves once everything published so far is handed to the socket, at most
-   * `FLUSH_MAX_MS` later, so a stalled link never holds the caller.
+   * `FLUSH_MAX_MS` later, so a stalled link never holds the caller. Undefined when nothing
+   * waits behind another write (the usual case): no loop turn or deadline timer, which
+   * would cost every job its time.
    */
-  async flushed(): Promise<void> {
+  flushed(): Promise<void> | undefined {
     const connection = this.#connection;
-    // Nothing waits behind another write (the usual case): resolved now, without a loop
-    // turn or a deadline timer, which would cost every job its time.
-    if (connection?.queued) {
-      await settlesWithin(this.deps.clock, FLUSH_MAX_MS, connection.flushed());
-    }
+    if (!connection?.queued) return undefined;
+    return settlesWithin(this.deps.clock, FLUSH_MAX_MS, connection.flushed()).then(() => {});
   }
 
   /** Sends a graceful DISCONNECT (the broker then drops the will) and stops reconnecting. */
@@ -273,8 +272,8 @@ export class MqttSession {
   #onMessage(topic: string, payload: Uint8Array): Promise<void> {
     const { deps } = this;
     deps.counters.inc("mqtt-messages-in");
-    const handled = Promise.resolve()
-      .then(() => this.events.onMessage(topic, payload))
+    // The handler at once (a job's journal write starts in it), the stuck-handler timer after.
+    const handled = Promise.try(() => this.events.onMessage(topic, payload))
       .catch((error) => {
         // Whatever a message does to its handler, the session goes on.
         deps.log.error("message handler failed", { topic: redactTopic(topic), error });

@@ -16,11 +16,12 @@ export interface ReplyChannel {
   /** Sends a reply: at once when it can, else it waits in the outbox. Never throws. */
   send(kind: ReplyKind, reply: JobReply): void;
   /**
-   * Resolves once what was sent so far is handed to the socket, or waits in the outbox: a
-   * job's program starts after its DELIVERED is on the wire, since the spawn blocks the
-   * event loop that writes it.
+   * Resolves once what was sent so far is handed to the socket, or waits in the outbox;
+   * undefined when it already is (the usual case). A job's program starts after its
+   * DELIVERED is on the wire, since the spawn blocks the event loop that writes it; and
+   * without a turn of that loop when nothing waits.
    */
-  flushed(): Promise<void>;
+  flushed(): Promise<void> | undefined;
 }
 
 /** Where replies actually go: the MQTT session, or the REST API. */
@@ -29,8 +30,8 @@ export interface ReplyTransport {
   ready(): boolean;
   /** Resolves once the reply is accepted (PUBACK, HTTP 2xx); rejects otherwise. */
   deliver(kind: ReplyKind, reply: JobReply): Promise<void>;
-  /** Resolves once what `deliver` was given so far is written to the socket. */
-  flushed(): Promise<void>;
+  /** Resolves once what `deliver` was given so far is written to the socket; undefined when it is. */
+  flushed(): Promise<void> | undefined;
 }
 
 export interface ReplyChannelOptions {
@@ -96,8 +97,8 @@ export class OutboxReplyChannel implements ReplyChannel {
   }
 
   /** What went straight through is written out; what did not waits in the outbox. */
-  flushed(): Promise<void> {
-    return this.transport.ready() ? this.transport.flushed() : Promise.resolve();
+  flushed(): Promise<void> | undefined {
+    return this.transport.ready() ? this.transport.flushed() : undefined;
   }
 
   /** Sends what waits, in order; called on reconnect and after a failed attempt. */

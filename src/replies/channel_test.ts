@@ -22,7 +22,7 @@ class FakeTransport implements ReplyTransport {
     return Promise.resolve();
   }
   flushed() {
-    return Promise.resolve();
+    return undefined;
   }
 }
 

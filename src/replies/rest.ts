@@ -54,6 +54,6 @@ export function restTransport(net: Net, target: RestTarget): ReplyTransport {
     ready: () => true,
     deliver: (_kind: ReplyKind, reply: JobReply) => postJson(net, target, toRestResult(reply)),
     // A POST is in flight once `deliver` returns: nothing waits in this process.
-    flushed: () => Promise.resolve(),
+    flushed: () => undefined,
   };
 }

@@ -28,7 +28,7 @@ export class ReplyService implements Capability {
       ready: () => mqtt()?.ready() ?? false,
       deliver: (kind, reply) =>
         mqtt()?.deliver(kind, reply) ?? Promise.reject(new Error("no MQTT session")),
-      flushed: () => mqtt()?.flushed() ?? Promise.resolve(),
+      flushed: () => mqtt()?.flushed(),
     };
     // In REST mode only results go to the API: acknowledgements stay on delivery/...
     const transport: ReplyTransport = rest
@@ -63,6 +63,9 @@ function byKind(delivery: ReplyTransport, result: ReplyTransport): ReplyTranspor
   return {
     ready: () => delivery.ready() || result.ready(),
     deliver: (kind, reply) => (kind === "delivery" ? delivery : result).deliver(kind, reply),
-    flushed: async () => void await Promise.all([delivery.flushed(), result.flushed()]),
+    flushed: () => {
+      const waiting = [delivery.flushed(), result.flushed()].filter((flushing) => flushing);
+      return waiting.length === 0 ? undefined : Promise.all(waiting).then(() => {});
+    },
   };
 }

@@ -14,7 +14,7 @@ export function jobsConfig(extra: Record<string, unknown>): Config {
   return testConfig({ mac: JOBS_MAC, disable_mqtt: true, ...extra });
 }
 
-/** Keeps every reply, in order; `flushed` resolves at once unless a test holds it. */
+/** Keeps every reply, in order; `flushed` waits only while a test holds it. */
 export class RecordingReplies implements ReplyChannel {
   sent: { kind: ReplyKind; reply: JobReply }[] = [];
   /** How many replies had been sent at each `flushed()` call. */
@@ -23,9 +23,9 @@ export class RecordingReplies implements ReplyChannel {
   send(kind: ReplyKind, reply: JobReply): void {
     this.sent.push({ kind, reply });
   }
-  flushed(): Promise<void> {
+  flushed(): Promise<void> | undefined {
     this.flushes.push(this.sent.length);
-    return this.hold ?? Promise.resolve();
+    return this.hold;
   }
   results(): JobReply[] {
     return this.sent.filter((s) => s.kind === "result").map((s) => s.reply);

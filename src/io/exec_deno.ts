@@ -89,6 +89,9 @@ async function runProgram(
   const onAbort = () => stop("cancel");
   request.signal?.addEventListener("abort", onAbort, { once: true });
 
+  // A gated shell prints nothing before its go: its pipes are read from then on, which takes
+  // their set-up off the job's path (the go waits for the loop to come round).
+  if (gated) await Promise.race([gate, child.status]);
   const readers = [child.stdout, child.stderr].map((pipe) => pipe.getReader({ mode: "byob" }));
   let drainedAll = false;
   const drained = Promise.all(readers.map((reader) => drain(reader, tail)))

@@ -403,10 +403,10 @@ export class JobService implements Capability {
     this.#log.info("job finished", { id: job.id, state: outcomeOf(result), exit: result.exitCode });
   }
 
-  /** Records the final answer of an accepted job, keeps it, and sends it. */
+  /** Sends the final answer of an accepted job, then records and keeps it. */
   #settle(record: JobRecord, reply: JobReply): void {
-    this.#keep(record, reply);
     this.#deps.replies.send("result", reply);
+    this.#keep(record, reply);
   }
 
   /** Records and keeps the final answer of an accepted job (sent by whoever decided it). */

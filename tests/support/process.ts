@@ -74,9 +74,12 @@ export function watchLines(stream: ReadableStream<Uint8Array>): WatchedLines {
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
   const done = (async () => {
+    // No TextDecoderStream: a stream stage more per chunk is work on the reader's loop, and
+    // benches read the agent's log on the loop that measures it.
+    const decoder = new TextDecoder();
     let pending = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      const parts = (pending + chunk).split("\n");
+    for await (const chunk of stream) {
+      const parts = (pending + decoder.decode(chunk, { stream: true })).split("\n");
       pending = parts.pop()!;
       for (const line of parts) {
         lines.push(line);
@@ -88,6 +91,7 @@ export function watchLines(stream: ReadableStream<Uint8Array>): WatchedLines {
         }
       }
     }
+    pending += decoder.decode();
     if (pending) lines.push(pending);
   })();
   const waitFor = (pattern: RegExp, timeoutMs = 10_000) => {

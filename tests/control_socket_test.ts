@@ -179,19 +179,26 @@ Deno.test("a slot is free as soon as its peer has gone", async () => {
   }
 });
 
-Deno.test("64 silent clients do not delay a normal request past 50 ms", async () => {
+Deno.test("64 silent clients do not slow a normal request down", async () => {
   // One slot more than the silent clients, so that the timed request is served, not refused.
-  await using t = await startAgent({ controlLimits: { maxConnections: 65 } });
-  const silent = await Promise.all(Array.from({ length: 64 }, () => connect(t.path)));
-  await ask(t.path, STATUS); // the server has accepted them all once this one is answered
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const started = performance.now();
-    assertEquals((await ask(t.path, STATUS)).code, 200);
-    times.push(performance.now() - started);
+  const limits = { controlLimits: { maxConnections: 65 } };
+  await using besieged = await startAgent(limits);
+  await using quiet = await startAgent(limits);
+  const silent = await Promise.all(Array.from({ length: 64 }, () => connect(besieged.path)));
+  await ask(besieged.path, STATUS); // the server has accepted them all once this is answered
+  // In turn with an agent that has no silent clients: a slow moment of the machine hits both.
+  const times = { besieged: [] as number[], quiet: [] as number[] };
+  for (let i = 0; i < 9; i++) {
+    for (const [name, agent] of [["besieged", besieged], ["quiet", quiet]] as const) {
+      const started = performance.now();
+      assertEquals((await ask(agent.path, STATUS)).code, 200);
+      times[name].push(performance.now() - started);
+    }
   }
-  const median = times.sort((a, b) => a - b)[2];
-  assert(median < 50, `median ${median.toFixed(1)} ms with 64 silent clients`);
+  const median = (samples: number[]) => samples.sort((a, b) => a - b)[4];
+  // A server that waited on its silent clients would take their read timeouts: seconds.
+  const ratio = median(times.besieged) / median(times.quiet);
+  assert(ratio < 10, `${ratio.toFixed(1)} times slower with 64 silent clients`);
   for (const conn of silent) conn.close();
 });
 

@@ -1,7 +1,8 @@
 /**
  * The cost of the job runner: spawning `true` through `denoExec` (own session, piped
- * output, tail buffer, timers) against a raw `Deno.Command(...).output()`, and the cost of
- * a job through JobService (parse, journal fsync, runner, replies). Medians of interleaved
+ * output, tail buffer, timers; and `alone`, in this process's group, as the collectors'
+ * readers run) against a raw `Deno.Command(...).output()`, and the cost of a job through
+ * JobService (parse, journal fsync, runner, replies). Medians of interleaved
  * runs, ratios against the raw spawn measured in the same run.
  */
 import { median } from "./_median.ts";
@@ -22,12 +23,13 @@ try {
   await using jobs = await startJobs(jobsConfig({ state_dir: dir }));
   const raw: number[] = [];
   const runner: number[] = [];
+  const alone: number[] = [];
   const service: number[] = [];
+  const trueRequest = { argv: ["/bin/true"], timeoutMs: 10_000, outputMax: 51200 };
   for (let i = 0; i < RUNS; i++) {
     raw.push(await time(() => new Deno.Command("/bin/true", { stdin: "null" }).output()));
-    runner.push(
-      await time(() => denoExec.run({ argv: ["/bin/true"], timeoutMs: 10_000, outputMax: 51200 })),
-    );
+    runner.push(await time(() => denoExec.run(trueRequest)));
+    alone.push(await time(() => denoExec.run({ ...trueRequest, alone: true })));
     service.push(
       await time(async () => {
         jobs.service.receive(payload(job(`bench-${i}`, "true")));
@@ -39,6 +41,7 @@ try {
   const rows = [
     { name: "raw Deno.Command /bin/true", median: baseline, unit: "ms" },
     { name: "denoExec /bin/true", median: median(runner), baseline, unit: "ms" },
+    { name: "denoExec /bin/true, alone", median: median(alone), baseline, unit: "ms" },
     { name: "JobService job `true` (sh, fsync)", median: median(service), baseline, unit: "ms" },
   ].map((row) => row.baseline ? { ...row, ratio: row.median / row.baseline } : row);
   printTable(rows, `jobs: ${RUNS} runs each, interleaved`);

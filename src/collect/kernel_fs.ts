@@ -108,7 +108,12 @@ export class KernelFs implements SourceFs {
   async #read(batch: Request[], argv: string[]): Promise<"not run" | void> {
     const paths = [...new Set(batch.map((r) => r.path))];
     const outputMax = batch.reduce((n, r) => n + r.maxBytes, 0);
-    const result = await this.exec.run({ argv, timeoutMs: PROGRAM_TIMEOUT_MS, outputMax });
+    const result = await this.exec.run({
+      argv,
+      alone: true,
+      timeoutMs: PROGRAM_TIMEOUT_MS,
+      outputMax,
+    });
     if (result.exitCode === null && argv[0] === "grep" && paths.length <= CAT_EACH_MAX) {
       return "not run";
     }

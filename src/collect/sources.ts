@@ -107,6 +107,7 @@ async function readFirst(ctx: SourceContext, paths: string[]): Promise<string> {
 async function output(ctx: SourceContext, argv: string[]): Promise<string | undefined> {
   const result = await ctx.exec.run({
     argv,
+    alone: true,
     timeoutMs: ctx.deadlineMs,
     outputMax: PROGRAM_OUTPUT_MAX,
     signal: ctx.signal,

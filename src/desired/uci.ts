@@ -57,6 +57,7 @@ export class Uci {
   #run(args: string[]): Promise<ExecResult> {
     return this.#exec.run({
       argv: [this.#uci, ...args],
+      alone: true,
       timeoutMs: UCI_TIMEOUT_MS,
       outputMax: 8192,
     });

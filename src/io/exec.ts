@@ -4,6 +4,13 @@ export interface ExecRequest {
   argv: string[];
   /** Killed (its process group) after this long. */
   timeoutMs: number;
+  /**
+   * The program starts no processes of its own (a reader: `cat`, `ubus`, `iw`): it runs in
+   * this process's group and a timeout or a cancel kills it alone, which lets it start by
+   * posix_spawn; a session of its own costs a fork of the whole agent (milliseconds, and a
+   * copy of its page tables, on a box at every collection).
+   */
+  alone?: boolean;
   /** Bytes of combined stdout+stderr kept (the tail). */
   outputMax: number;
   /** Aborting kills it too; the result says `cancelled`. */

@@ -26,7 +26,7 @@ export interface DenoExecOptions {
 
 /**
  * Runs programs in their own session and process group, so that a timeout or a cancel
- * reaches every process the job started. stdout and stderr are drained concurrently into
+ * reaches every process the job started (`alone` ones in this process's group). stdout and stderr are drained concurrently into
  * one tail buffer of `outputMax` bytes: memory stays flat whatever the job prints.
  */
 export function createDenoExec(options: DenoExecOptions = {}): Exec {
@@ -71,7 +71,9 @@ async function runProgram(
   let child: Deno.ChildProcess;
   try {
     const argv = gated ? ["-c", GATE_SCRIPT + args[1]] : args;
-    child = spawnInOwnSession(program ?? "", argv, shellVia, gated ? "piped" : "null");
+    child = request.alone
+      ? spawn(program ?? "", argv, "null", false)
+      : spawnInOwnSession(program ?? "", argv, shellVia, gated ? "piped" : "null");
   } catch (error) {
     return result({ error: error instanceof Error ? error.message : String(error) });
   }
@@ -82,8 +84,9 @@ async function runProgram(
   const stop = (why: "timeout" | "cancel") => {
     if (reason) return;
     reason = why;
-    void killGroup(child, "SIGTERM");
-    killTimer = setTimeout(() => void killGroup(child, "SIGKILL"), killGraceMs);
+    const kill = request.alone ? killAlone : killGroup;
+    void kill(child, "SIGTERM");
+    killTimer = setTimeout(() => void kill(child, "SIGKILL"), killGraceMs);
   };
   const timeoutTimer = setTimeout(() => stop("timeout"), request.timeoutMs);
   const onAbort = () => stop("cancel");
@@ -133,22 +136,24 @@ function spawnInOwnSession(
   shellVia: () => string | undefined,
   stdin: "null" | "piped",
 ): Deno.ChildProcess {
-  const spawn = (command: string, commandArgs: string[], detached: boolean) =>
-    new Deno.Command(command, {
-      args: commandArgs,
-      stdin,
-      stdout: "piped",
-      stderr: "piped",
-      detached,
-    }).spawn();
   const setsid = program === "/bin/sh" ? shellVia() : undefined;
-  if (!setsid) return spawn(program, args, true);
+  if (!setsid) return spawn(program, args, stdin, true);
   try {
-    return spawn(setsid, [program, ...args], false);
+    return spawn(setsid, [program, ...args], stdin, false);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-    return spawn(program, args, true);
+    return spawn(program, args, stdin, true);
   }
+}
+
+function spawn(
+  program: string,
+  args: string[],
+  stdin: "null" | "piped",
+  detached: boolean,
+): Deno.ChildProcess {
+  return new Deno.Command(program, { args, stdin, stdout: "piped", stderr: "piped", detached })
+    .spawn();
 }
 
 /** Says "go" to a gated shell when the gate opens; then, or when it closes, ends its stdin. */
@@ -200,6 +205,13 @@ async function killGroup(child: Deno.ChildProcess, signal: "SIGTERM" | "SIGKILL"
     }).output().then((out) => out.success, () => false);
     if (killed) return;
   }
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
+}
+
+/** Signals a program that started nothing of its own. */
+function killAlone(child: Deno.ChildProcess, signal: "SIGTERM" | "SIGKILL"): void {
   try {
     child.kill(signal);
   } catch { /* already gone */ }

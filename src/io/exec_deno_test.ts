@@ -111,6 +111,21 @@ Deno.test("denoExec does not wait for a background child holding the pipes", asy
   await until(() => liveProcessesInGroup(pgid).length === 0, `group ${pgid} to be gone`);
 });
 
+Deno.test("a program alone runs in this process's group, and a timeout kills it", async () => {
+  // Fields 5 and 6 of /proc/PID/stat: the process group and the session.
+  const own = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  const stat = await denoExec.run({ ...base, alone: true, argv: ["/bin/cat", "/proc/self/stat"] });
+  const fields = stat.output.split(") ")[1].split(" ");
+  assertEquals([fields[2], fields[3]], [own[2], own[3]], stat.output);
+  const slow = await createDenoExec({ killGraceMs: 60_000 }).run({
+    ...base,
+    alone: true,
+    timeoutMs: 200,
+    argv: ["/bin/sleep", "1000"],
+  });
+  assertEquals([slow.timedOut, slow.exitCode], [true, null]);
+});
+
 Deno.test("a shell job leads its own session through setsid, or detached without it", async () => {
   await using dir = await tempDir();
   const spy = `${dir.path}/setsid`;

@@ -112,11 +112,17 @@ Deno.test("denoExec does not wait for a background child holding the pipes", asy
 });
 
 Deno.test("a program alone runs in this process's group, and a timeout kills it", async () => {
-  // Fields 5 and 6 of /proc/PID/stat: the process group and the session.
-  const own = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  const stat = await denoExec.run({ ...base, alone: true, argv: ["/bin/cat", "/proc/self/stat"] });
-  const fields = stat.output.split(") ")[1].split(" ");
-  assertEquals([fields[2], fields[3]], [own[2], own[3]], stat.output);
+  // Fields 5 and 6 of /proc/PID/stat, the process group and the session, of the program and
+  // of its parent, this process (which Deno lets read its own /proc files only with -A).
+  const stat = await denoExec.run({
+    ...base,
+    alone: true,
+    argv: sh("cat /proc/$$/stat /proc/$PPID/stat"),
+  });
+  const [program, parent] = stat.output.trim().split("\n").map((line) =>
+    line.split(") ")[1].split(" ").slice(2, 4)
+  );
+  assertEquals(program, parent, stat.output);
   const slow = await createDenoExec({ killGraceMs: 60_000 }).run({
     ...base,
     alone: true,

@@ -26,8 +26,9 @@ export interface DenoExecOptions {
 
 /**
  * Runs programs in their own session and process group, so that a timeout or a cancel
- * reaches every process the job started (`alone` ones in this process's group). stdout and stderr are drained concurrently into
- * one tail buffer of `outputMax` bytes: memory stays flat whatever the job prints.
+ * reaches every process the job started (`alone` ones in this process's group). stdout and
+ * stderr are drained concurrently into one tail buffer of `outputMax` bytes: memory stays
+ * flat whatever the job prints.
  */
 export function createDenoExec(options: DenoExecOptions = {}): Exec {
   const timing = { killGraceMs: options.killGraceMs ?? 5_000, drainMs: options.drainMs ?? 1_000 };

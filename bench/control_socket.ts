@@ -6,7 +6,7 @@
  *
  *   deno task bench:control [--seconds=2] [--rounds=3]
  */
-import { median } from "./_median.ts";
+import { median, quantile } from "./_median.ts";
 import { parseArgs } from "node:util";
 import { CommandRegistry } from "../src/control/registry.ts";
 import { ControlServer } from "../src/control/server.ts";
@@ -43,10 +43,6 @@ async function ledgeServer(path: string): Promise<{ close(): Promise<void> }> {
   const server = new ControlServer({ path, log: memoryLogger("error").log, counters, commands });
   await server.start();
   return { close: () => server.stop() };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
 function measure(worker: Worker, job: Job): Promise<Result> {
@@ -94,8 +90,8 @@ async function main(): Promise<void> {
           server,
           clients,
           rps: Math.round(median(run.rps)),
-          p50: percentile(sorted, 0.5),
-          p99: percentile(sorted, 0.99),
+          p50: quantile(sorted, 0.5),
+          p99: quantile(sorted, 0.99),
         });
       }
     }

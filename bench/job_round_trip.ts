@@ -19,6 +19,7 @@ import { tempDir } from "../tests/support/process.ts";
 import { connectBackEnd } from "../tests/support/back_end.ts";
 import { MAC } from "../tests/support/hardened_run.ts";
 import { bundle } from "../scripts/bundle.ts";
+import { quantile } from "./_median.ts";
 import { withAgent } from "./_measure.ts";
 import { type BenchRow, printTable } from "./run.ts";
 
@@ -28,10 +29,6 @@ const WARMUP = 30;
 const DEVICE = `t/k/${MAC}`;
 const COMMAND = "/bin/echo ok";
 const SHELL_MODE = { jobs: {} };
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);

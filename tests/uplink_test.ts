@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { ManualClock } from "./support/clock.ts";
-import { tempDir } from "./support/process.ts";
+import { exists, tempDir } from "./support/process.ts";
 import { type Answer, startStatsApi } from "./support/stats_api.ts";
 import type { Config } from "../src/config/mod.ts";
 import { Counters } from "../src/counters.ts";
@@ -337,13 +337,4 @@ function stackConfig(cacheDir: string, statsUrl: string, extra: Record<string, u
     cache_dir: cacheDir,
     ...extra,
   });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

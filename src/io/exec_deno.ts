@@ -206,12 +206,10 @@ async function killGroup(child: Deno.ChildProcess, signal: "SIGTERM" | "SIGKILL"
     }).output().then((out) => out.success, () => false);
     if (killed) return;
   }
-  try {
-    child.kill(signal);
-  } catch { /* already gone */ }
+  killAlone(child, signal);
 }
 
-/** Signals a program that started nothing of its own. */
+/** Signals the program alone: one that started nothing of its own, or the last resort. */
 function killAlone(child: Deno.ChildProcess, signal: "SIGTERM" | "SIGKILL"): void {
   try {
     child.kill(signal);

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
 import { liveProcessesInGroup } from "../../tests/support/procfs.ts";
 import { until } from "../../tests/support/poll.ts";
-import { tempDir } from "../../tests/support/process.ts";
+import { exists, tempDir } from "../../tests/support/process.ts";
 import { createDenoExec, denoExec } from "./exec_deno.ts";
 
 const sh = (script: string) => ["/bin/sh", "-c", script];
@@ -158,8 +158,6 @@ async function pidRecordingSetsid(dir: string): Promise<{ setsid: string; pidFil
   });
   return { setsid, pidFile };
 }
-
-const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
 Deno.test("a gated shell command starts at once and runs only when the gate opens; never when it closes", async () => {
   await using dir = await tempDir();

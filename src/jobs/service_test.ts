@@ -9,6 +9,15 @@ import { signJob } from "./signature.ts";
 
 const SECRET = "a-job-secret-of-some-length";
 
+/** The real files, with the journal's sync held until `disk` resolves. */
+function heldJournalSync() {
+  const disk = Promise.withResolvers<void>();
+  const fs = alteredFs((path, _, file) =>
+    path.endsWith(JOURNAL_FILE) ? { sync: () => disk.promise.then(() => file.sync()) } : undefined
+  );
+  return { disk, fs };
+}
+
 Deno.test("a shell job runs once and answers DELIVERED then PROCESSED", async () => {
   await using dir = await tempDir();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path, app: "fleet" }));
@@ -43,11 +52,7 @@ Deno.test("receive resolves once the id is on disk, so the broker is acknowledge
 Deno.test("DELIVERED goes out while the id is written; the job and the broker's ack wait for the disk", async () => {
   await using dir = await tempDir();
   const exec = new FakeExec();
-  const disk = Promise.withResolvers<void>();
-  // The journal's sync is held until the test lets it finish.
-  const fs = alteredFs((path, _, file) =>
-    path.endsWith(JOURNAL_FILE) ? { sync: () => disk.promise.then(() => file.sync()) } : undefined
-  );
+  const { disk, fs } = heldJournalSync();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, fs });
   let acknowledged = false;
   const received = jobs.service.receive(payload(job("early", "true")))
@@ -196,10 +201,7 @@ Deno.test("with nothing waiting to be written, a job's program is asked for with
   const fake = new FakeExec();
   const asked: ExecRequest[] = [];
   const exec = { run: (request: ExecRequest) => (asked.push(request), fake.run(request)) };
-  const disk = Promise.withResolvers<void>();
-  const fs = alteredFs((path, _, file) =>
-    path.endsWith(JOURNAL_FILE) ? { sync: () => disk.promise.then(() => file.sync()) } : undefined
-  );
+  const { disk, fs } = heldJournalSync();
   await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec, fs });
   const received = jobs.service.receive(payload(job("prompt", "true")));
   // Before any await: DELIVERED sent, the program asked for, gated on the sync.

@@ -136,3 +136,8 @@ export async function tempDir(prefix = "ledge-test-"): Promise<{ path: string } 
   const path = await Deno.makeTempDir({ prefix });
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
+
+/** Whether something is at `path`. */
+export function exists(path: string): Promise<boolean> {
+  return Deno.stat(path).then(() => true, () => false);
+}

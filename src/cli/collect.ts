@@ -1,4 +1,5 @@
-import { Collector, KernelFs, LastSampleSink } from "../collect/mod.ts";
+import { Collector, LastSampleSink } from "../collect/mod.ts";
+import { KernelFs } from "../io/mod.ts";
 import { loadConfigFile, resolveMac, validateConfig } from "../config/mod.ts";
 import { CommandRegistry } from "../control/mod.ts";
 import { Counters } from "../counters.ts";

@@ -14,7 +14,7 @@ import { SampleIds } from "./sample_id.ts";
 import type { DhcpLease, Station } from "./sample.ts";
 import { type Part, type Source, SourceUnavailable, type SystemInfo } from "./source.ts";
 import { defaultSources } from "./sources.ts";
-import { KernelFs, type SourceFs } from "./kernel_fs.ts";
+import { KernelFs, type SourceFs } from "../io/mod.ts";
 import { joinStations } from "./station_list.ts";
 
 export const COLLECT_COUNTERS = [

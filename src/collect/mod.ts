@@ -2,7 +2,6 @@
 export type { Parsed } from "./_parse.ts";
 export { boundSample } from "./bound.ts";
 export { type Collection, Collector } from "./collector.ts";
-export { KernelFs, type SourceFs } from "./kernel_fs.ts";
 export { LastSampleSink } from "./last_sample_sink.ts";
 export { type DefaultRoute, parseProcNetRoute } from "./proc_net_route.ts";
 export type {

@@ -4,7 +4,7 @@
  * permission check, error counting and "log once" to all of them alike.
  */
 import type { Exec } from "../io/mod.ts";
-import type { SourceFs } from "./kernel_fs.ts";
+import type { SourceFs } from "../io/mod.ts";
 import type { Parsed } from "./_parse.ts";
 import type { Device, DhcpLease, NetInterface, SurveyEntry, Wireless } from "./sample.ts";
 

@@ -5,8 +5,7 @@
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
-import { apiUrl, type ExecResult, parseArgv, readCapped } from "../io/mod.ts";
-import { KernelFs } from "../collect/mod.ts";
+import { apiUrl, type ExecResult, KernelFs, parseArgv, readCapped } from "../io/mod.ts";
 import { mqttOff } from "../mqtt/mod.ts";
 import { granted } from "../permissions.ts";
 import type { Logger } from "../log/mod.ts";

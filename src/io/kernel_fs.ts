@@ -1,5 +1,5 @@
 /**
- * How the collector reads files. Deno (2.9) refuses to read /proc and /sys without
+ * How the agent reads kernel files (the collectors, the health checks, the upgrade's boot id). Deno (2.9) refuses to read /proc and /sys without
  * --allow-all, whatever --allow-read says ("Requires all access to /proc/uptime"): they can
  * expose other processes' memory. Rather than run the agent with -A, the collector reads
  * those files through a program with no shell: the refused reads that arrive together (the
@@ -9,7 +9,8 @@
  * Every read is bounded: a size cap (a lease file gone wild, a symlink to /dev/zero) and
  * the source's deadline, at which the read really stops.
  */
-import { type Exec, FileTooLarge, type Fs, type ReadOptions } from "../io/mod.ts";
+import type { Exec } from "./exec.ts";
+import { FileTooLarge, type Fs, type ReadOptions } from "./fs.ts";
 
 const KERNEL_FILES = /^\/(proc|sys)\//;
 /** The default cap of one file; /proc/net/dev on a router with many VLANs stays well below. */

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { FakeExec, FakeFs, okResult } from "../../tests/support/fakes.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { denoFs, FileTooLarge } from "../io/fs.ts";
+import { denoFs, FileTooLarge } from "./fs.ts";
 import { KernelFs, parsePrefixedLines } from "./kernel_fs.ts";
 
 /** Files Deno refuses, as it refuses /proc and /sys without --allow-all. */

@@ -6,28 +6,64 @@
  */
 import * as z from "zod/mini";
 import { CONFIG_KEYS, MOVING_KEYS, PROGRAM_KEYS, validateConfig } from "../config/mod.ts";
+import type { UciValue } from "../openwrt/mod.ts";
 
 /** Beyond this a payload is not even decoded. */
 const MAX_DESIRED_BYTES = 64 * 1024;
 const MAX_UCI_VALUE = 1024;
+const MAX_UCI_LIST = 64;
+/**
+ * The highest version: 10^15, so that a millisecond timestamp fits, and far enough below
+ * 2^53 that a later version is always an exact integer above it.
+ */
+export const MAX_VERSION = 1e15;
+const VERSION_RANGE = "must be an integer from 1 to 1000000000000000";
+
+/**
+ * UCI options that name a program some service runs (dnsmasq's `dhcpscript`, odhcpd's
+ * `leasetrigger`, netifd's `script`, uhttpd's `interpreter` and prefixes, a firewall
+ * include's `path`) or a file of more options (`conffile`, `confdir`): refused like the
+ * config keys that decide what runs.
+ */
+export const PROGRAM_OPTIONS = [
+  "dhcpscript",
+  "leasetrigger",
+  "script",
+  "interpreter",
+  "cgi_prefix",
+  "lua_prefix",
+  "ucode_prefix",
+  "path",
+  "conffile",
+  "confdir",
+] as const;
 
 /** `package.section.option`: named or anonymous (`@wifi-iface[0]`) sections. */
 const UCI_PATH = /^([a-z0-9_-]+)\.([A-Za-z0-9_]+|@[A-Za-z0-9_-]+\[-?\d+\])\.([A-Za-z0-9_]+)$/;
 
+const UCI_TYPE = "must be a string, a list of strings, or null to delete the option";
+const uciText = z.string({ error: UCI_TYPE }).check(
+  z.maxLength(MAX_UCI_VALUE, `must be at most ${MAX_UCI_VALUE} characters`),
+  z.refine((value) => !/[\n\r\0]/.test(value), "must be one line"),
+);
+
 const desiredSchema = z.object({
-  version: z.int({ error: "must be an integer ≥ 1" }).check(z.positive("must be an integer ≥ 1")),
+  version: z.int({ error: VERSION_RANGE }).check(
+    z.positive(VERSION_RANGE),
+    z.lte(MAX_VERSION, VERSION_RANGE),
+  ),
   ledge: z.optional(
     z.record(z.string(), z.unknown(), { error: "must be an object of config keys" }),
   ),
   uci: z.optional(
     z.record(
       z.string(),
-      z.nullable(
-        z.string({ error: "must be a string, or null to delete the option" }).check(
-          z.maxLength(MAX_UCI_VALUE, `must be at most ${MAX_UCI_VALUE} characters`),
-          z.refine((value) => !/[\n\r\0]/.test(value), "must be one line"),
+      z.nullable(z.union([
+        uciText,
+        z.array(uciText, { error: UCI_TYPE }).check(
+          z.maxLength(MAX_UCI_LIST, `must be a list of at most ${MAX_UCI_LIST} values`),
         ),
-      ),
+      ], { error: UCI_TYPE })),
       { error: "must be an object of UCI paths" },
     ),
   ),
@@ -41,8 +77,8 @@ export interface Desired {
   version: number;
   /** Config keys to set in the config file; null removes the key. */
   ledge: Record<string, unknown>;
-  /** UCI options `package.section.option` to set; null deletes. */
-  uci: Record<string, string | null>;
+  /** UCI options `package.section.option` to set, lists as arrays; null (or `""`) deletes. */
+  uci: Record<string, UciValue | null>;
 }
 
 /** A payload read: the state and its raw object (for the signature), or why not. */
@@ -95,6 +131,11 @@ export interface DesiredRules {
   allowKeys: readonly string[];
   /** `desired.uci_packages`. */
   uciPackages: readonly string[];
+  /**
+   * The agent's permission flags for a valid config file's keys, as one string: a key whose
+   * change changes them needs `allowKeys` too (it changes what the agent may touch).
+   */
+  presetOf?(file: Record<string, unknown>): string;
 }
 
 /** The config file's keys with `keys` set over them; a null value removes its key. */
@@ -137,6 +178,19 @@ export function checkDesired(
   const next = withKeys(file, desired.ledge);
   const validation = validateConfig(next);
   if (!validation.ok) return { reason: `ledge.${validation.errors[0]}` };
+  const preset = rules.presetOf;
+  if (preset) {
+    const before = preset(file);
+    for (const [key, value] of Object.entries(desired.ledge)) {
+      if (rules.allowKeys.includes(key) || preset(withKeys(file, { [key]: value })) === before) {
+        continue;
+      }
+      return {
+        reason: `ledge.${key}: changes the agent's permissions (ledge flags); only with ` +
+          "desired.allow_keys of the config file on the box",
+      };
+    }
+  }
   for (const path of Object.keys(desired.uci)) {
     const match = UCI_PATH.exec(path);
     if (!match) return { reason: `uci.${path}: not a package.section.option path` };
@@ -145,6 +199,9 @@ export function checkDesired(
         reason: `uci.${path}: package ${match[1]} is not in desired.uci_packages ` +
           `(${rules.uciPackages.join(", ")})`,
       };
+    }
+    if ((PROGRAM_OPTIONS as readonly string[]).includes(match[3])) {
+      return { reason: `uci.${path}: names a program or file a service runs; never set so` };
     }
   }
   return { file: next };

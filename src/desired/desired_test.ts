@@ -14,12 +14,26 @@ Deno.test("parseDesired: both parts optional; each refusal names the field", () 
   const parsed = parseDesired(bytes({ version: 3 }));
   assert(parsed.ok);
   assertEquals(parsed.desired, { version: 3, ledge: {}, uci: {} });
+  const list = parseDesired(
+    bytes({ version: 1e15, uci: { "dhcp.lan.dns": ["1.1.1.1", "9.9.9.9"] } }),
+  );
+  assert(list.ok);
+  assertEquals(list.desired.uci, { "dhcp.lan.dns": ["1.1.1.1", "9.9.9.9"] });
   const cases: [unknown, string][] = [
-    [{ version: 0 }, "invalid version: must be an integer ≥ 1"],
-    [{ version: 1.5 }, "invalid version: must be an integer ≥ 1"],
+    [{ version: 0 }, "invalid version: must be an integer from 1 to 1000000000000000"],
+    [{ version: 1.5 }, "invalid version: must be an integer from 1 to 1000000000000000"],
+    // 2^53 - 1 would leave no integer above it: no later state could ever be applied.
+    [
+      { version: 9007199254740991 },
+      "invalid version: must be an integer from 1 to 1000000000000000",
+    ],
     [
       { version: 2, uci: { "a.b.c": 36 } },
-      "invalid uci.a.b.c: must be a string, or null to delete the option",
+      "invalid uci.a.b.c: must be a string, a list of strings, or null to delete the option",
+    ],
+    [
+      { version: 2, uci: { "a.b.c": ["x", 1] } },
+      "invalid uci.a.b.c: must be a string, a list of strings, or null to delete the option",
     ],
     [{ version: 2, uci: { "a.b.c": "x\ny" } }, "invalid uci.a.b.c: must be one line"],
     [{ version: 2, ledge: [] }, "invalid ledge: must be an object of config keys"],
@@ -65,6 +79,11 @@ Deno.test("checkDesired: program keys never, moving keys when allowed, a valid c
       "uci.system.@system[0].hostname: package system is not in desired.uci_packages (wireless, network)",
     ],
     [{ uci: { "wireless.radio0": "x" } }, "uci.wireless.radio0: not a package.section.option path"],
+    // dnsmasq runs its dhcpscript as root at every lease: a program key in UCI clothes.
+    [
+      { uci: { "network.@dnsmasq[0].dhcpscript": "/tmp/x" } },
+      "uci.network.@dnsmasq[0].dhcpscript: names a program or file a service runs; never set so",
+    ],
   ];
   for (const [state, reason] of refusals) {
     assertEquals(checkDesired(desired(state), RULES, FILE), { reason }, JSON.stringify(state));
@@ -88,4 +107,19 @@ Deno.test("fuzz: 20 000 mangled desired states are parsed or refused, never thro
     const parsed = parseDesired(input);
     if (parsed.ok) checkDesired(parsed.desired, RULES, FILE);
   }
+});
+
+Deno.test("checkDesired: a key whose change changes the agent's permissions needs allow_keys", () => {
+  // Stands in for the agent's preset: the files it may read.
+  const rules = {
+    ...RULES,
+    presetOf: (file: Record<string, unknown>) => `--allow-read=${file.dhcp_leases}`,
+  };
+  assertEquals(checkDesired(desired({ ledge: { dhcp_leases: "/etc/shadow" } }), rules, FILE), {
+    reason: "ledge.dhcp_leases: changes the agent's permissions (ledge flags); only with " +
+      "desired.allow_keys of the config file on the box",
+  });
+  const allowed = { ...rules, allowKeys: [...rules.allowKeys, "dhcp_leases"] };
+  assert("file" in checkDesired(desired({ ledge: { dhcp_leases: "/tmp/l" } }), allowed, FILE));
+  assert("file" in checkDesired(desired({ ledge: { monitor: 60 } }), rules, FILE));
 });

@@ -16,7 +16,8 @@
  *   newest waiting one is applied.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import { parseJsonc, redactConfig } from "../config/mod.ts";
+import { parseJsonc, redactConfig, validateConfig } from "../config/mod.ts";
+import { LogThrottle, REDACTED } from "../log/mod.ts";
 import { notFound } from "../control/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
 import { checkSignature } from "../jobs/mod.ts";
@@ -31,6 +32,7 @@ import {
   saveDesired,
 } from "./store.ts";
 import { Uci } from "./uci.ts";
+import type { UciValue } from "../openwrt/mod.ts";
 
 /** What the desired state needs of the rest of the agent. */
 export interface DesiredDeps {
@@ -43,6 +45,15 @@ export interface DesiredDeps {
   /** Between confirm checks (default 3 s). */
   confirmPollMs?: number;
 }
+
+/**
+ * Rejections are published at most once in this period, the last one at its end: a flood of
+ * refused states (each a retained publish) costs the broker one message in ten seconds.
+ */
+const REJECTION_PERIOD_MS = 10_000;
+
+/** UCI options shown as `***` in a report, by name: keys, passwords, secrets, PSKs. */
+const SECRET_OPTION = /(^|_)(key|password|secret|psk|passphrase)$/;
 
 export const DESIRED_COUNTERS = [
   "desired-received",
@@ -65,12 +76,21 @@ export class DesiredService implements Capability {
   #work: Promise<void> = Promise.resolve();
   /** The newest state waiting for the one being applied or confirmed. */
   #waiting: Desired | undefined;
+  readonly #rejections: LogThrottle;
+  /** Monotonic ms of the last rejection published; a later one waits for its period. */
+  #rejectionSentAt = -Infinity;
+  #rejectionQueued = false;
 
   /** Registers `desired` and `rollback`; the file is read in `start()`. */
   constructor(ctx: CapabilityContext, deps: DesiredDeps) {
     this.#ctx = ctx;
     this.#deps = deps;
     this.#log = ctx.log.child("desired");
+    this.#rejections = new LogThrottle(
+      ctx.io.clock,
+      REJECTION_PERIOD_MS,
+      (_, suppressed) => this.#log.warn(`${suppressed} more desired states rejected`),
+    );
     ctx.counters.declare(...DESIRED_COUNTERS);
     ctx.commands.register({
       name: "desired",
@@ -124,6 +144,7 @@ export class DesiredService implements Capability {
 
   async stop(): Promise<void> {
     this.#stop.abort(new Error("the agent is stopping"));
+    this.#rejections.close();
     await this.#work;
   }
 
@@ -143,7 +164,7 @@ export class DesiredService implements Capability {
     if (payload.length === 0) return; // the retained message was cleared
     const parsed = parseDesired(payload);
     if (!parsed.ok) {
-      void this.#serially(() => this.#reject(parsed.version ?? 0, parsed.reason, {}));
+      void this.#serially(() => this.#reject(parsed.version ?? 0, parsed.reason));
       return;
     }
     const { desired, raw } = parsed;
@@ -152,7 +173,7 @@ export class DesiredService implements Capability {
     // Retained for as long as it is desired: signed, but no age limit (versions only rise).
     const bad = secret ? await checkSignature(raw, secret, 0, Infinity) : undefined;
     if (bad) {
-      void this.#serially(() => this.#reject(desired.version, bad, desired));
+      void this.#serially(() => this.#reject(desired.version, bad));
       return;
     }
     // Only the newest of those that arrive while one is applied or confirmed is applied.
@@ -164,7 +185,7 @@ export class DesiredService implements Capability {
   /** Sends the report the broker does not have yet (after a connect). */
   onConnect(): void {
     const report = this.#file.report;
-    if (report && !report.sent) void this.#serially(() => this.#publish());
+    if (report && !report.sent) void this.#serially(() => this.#publish({ save: true }));
   }
 
   #serially(step: () => Promise<void>): Promise<void> {
@@ -182,32 +203,34 @@ export class DesiredService implements Capability {
       return await this.#reject(
         desired.version,
         `version ${desired.version} is not above ${handled}, handled already`,
-        desired,
       );
     }
     const configFile = this.#ctx.configFile;
     if (!configFile && Object.keys(desired.ledge).length > 0) {
-      return await this.#reject(desired.version, "the agent runs without a config file", desired);
+      return await this.#reject(desired.version, "the agent runs without a config file");
     }
     const rules = this.#ctx.config.desired!;
     const current = configFile ? await this.#readConfigFile(configFile.path) : {};
-    const checked = checkDesired(
-      desired,
-      { allowKeys: rules.allow_keys, uciPackages: rules.uci_packages },
-      current,
-    );
-    if ("reason" in checked) return await this.#reject(desired.version, checked.reason, desired);
+    const preset = this.#ctx.preset;
+    const checked = checkDesired(desired, {
+      allowKeys: rules.allow_keys,
+      uciPackages: rules.uci_packages,
+      presetOf: preset && ((file) => {
+        const valid = validateConfig(file);
+        return valid.ok ? preset(valid.config).join("\n") : "";
+      }),
+    }, current);
+    if ("reason" in checked) return await this.#reject(desired.version, checked.reason);
     await this.#apply(desired, current, checked.file);
   }
 
   async #apply(desired: Desired, current: Record<string, unknown>, next: Record<string, unknown>) {
-    const uci = this.#uci;
     const backup: Backup = { ledge: {}, uci: {} };
     try {
       for (const key of Object.keys(desired.ledge)) backup.ledge[key] = current[key] ?? null;
-      for (const path of Object.keys(desired.uci)) backup.uci[path] = await uci.get(path);
+      backup.uci = await this.#uci.read(Object.keys(desired.uci));
     } catch (error) {
-      return await this.#reject(desired.version, `cannot back up: ${describe(error)}`, desired);
+      return await this.#reject(desired.version, `cannot back up: ${describe(error)}`);
     }
     const change: Change = { desired, backup };
     this.#file = {
@@ -231,7 +254,7 @@ export class DesiredService implements Capability {
   /** Writes the config file's keys and the UCI options, then reloads what changed. */
   async #write(
     ledge: Record<string, unknown>,
-    uci: Record<string, string | null>,
+    uci: Record<string, UciValue | null>,
     file: Record<string, unknown>,
   ): Promise<void> {
     const configFile = this.#ctx.configFile;
@@ -253,20 +276,35 @@ export class DesiredService implements Capability {
     await box.reload();
   }
 
-  /** Why the change is not confirmed within `confirm_s`; undefined once it is. */
+  /**
+   * Why the change is not confirmed within `confirm_s`; undefined once it is. The services
+   * take the change after `reload_config` returns (procd runs its triggers a second later, and
+   * a reload takes what it takes): only rounds that start `settle_s` after the change count,
+   * and they must stay good (online, and MQTT back when it was up) for `settle_s` more.
+   */
   async #confirm(mqttWasUp: boolean): Promise<string | undefined> {
     const { clock } = this.#ctx.io;
-    const confirmMs = this.#ctx.config.desired!.confirm_s * 1000;
-    const end = clock.monotonic() + confirmMs;
+    const { confirm_s, settle_s } = this.#ctx.config.desired!;
+    const settleMs = settle_s * 1000;
+    const end = clock.monotonic() + confirm_s * 1000;
+    const signal = this.#stop.signal;
+    await clock.sleep(settleMs, signal).catch(() => {});
+    let goodSince: number | undefined;
     for (;;) {
+      const round = clock.monotonic();
       const online = await this.#deps.online();
       const mqtt = !mqttWasUp || this.#deps.mqttUp();
-      if (online && mqtt) return undefined;
-      if (clock.monotonic() >= end || this.#stop.signal.aborted) {
-        const lost = !online ? "offline" : "MQTT not back";
-        return `${lost} ${confirmMs / 1000} s after applying`;
+      if (online && mqtt) {
+        goodSince ??= round;
+        if (clock.monotonic() - goodSince >= settleMs) return undefined;
+      } else goodSince = undefined;
+      if (clock.monotonic() >= end || signal.aborted) {
+        if (goodSince !== undefined) {
+          return `not good for ${settle_s} s in a row within ${confirm_s} s after applying`;
+        }
+        return `${online ? "MQTT not back" : "offline"} ${confirm_s} s after applying`;
       }
-      await clock.sleep(this.#deps.confirmPollMs ?? 3_000, this.#stop.signal).catch(() => {});
+      await clock.sleep(this.#deps.confirmPollMs ?? 3_000, signal).catch(() => {});
     }
   }
 
@@ -293,10 +331,37 @@ export class DesiredService implements Capability {
     );
   }
 
-  async #reject(version: number, reason: string, desired: Partial<Desired>): Promise<void> {
+  /**
+   * Says why a state is refused. A flood of refusals writes nothing to flash (the report is
+   * kept in memory until the next step saves the file) and publishes one report a period,
+   * the last one at the period's end; the log gets one line a period.
+   */
+  async #reject(version: number, reason: string): Promise<void> {
     this.#ctx.counters.inc("desired-rejected");
-    this.#log.warn("desired state rejected", { version, reason });
-    await this.#report({ version, status: "rejected", reason }, desired);
+    this.#rejections.note(
+      "rejected",
+      () => this.#log.warn("desired state rejected", { version, reason }),
+    );
+    this.#file = {
+      ...this.#file,
+      report: { ...this.#outcome({ version, status: "rejected", reason }, {}), sent: false },
+    };
+    const { clock } = this.#ctx.io;
+    const wait = this.#rejectionSentAt + REJECTION_PERIOD_MS - clock.monotonic();
+    if (wait <= 0) return await this.#publishRejection();
+    if (this.#rejectionQueued) return;
+    this.#rejectionQueued = true;
+    clock.sleep(wait, this.#stop.signal).then(
+      () => this.#serially(() => this.#publishRejection()),
+      () => {},
+    );
+  }
+
+  async #publishRejection(): Promise<void> {
+    this.#rejectionQueued = false;
+    if (this.#file.report?.status !== "rejected" || this.#file.report.sent) return;
+    this.#rejectionSentAt = this.#ctx.io.clock.monotonic();
+    await this.#publish({ save: false });
   }
 
   /** Applies the newest state that waited. */
@@ -306,35 +371,57 @@ export class DesiredService implements Capability {
     if (waiting) await this.#consider(waiting);
   }
 
-  /** Builds the report from what is on the box now, keeps it, and publishes it. */
+  /** Reports an applied or rolled-back state: what is on the box now, kept and published. */
   async #report(
     outcome: Pick<Report, "version" | "status" | "reason">,
-    desired: Partial<Desired>,
+    desired: Desired,
   ): Promise<void> {
+    const report = this.#outcome(outcome, await this.#reported(desired));
+    this.#file = { ...this.#file, report: { ...report, sent: false } };
+    await this.#save();
+    await this.#publish({ save: true });
+  }
+
+  #outcome(
+    outcome: Pick<Report, "version" | "status" | "reason">,
+    reported: Report["reported"],
+  ): Report {
+    const applied = this.#file.applied?.desired.version ?? 0;
+    return {
+      ...outcome,
+      applied,
+      reported,
+      timestamp: Math.floor(this.#ctx.io.clock.now() / 1000),
+    };
+  }
+
+  /**
+   * The current value of every key and UCI option `desired` names. Retained on the broker:
+   * secrets are `***`, config keys as `ctl config` shows them, UCI options by their name.
+   */
+  async #reported(desired: Desired): Promise<Report["reported"]> {
     const reported: Report["reported"] = {};
     const configFile = this.#ctx.configFile;
-    const keys = Object.keys(desired.ledge ?? {});
+    const keys = Object.keys(desired.ledge);
     if (keys.length > 0 && configFile) {
       const file = await this.#readConfigFile(configFile.path).catch(() => ({}));
-      // Retained on the broker: secrets are shown as `***`, as ctl config shows them.
       reported.ledge = redactConfig(Object.fromEntries(
         keys.map((key) => [key, (file as Record<string, unknown>)[key] ?? null]),
       ));
     }
-    const paths = Object.keys(desired.uci ?? {});
+    const paths = Object.keys(desired.uci);
     if (paths.length > 0) {
-      const uci = this.#uci;
-      reported.uci = {};
-      for (const path of paths) reported.uci[path] = await uci.get(path).catch(() => null);
+      const values = await this.#uci.read(paths).catch(() => ({} as Record<string, null>));
+      reported.uci = Object.fromEntries(paths.map((path) => {
+        const value = values[path] ?? null;
+        const option = path.slice(path.lastIndexOf(".") + 1);
+        return [path, value !== null && SECRET_OPTION.test(option) ? REDACTED : value];
+      }));
     }
-    const timestamp = Math.floor(this.#ctx.io.clock.now() / 1000);
-    const report: Report = { ...outcome, reported, timestamp };
-    this.#file = { ...this.#file, report: { ...report, sent: false } };
-    await this.#save();
-    await this.#publish();
+    return reported;
   }
 
-  async #publish(): Promise<void> {
+  async #publish({ save }: { save: boolean }): Promise<void> {
     const report = this.#file.report;
     if (!report) return;
     const { sent: _, ...wire } = report;
@@ -345,7 +432,7 @@ export class DesiredService implements Capability {
       return;
     }
     this.#file = { ...this.#file, report: { ...report, sent: true } };
-    await this.#save();
+    if (save) await this.#save();
   }
 
   async #readConfigFile(path: string): Promise<Record<string, unknown>> {

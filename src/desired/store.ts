@@ -7,13 +7,14 @@
 import * as z from "zod/mini";
 import { type Fs, readJsonFile, writeFileAtomic } from "../io/mod.ts";
 import type { Desired } from "./desired.ts";
+import type { UciValue } from "../openwrt/mod.ts";
 
 /** What a change replaced: the config file's keys (null: absent) and the UCI options. */
 export interface Backup {
   /** Each key the state names, as the config file had it; null when it was not set. */
   ledge: Record<string, unknown>;
-  /** Each UCI option the state names, as it was; null when it was not set. */
-  uci: Record<string, string | null>;
+  /** Each UCI option the state names, as it was (a list as a list); null when it was not set. */
+  uci: Record<string, UciValue | null>;
 }
 
 /** The retained report on `state/...`. */
@@ -24,8 +25,13 @@ export interface Report {
   status: "applied" | "rolled_back" | "rejected";
   /** Why, for anything but applied. */
   reason?: string;
-  /** The current value of every key the desired state names. */
-  reported: { ledge?: Record<string, unknown>; uci?: Record<string, string | null> };
+  /** The version in effect after this outcome (0: none was ever applied). */
+  applied: number;
+  /**
+   * The current value of every key and UCI option the desired state names, secrets as
+   * `***`; empty for a rejected state (nothing of the box is shown for what was refused).
+   */
+  reported: { ledge?: Record<string, unknown>; uci?: Record<string, UciValue | null> };
   /** Unix seconds. */
   timestamp: number;
 }
@@ -51,7 +57,7 @@ export interface DesiredFile {
 }
 
 const values = z.record(z.string(), z.unknown());
-const uciValues = z.record(z.string(), z.nullable(z.string()));
+const uciValues = z.record(z.string(), z.nullable(z.union([z.string(), z.array(z.string())])));
 const change = z.object({
   desired: z.object({ version: z.number(), ledge: values, uci: uciValues }),
   backup: z.object({ ledge: values, uci: uciValues }),
@@ -64,6 +70,7 @@ const fileSchema: z.ZodMiniType<DesiredFile> = z.object({
     version: z.number(),
     status: z.enum(["applied", "rolled_back", "rejected"]),
     reason: z.optional(z.string()),
+    applied: z._default(z.number(), 0),
     reported: z.object({ ledge: z.optional(values), uci: z.optional(uciValues) }),
     timestamp: z.number(),
     sent: z.boolean(),

@@ -1,5 +1,10 @@
-/** UCI through its command line (`uci get/set/delete/commit`), then `reload_config`. */
+/**
+ * UCI through its command line (`uci export/set/add_list/delete/commit`), then
+ * `reload_config`. Values are argv words, never shell text: uci takes everything after the
+ * first `=` as the value.
+ */
 import type { Exec, ExecResult } from "../io/mod.ts";
+import { findSection, parseUciExport, type UciValue } from "../openwrt/mod.ts";
 
 const UCI_TIMEOUT_MS = 30_000;
 const RELOAD_TIMEOUT_MS = 120_000;
@@ -17,23 +22,43 @@ export class Uci {
     this.#reload = reload;
   }
 
-  /** The option's value; null when it is not set. */
-  async get(path: string): Promise<string | null> {
-    const result = await this.#run(["-q", "get", path]);
-    if (result.exitCode === 0) return result.output.replace(/\n$/, "");
-    if (result.exitCode === 1 && !result.error) return null; // uci's "entry not found"
-    throw failure(`uci get ${path}`, result);
+  /**
+   * The options at `paths` (`package.section.option`), lists as lists; null for one that is
+   * not set. Each package is exported once.
+   */
+  async read(paths: readonly string[]): Promise<Record<string, UciValue | null>> {
+    const packages = new Map<string, ReturnType<typeof parseUciExport>>();
+    const values: Record<string, UciValue | null> = {};
+    for (const path of paths) {
+      const [name, section, option] = splitPath(path);
+      if (!packages.has(name)) {
+        const result = await this.#run(["-q", "export", name]);
+        // uci's "entry not found": no such package, so none of its options is set.
+        if (result.exitCode === 1 && !result.error) packages.set(name, []);
+        else if (result.exitCode !== 0) throw failure(`uci export ${name}`, result);
+        else packages.set(name, parseUciExport(result.output));
+      }
+      values[path] = findSection(packages.get(name)!, section)?.options.get(option) ?? null;
+    }
+    return values;
   }
 
-  /** Sets the option (staged until `commit`), or deletes it for null. */
-  async put(path: string, value: string | null): Promise<void> {
-    if (value === null) {
-      const result = await this.#run(["-q", "delete", path]);
-      if (result.exitCode === 0 || (result.exitCode === 1 && !result.error)) return;
-      throw failure(`uci delete ${path}`, result);
+  /**
+   * Sets the option, or the list (staged until `commit`); deletes it for null. What was
+   * there goes first, so that a list never keeps elements of before, nor an option turns
+   * into a list's first element.
+   */
+  async put(path: string, value: UciValue | null): Promise<void> {
+    const removed = await this.#run(["-q", "delete", path]);
+    if (removed.exitCode !== 0 && (removed.exitCode !== 1 || removed.error)) {
+      throw failure(`uci delete ${path}`, removed);
     }
-    const result = await this.#run(["set", `${path}=${value}`]);
-    if (result.exitCode !== 0) throw failure(`uci set ${path}`, result);
+    if (value === null) return;
+    for (const item of typeof value === "string" ? [value] : value) {
+      const verb = typeof value === "string" ? "set" : "add_list";
+      const result = await this.#run([verb, `${path}=${item}`]);
+      if (result.exitCode !== 0) throw failure(`uci ${verb} ${path}`, result);
+    }
   }
 
   /** Writes the staged changes of these packages. */
@@ -62,6 +87,13 @@ export class Uci {
       outputMax: 8192,
     });
   }
+}
+
+/** `package`, `section`, `option` of a checked path (`section` may be `@type[i]`). */
+function splitPath(path: string): [string, string, string] {
+  const first = path.indexOf(".");
+  const last = path.lastIndexOf(".");
+  return [path.slice(0, first), path.slice(first + 1, last), path.slice(last + 1)];
 }
 
 function failure(what: string, result: ExecResult): Error {

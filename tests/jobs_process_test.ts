@@ -24,6 +24,8 @@ function spawnHost(dir: string, config: Record<string, unknown>, jobs: unknown[]
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
       "--allow-run=/bin/sh",
+      // The state dir's owner is checked against this process's uid.
+      "--allow-sys=uid",
       HOST,
       JSON.stringify({ state_dir: dir, ...config }),
       ...jobs.map((j) => JSON.stringify(j)),

@@ -43,6 +43,7 @@ async function startAgent(
       `--allow-write=${state}`,
       `--allow-net=${net}`,
       "--allow-run=/bin/sh",
+      "--allow-sys=uid",
     ],
   });
 }

@@ -20,6 +20,8 @@ async function killWriter(dir: string, round: number, commits: number): Promise<
       "--quiet",
       `--allow-read=${dir}`,
       `--allow-write=${dir}`,
+      // The cache dir's owner is checked against this process's uid.
+      "--allow-sys=uid",
       WRITER,
       dir,
       `${round}`,

@@ -55,6 +55,20 @@ export interface Fs {
   truncate(path: string, length: number): Promise<void>;
   /** A file's size in bytes. */
   size(path: string): Promise<number>;
+  /** What is at `path` itself (a link is not followed). */
+  lstat(path: string): Promise<FileInfo>;
+  /** The user this process creates files as. */
+  uid(): number;
+}
+
+/** What `lstat` says of a path. */
+export interface FileInfo {
+  isDirectory: boolean;
+  isSymlink: boolean;
+  /** Its owner. */
+  uid: number;
+  /** Its permission bits (0o777 and the sticky, setuid and setgid bits). */
+  mode: number;
 }
 
 const READ_CHUNK = 64 * 1024;
@@ -76,7 +90,40 @@ export const denoFs: Fs = {
   remove: (path) => Deno.remove(path),
   truncate: (path, length) => Deno.truncate(path, length),
   size: async (path) => (await Deno.stat(path)).size,
+  lstat: async (path) => {
+    const info = await Deno.lstat(path);
+    return {
+      isDirectory: info.isDirectory,
+      isSymlink: info.isSymlink,
+      uid: info.uid ?? -1,
+      mode: (info.mode ?? 0) & 0o7777,
+    };
+  },
+  uid: () => Deno.uid() ?? -1,
 };
+
+/** A directory refused for what it is: someone else's, a link, or writable by others. */
+export class UnsafeDirError extends Error {}
+
+/**
+ * Makes `path` a directory of this process's user, 0700 (parents as `mkdir -p`), or refuses
+ * it when it already is something else: a link, not a directory, another user's, or
+ * writable by group or others. A local user who makes a shared path first (`/tmp/ledge`)
+ * would otherwise read what is kept there, or plant links the agent writes through. What
+ * the agent then makes inside it is out of anyone else's reach.
+ */
+export async function privateDir(path: string, fs: Fs = denoFs): Promise<void> {
+  await fs.mkdir(path, { recursive: true, mode: 0o700 });
+  const info = await fs.lstat(path);
+  const refuse = (why: string) => new UnsafeDirError(`${path} ${why}; refused`);
+  if (info.isSymlink) throw refuse("is a symbolic link");
+  if (!info.isDirectory) throw refuse("is not a directory");
+  const uid = fs.uid();
+  if (info.uid !== uid) throw refuse(`belongs to uid ${info.uid}, not to ledge's (${uid})`);
+  if (info.mode & 0o022) {
+    throw refuse(`is writable by group or others (mode ${(info.mode & 0o777).toString(8)})`);
+  }
+}
 
 /** Reads at most `maxBytes`, a chunk at a time, checking `signal` between chunks. */
 async function readCapped(path: string, maxBytes: number, signal?: AbortSignal) {

@@ -4,7 +4,7 @@
  * back skipping a torn last line (power cut mid-write) or a line that does not parse. The
  * job journal, the job history and the reply outbox are each one of these.
  */
-import { denoFs, type FileHandle, type Fs, writeFileAtomic } from "./fs.ts";
+import { denoFs, type FileHandle, type Fs, privateDir, writeFileAtomic } from "./fs.ts";
 
 const encoder = new TextEncoder();
 
@@ -52,9 +52,12 @@ export class JsonLinesFile {
     this.#sync = sync;
   }
 
-  /** Reads every line; a missing file (or directory, made here with mode 0700) is empty. */
+  /**
+   * Reads every line; a missing file is empty. Its directory is made here (0700), or refused
+   * when it is not the agent's own (`privateDir`).
+   */
   async read(): Promise<JsonLines> {
-    await this.fs.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await privateDir(dirname(this.path), this.fs);
     let text = "";
     try {
       text = await this.fs.readTextFile(this.path);

@@ -13,13 +13,17 @@ export {
   concatBytes,
   denoFs,
   type FileHandle,
+  type FileInfo,
   FileTooLarge,
   type Fs,
+  privateDir,
   type ReadOptions,
   tempPathOf,
+  UnsafeDirError,
   writeFileAtomic,
 } from "./fs.ts";
 export { type JsonSchema, readJsonFile } from "./json_file.ts";
+export { FILE_MAX, KernelFs, type SourceFs } from "./kernel_fs.ts";
 export { type JsonLines, JsonLinesFile } from "./jsonl_file.ts";
 export type { Net, ProbeResult } from "./net.ts";
 export { denoNet } from "./net_deno.ts";

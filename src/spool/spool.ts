@@ -6,7 +6,14 @@
  * (deletes) them only once they were delivered. A restart resumes the segments in order and
  * never appends to an old one, so a torn tail stays at the end of its file.
  */
-import { type Clock, denoFs, type FileHandle, type Fs, systemClock } from "../io/mod.ts";
+import {
+  type Clock,
+  denoFs,
+  type FileHandle,
+  type Fs,
+  privateDir,
+  systemClock,
+} from "../io/mod.ts";
 import { RecordScanner, type ScanTally } from "./records.ts";
 import {
   oldestWithin,
@@ -87,7 +94,7 @@ export class Spool {
   /** Opens (creating) the directory and resumes the segments found there, oldest first. */
   static async open(options: SpoolOptions): Promise<Spool> {
     const fs = options.fs ?? denoFs;
-    await fs.mkdir(options.dir, { recursive: true, mode: 0o700 });
+    await privateDir(options.dir, fs);
     // Two spools appending to the same segments would interleave their lines. The lock is
     // the kernel's (flock): a killed process never leaves it behind.
     const lock = await fs.open(`${options.dir}/${LOCK}`, {

@@ -8,6 +8,7 @@ import {
   type ExecRequest,
   type ExecResult,
   type FileHandle,
+  type FileInfo,
   type Fs,
 } from "../../src/io/mod.ts";
 
@@ -28,6 +29,17 @@ export class FakeFs implements Fs {
     return text === undefined
       ? Promise.reject(new Deno.errors.NotFound(`${path}: no such file`))
       : Promise.resolve(new TextEncoder().encode(text).length);
+  }
+
+  lstat(path: string): Promise<FileInfo> {
+    const file = this.files.has(path);
+    return file || [...this.files.keys()].some((f) => f.startsWith(`${path}/`))
+      ? Promise.resolve({ isDirectory: !file, isSymlink: false, uid: 0, mode: 0o644 })
+      : Promise.reject(new Deno.errors.NotFound(`${path}: not found`));
+  }
+
+  uid(): number {
+    return 0;
   }
 
   readTextFile(path: string): Promise<string> {

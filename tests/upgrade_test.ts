@@ -24,7 +24,8 @@ const IMAGES: Record<string, Image> = {
 };
 
 /** Records its arguments; `-T` passes (or hangs while `hold-test` exists); a flash installs
- * `next_release` if there is one, then "reboots": SIGKILL to the agent that ran it. */
+ * `next_release` if there is one, then "reboots": a new boot id, and SIGKILL to the agent
+ * that ran it. */
 const fakeSysupgrade = (dir: string) =>
   `#!/bin/sh
 D='${dir}'
@@ -34,7 +35,15 @@ if [ "$1" = "-T" ]; then
   exit 0
 fi
 if [ -e "$D/next_release" ]; then cp "$D/next_release" "$D/openwrt_release"; fi
+cat /proc/sys/kernel/random/uuid > "$D/boot_id"
 kill -9 "$PPID"
+`;
+
+/** The agent's `cat` (first on its PATH): the kernel's boot id is the test's, which a "reboot" changes. */
+const fakeCat = (dir: string) =>
+  `#!/bin/sh
+if [ "$1" = /proc/sys/kernel/random/boot_id ]; then exec /bin/cat '${dir}/boot_id'; fi
+exec /bin/cat "$@"
 `;
 
 interface UpgradeBox extends AsyncDisposable {
@@ -71,6 +80,9 @@ async function upgradeBox(): Promise<UpgradeBox> {
   await Deno.mkdir(`${dir}/tmp`);
   await Deno.writeTextFile(`${dir}/openwrt_release`, OLD);
   await Deno.writeTextFile(`${dir}/sysupgrade`, fakeSysupgrade(dir), { mode: 0o755 });
+  await Deno.mkdir(`${dir}/bin`);
+  await Deno.writeTextFile(`${dir}/bin/cat`, fakeCat(dir), { mode: 0o755 });
+  await Deno.writeTextFile(`${dir}/boot_id`, crypto.randomUUID());
   const socket = boxFiles(dir).control_socket;
   const config = await writeConfig(dir, {
     ...boxConfig(broker.port, MAC),
@@ -98,7 +110,7 @@ async function upgradeBox(): Promise<UpgradeBox> {
       agent = spawnLedge(["run", `--config=${config}`, "--log-format=json"], {
         flags,
         // The image server's certificate is signed by the test CA.
-        env: { DENO_CERT: certs.ca },
+        env: { DENO_CERT: certs.ca, PATH: `${dir}/bin:${Deno.env.get("PATH")}` },
       });
       await agent.waitFor(/"message":"agent started"/, 60_000);
       return agent;
@@ -188,8 +200,8 @@ Deno.test("sysupgrade: a 64 MB image, flashed, answered PROCESSED after the rebo
   );
   assert(peak - idle < 16 * 1024, `memory grew ${peak - idle} KiB while downloading 64 MB`);
   assertEquals(await box.calls(), [
-    `-T ${box.dir}/tmp/ledge-sysupgrade.bin`,
-    `${box.dir}/tmp/ledge-sysupgrade.bin`,
+    `-T ${box.dir}/tmp/ledge-upgrade/sysupgrade.bin`,
+    `${box.dir}/tmp/ledge-upgrade/sysupgrade.bin`,
   ]);
 
   agent = await box.start();
@@ -265,8 +277,11 @@ Deno.test("sysupgrade: kill -9 while downloading, while testing, and a flash tha
 Deno.test("sysupgrade: a window not open yet waits (job-info says until when); refusals say why", async () => {
   await using box = await upgradeBox();
   let agent = await box.start();
+  // The box's zone: this machine has no /etc/config/system nor /etc/TZ, so UTC.
   const hhmm = (date: Date) =>
-    `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+    `${String(date.getUTCHours()).padStart(2, "0")}:${
+      String(date.getUTCMinutes()).padStart(2, "0")
+    }`;
   const opens = new Date(Date.now() + 2 * 3600_000);
   const closes = new Date(Date.now() + 3 * 3600_000);
   const window = `${hhmm(opens)}-${hhmm(closes)}`;
@@ -327,5 +342,17 @@ Deno.test("sysupgrade: a window not open yet waits (job-info says until when); r
   await box.send("fw-stranger", "/small.bin", { url: "https://example.com/fw.bin" });
   const stranger = await box.reply("fw-stranger", "REJECTED");
   assertMatch(String(stranger.reason), /^image host example\.com is not in upgrade\.hosts/);
+  assertEquals(await box.calls(), [], "nothing tested or flashed");
+});
+
+Deno.test("sysupgrade: an image directory a local user planted (a link) is refused, nothing written through it", async () => {
+  await using box = await upgradeBox();
+  await Deno.mkdir(`${box.dir}/victim`);
+  await Deno.symlink(`${box.dir}/victim`, `${box.dir}/tmp/ledge-upgrade`);
+  await box.start();
+  await box.send("fw-link", "/small.bin");
+  const failed = await box.reply("fw-link", "FAILED");
+  assertEquals(failed.reason, `${box.dir}/tmp/ledge-upgrade is a symbolic link; refused`);
+  assertEquals([...Deno.readDirSync(`${box.dir}/victim`)], []);
   assertEquals(await box.calls(), [], "nothing tested or flashed");
 });

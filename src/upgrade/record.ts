@@ -7,9 +7,21 @@ import * as z from "zod/mini";
 import { type Fs, readJsonFile, writeFileAtomic } from "../io/mod.ts";
 
 /** Where an upgrade stands; `done` once its final answer is decided. */
-export type UpgradeStep = "waiting" | "downloading" | "verified" | "flashing" | "done";
+export type UpgradeStep =
+  | "waiting"
+  | "downloading"
+  | "testing"
+  | "verified"
+  | "flashing"
+  | "done";
 
-const STEPS = ["waiting", "downloading", "verified", "flashing", "done"] as const;
+const STEPS = ["waiting", "downloading", "testing", "verified", "flashing", "done"] as const;
+
+/**
+ * The journal's largest size: what is written is read back whole. Every field is bounded
+ * (the job's id, the URL, sysupgrade's output), so a record stays far below it.
+ */
+const MAX_RECORD_BYTES = 64 * 1024;
 
 const recordSchema: z.ZodMiniType<UpgradeRecord> = z.object({
   id: z.string(),
@@ -23,6 +35,7 @@ const recordSchema: z.ZodMiniType<UpgradeRecord> = z.object({
   since: z.number(),
   accepted: z.number(),
   flash_at: z.optional(z.number()),
+  boot: z.optional(z.string()),
   bytes: z.optional(z.number()),
   total: z.optional(z.number()),
   result: z.optional(z.object({
@@ -57,6 +70,8 @@ export interface UpgradeRecord {
   accepted: number;
   /** When it downloads and flashes, while it waits for its window (wall-clock seconds). */
   flash_at?: number;
+  /** The kernel's boot id when sysupgrade was started: an agent with the same one has not rebooted. */
+  boot?: string;
   /** Bytes downloaded so far. */
   bytes?: number;
   /** The image's size, when the server said. */
@@ -82,10 +97,14 @@ export const upgradeJournalPath = (stateDir: string): string => `${stateDir}/upg
 
 /** Writes the record durably (the old or the new one survives a crash, never a torn one). */
 export async function saveUpgrade(path: string, record: UpgradeRecord, fs: Fs): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(record) + "\n", 0o600, fs);
+  const text = JSON.stringify(record) + "\n";
+  if (new TextEncoder().encode(text).length > MAX_RECORD_BYTES) {
+    throw new Error(`upgrade record larger than ${MAX_RECORD_BYTES} bytes: not written`);
+  }
+  await writeFileAtomic(path, text, 0o600, fs);
 }
 
 /** The record on disk; undefined when there is none; an error naming what is wrong. */
 export async function loadUpgrade(path: string, fs: Fs): Promise<UpgradeRecord | undefined> {
-  return await readJsonFile(path, recordSchema, fs, 64 * 1024);
+  return await readJsonFile(path, recordSchema, fs, MAX_RECORD_BYTES);
 }

@@ -11,8 +11,12 @@ export const UPGRADE_TYPE = "sysupgrade";
 /** Download, test and flash must be done within this by default (seconds). */
 const DEFAULT_UPGRADE_TIMEOUT_S = 1800;
 
+/** Longer URLs are refused: the journal that holds one is read back whole after a crash. */
+export const MAX_URL_LENGTH = 2048;
+
 const metaSchema = z.object({
   url: z.string({ error: "must be the image's https:// or http:// URL" }).check(
+    z.maxLength(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`),
     z.refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), {
       error: "must be the image's https:// or http:// URL",
     }),

@@ -16,6 +16,7 @@
  * - The window is waited for before the download: an image does not sit in RAM for hours.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
+import { privateDir } from "../io/mod.ts";
 import type { JobReply } from "../replies/mod.ts";
 import { DownloadFailed, downloadImage, hostAllowed, shownUrl } from "./download.ts";
 import { type Firmware, firmwareLabel, parseFirmware, verdictOf } from "./firmware.ts";
@@ -28,7 +29,17 @@ import {
 } from "./record.ts";
 import type { UpgradeRequest } from "./request.ts";
 import { upgradeReply } from "./reply.ts";
-import { flashDelayMs } from "./window.ts";
+import { flashDelayMs, inWindow } from "./window.ts";
+import { localMsOfDay, localTimeText, type TimeZone } from "./zone.ts";
+
+/**
+ * Where the image is kept: a directory of the agent's own in `upgrade.dir` (tmpfs, often a
+ * shared /tmp), so that nobody else can link the download elsewhere or rewrite the image
+ * between its check and the flash.
+ */
+export function imageDir(config: { dir: string }): string {
+  return `${config.dir}/ledge-upgrade`;
+}
 
 /** What the upgrade needs of the rest of the agent. */
 export interface UpgradeDeps {
@@ -40,6 +51,10 @@ export interface UpgradeDeps {
   beforeFlash(): Promise<void>;
   /** Whether the health watch says online now. */
   online(): Promise<boolean>;
+  /** The box's time zone, in which a job's window is. */
+  zone(): Promise<TimeZone>;
+  /** This boot's id; undefined when the kernel does not say (a flash is then judged at once). */
+  bootId(): Promise<string | undefined>;
   /** Bytes of memory available (MemAvailable); undefined when unknown. */
   memoryAvailable(): number | undefined;
   random(): number;
@@ -54,6 +69,16 @@ const DOWNLOAD_ATTEMPTS = 3;
 const RETRY_DELAY_MS = 5_000;
 /** After the reboot, how long the agent waits to be online before it answers FAILED. */
 const ONLINE_WAIT_MS = 10 * 60_000;
+/**
+ * An agent that finds the flash started in this same boot (it crashed and was respawned
+ * while sysupgrade ran) waits this long for the reboot, which ends it: the agent after the
+ * reboot answers. Still here after that, the flash did not happen.
+ */
+const REBOOT_WAIT_MS = 15 * 60_000;
+/** The kernel's id of this boot (a new one at every boot). */
+export const BOOT_ID = "/proc/sys/kernel/random/boot_id";
+/** A wait for the window asks the clock again this often. */
+const WINDOW_RECHECK_MS = 60_000;
 /** DOWNLOADING is sent at each quarter, or every 8 MiB when the size is unknown. */
 const PROGRESS_STEP_BYTES = 8 * 1024 * 1024;
 
@@ -117,7 +142,7 @@ export class UpgradeService implements Capability {
   }
 
   get #imagePath(): string {
-    return `${this.#config.dir}/ledge-sysupgrade.bin`;
+    return `${imageDir(this.#config)}/sysupgrade.bin`;
   }
 
   async start(): Promise<void> {
@@ -249,25 +274,41 @@ export class UpgradeService implements Capability {
     }
   }
 
+  /**
+   * Waits for a moment drawn in the window, in the box's own zone. The wait is taken a
+   * minute at a time and the clock asked again each time: a box without a clock battery may
+   * get its time from NTP while it waits, and must not flash at the hour of before.
+   */
   async #waitForWindow(
     request: UpgradeRequest,
     watcher: UpgradeWatcher,
     stop: AbortSignal,
   ): Promise<void> {
-    if (!request.window) return;
+    const window = request.window;
+    if (!window) return;
     const { clock } = this.#ctx.io;
-    const local = new Date(clock.now());
-    const msOfDay = ((local.getHours() * 60 + local.getMinutes()) * 60 + local.getSeconds()) *
-        1000 + local.getMilliseconds();
-    const delay = flashDelayMs(request.window, msOfDay, this.#deps.random());
-    if (delay === 0) return;
-    const at = Math.floor((clock.now() + delay) / 1000);
-    this.#record!.flash_at = at;
-    await this.#save();
-    const when = new Date(at * 1000).toLocaleString("sv");
-    watcher.note(`waits for its window ${request.windowText}: downloads and flashes at ${when}`);
-    this.#log.info("upgrade waits for its window", { id: this.#record!.id, at: when });
-    await clock.sleep(delay, stop);
+    const zone = await this.#deps.zone();
+    const draw = this.#deps.random();
+    let noted: number | undefined;
+    for (;;) {
+      const delay = flashDelayMs(window, localMsOfDay(zone, clock.now()), draw);
+      if (delay === 0) return;
+      const at = Math.floor((clock.now() + delay) / 60_000) * 60;
+      if (at !== noted) {
+        noted = at;
+        this.#record!.flash_at = at;
+        await this.#save();
+        const when = localTimeText(zone, at * 1000);
+        watcher.note(
+          `waits for its window ${request.windowText}: downloads and flashes at ${when}`,
+        );
+        this.#log.info("upgrade waits for its window", { id: this.#record!.id, at: when });
+      }
+      if (delay <= WINDOW_RECHECK_MS) {
+        await clock.sleep(delay, stop);
+        if (inWindow(window, localMsOfDay(zone, clock.now()))) return;
+      } else await clock.sleep(WINDOW_RECHECK_MS, stop);
+    }
   }
 
   async #download(request: UpgradeRequest, signal: AbortSignal, watcher: UpgradeWatcher) {
@@ -296,6 +337,8 @@ export class UpgradeService implements Capability {
         },
       );
     };
+    // Only the agent can write there: the bytes flashed are the bytes hashed.
+    await privateDir(imageDir(this.#config), this.#ctx.io.fs);
     for (let attempt = 1;; attempt++) {
       try {
         const got = await downloadImage(
@@ -328,6 +371,7 @@ export class UpgradeService implements Capability {
   }
 
   async #test(signal: AbortSignal): Promise<void> {
+    await this.#step("testing");
     const result = await this.#sysupgrade(["-T", this.#imagePath], signal);
     if (result.exitCode !== 0) {
       const why = result.error ?? `exit ${result.exitCode}`;
@@ -337,6 +381,8 @@ export class UpgradeService implements Capability {
 
   async #flash(request: UpgradeRequest, watcher: UpgradeWatcher): Promise<void> {
     const record = this.#record!;
+    const boot = await this.#deps.bootId();
+    if (boot) record.boot = boot;
     await this.#step("flashing");
     watcher.note("flashing; the answer comes after the reboot");
     await this.#deps.beforeFlash().catch((error) =>
@@ -377,6 +423,17 @@ export class UpgradeService implements Capability {
 
   /** The first agent after the flash: did it take, and is the box online? */
   async #judge(record: UpgradeRecord): Promise<void> {
+    if (record.boot && record.boot === await this.#deps.bootId()) {
+      this.#log.warn("restarted while sysupgrade may still run: waiting for the reboot", {
+        id: record.id,
+      });
+      await this.#ctx.io.clock.sleep(REBOOT_WAIT_MS, this.#stop.signal);
+      const minutes = REBOOT_WAIT_MS / 60_000;
+      return void await this.#finish(
+        "FAILED",
+        `the box did not reboot within ${minutes} minutes of the flash: nothing was flashed`,
+      );
+    }
     const running = await this.#firmware();
     const verdict = verdictOf(record.before, running, record.expected);
     const online = await this.#awaitOnline();

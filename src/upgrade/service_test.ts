@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
 import { testConfig, testContext } from "../../tests/support/context.ts";
 import { FakeExec, okResult } from "../../tests/support/fakes.ts";
 import { imageSha256, startImageServer } from "../../tests/support/image_server.ts";
@@ -9,6 +10,7 @@ import type { JobReply } from "../replies/mod.ts";
 import { saveUpgrade, upgradeJournalPath, type UpgradeRecord } from "./record.ts";
 import { parseUpgradeRequest, type UpgradeRequest } from "./request.ts";
 import { MEMORY_RESERVE, UpgradeService } from "./service.ts";
+import type { TimeZone } from "./zone.ts";
 
 const MiB = 1024 * 1024;
 const IMAGE = { size: 3 * MiB + 5, seed: 7 };
@@ -18,7 +20,7 @@ const NEW = "DISTRIB_RELEASE='24.10.0'\nDISTRIB_REVISION='r28427'\n";
 /** Retries and online polls go at once; the download timeout stays a real timer. */
 const quickClock: Clock = {
   ...systemClock,
-  sleep: (ms, signal) => ms <= 60_000 ? Promise.resolve() : systemClock.sleep(ms, signal),
+  sleep: (ms, signal) => ms < 60_000 ? Promise.resolve() : systemClock.sleep(ms, signal),
 };
 
 interface Box extends AsyncDisposable {
@@ -26,8 +28,19 @@ interface Box extends AsyncDisposable {
   origin: string;
   server: ReturnType<typeof startImageServer>;
   replies: JobReply[];
-  /** A fresh agent's upgrade capability on the same disk (a restart). */
-  boot(options?: { memory?: number; exec?: FakeExec }): Promise<UpgradeService>;
+  /**
+   * A fresh agent's upgrade capability on the same disk: after a reboot (a new boot id), or
+   * a respawn in the same boot.
+   */
+  boot(
+    options?: {
+      memory?: number;
+      exec?: FakeExec;
+      clock?: Clock;
+      respawn?: boolean;
+      zone?: TimeZone;
+    },
+  ): Promise<UpgradeService>;
   request(meta?: Record<string, unknown>): UpgradeRequest;
   exec: FakeExec;
 }
@@ -39,6 +52,7 @@ async function box(): Promise<Box> {
   const replies: JobReply[] = [];
   const exec = new FakeExec();
   const services: UpgradeService[] = [];
+  let boots = 0;
   const config = testConfig({
     mac: "AA-BB",
     state_dir: dir.path,
@@ -57,7 +71,12 @@ async function box(): Promise<Box> {
     replies,
     exec,
     async boot(options = {}) {
-      const ctx = testContext(config, { clock: quickClock, exec: options.exec ?? exec });
+      const ctx = testContext(config, {
+        clock: options.clock ?? quickClock,
+        exec: options.exec ?? exec,
+      });
+      if (!options.respawn) boots++;
+      const boot = `boot-${boots}`;
       const service = new UpgradeService(ctx, {
         send: (reply) => replies.push(reply),
         flushed: () => Promise.resolve(),
@@ -65,6 +84,8 @@ async function box(): Promise<Box> {
         online: () => Promise.resolve(true),
         memoryAvailable: () => options.memory,
         random: () => 0.5,
+        bootId: () => Promise.resolve(boot),
+        zone: () => Promise.resolve(options.zone ?? {}),
       });
       await service.start();
       services.push(service);
@@ -103,8 +124,8 @@ Deno.test("upgrade: download, verify, test, flash; the agent after the reboot sa
   assertEquals(await upgrade(first, "u1", b.request({ version: "24.10.0", keep: false })), []);
   assertEquals(b.server.requests.length, 3, "two 503s, then the image");
   assertEquals(b.exec.calls, [
-    `/sbin/sysupgrade -T ${b.dir}/ledge-sysupgrade.bin`,
-    `/sbin/sysupgrade -n ${b.dir}/ledge-sysupgrade.bin`,
+    `/sbin/sysupgrade -T ${b.dir}/ledge-upgrade/sysupgrade.bin`,
+    `/sbin/sysupgrade -n ${b.dir}/ledge-upgrade/sysupgrade.bin`,
   ]);
   assertEquals(first.status()?.step, "flashing");
   const progress = b.replies.filter((r) => r.event_type === "DOWNLOADING").map((r) => r.progress);
@@ -177,7 +198,9 @@ Deno.test("upgrade: cancelled while it waits for its window: CANCELLED, nothing 
   await using b = await box();
   const service = await b.boot({ memory: 512 * MiB });
   const hhmm = (date: Date) =>
-    `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
+    `${String(date.getUTCHours()).padStart(2, "0")}:${
+      String(date.getUTCMinutes()).padStart(2, "0")
+    }`;
   const window = `${hhmm(new Date(Date.now() + 2 * 3600_000))}-${
     hhmm(new Date(Date.now() + 3 * 3600_000))
   }`;
@@ -262,4 +285,97 @@ Deno.test("upgrade: a download that never connects fails after three tries, its 
   const said = JSON.stringify([b.replies, service.status()]);
   assert(!said.includes("s3cr3t-t0ken"), said);
   assertEquals(b.exec.calls, []);
+});
+
+Deno.test("upgrade: an image server that gzips gets asked for the identity encoding; one that gzips anyway is hashed decoded", async () => {
+  await using b = await box();
+  for (const gzip of ["when-asked", "always"] as const) {
+    b.server.gzip = gzip;
+    const service = await b.boot({ memory: 512 * MiB });
+    assertEquals(await upgrade(service, `gz-${gzip}`, b.request()), [], `${gzip}: flashing`);
+    assertEquals(service.status()?.step, "flashing");
+    await service.stop();
+    await Deno.remove(upgradeJournalPath(b.dir));
+  }
+  assertEquals(flashes(b.exec).length, 2);
+});
+
+Deno.test("upgrade: every redirect hop is checked against upgrade.hosts; an unlisted one is FAILED once, its host named", async () => {
+  await using b = await box();
+  const port = new URL(b.origin).port;
+  // Listed → unlisted (localhost is not 127.0.0.1 to upgrade.hosts) → listed.
+  b.server.redirect("/a.bin", `http://localhost:${port}/b.bin`);
+  b.server.redirect("/b.bin", `${b.origin}/fw.bin`);
+  const service = await b.boot({ memory: 512 * MiB });
+  const [failed] = await upgrade(service, "hop", b.request({ url: `${b.origin}/a.bin` }));
+  assertEquals(
+    [failed.event_type, failed.reason],
+    ["FAILED", `download redirected to localhost:${port}, not in upgrade.hosts`],
+  );
+  assertEquals(b.server.requests, ["/a.bin"], "the unlisted hop never asked, nothing retried");
+  b.server.redirect("/c.bin", "/fw.bin");
+  assertEquals(await upgrade(service, "same-host", b.request({ url: `${b.origin}/c.bin` })), []);
+  assertEquals(service.status()?.step, "flashing", "a listed hop is followed");
+});
+
+Deno.test("upgrade: sysupgrade -T is the step `testing`; a 65 KB URL is refused before anything is journaled", async () => {
+  await using b = await box();
+  const steps: string[] = [];
+  const service = await b.boot({
+    memory: 512 * MiB,
+    exec: new FakeExec((request: ExecRequest) => {
+      steps.push(`${request.argv[1]} at ${service.status()?.step}`);
+      return okResult("");
+    }),
+  });
+  await upgrade(service, "t", b.request());
+  assertEquals(steps, ["-T at testing", `${b.dir}/ledge-upgrade/sysupgrade.bin at flashing`]);
+  const long = parseUpgradeRequest({
+    url: `${b.origin}/fw.bin?${"x".repeat(65 * 1024)}`,
+    sha256: imageSha256(IMAGE),
+  });
+  assertEquals(long, { error: "invalid meta.url: must be at most 2048 characters" });
+});
+
+Deno.test("upgrade: an agent respawned while sysupgrade runs waits for the reboot; the agent after it answers", async () => {
+  await using b = await box();
+  const first = await b.boot({ memory: 512 * MiB });
+  await upgrade(first, "oom", b.request({ version: "24.10.0" }));
+  assertEquals(first.status()?.step, "flashing");
+  await first.stop();
+  // Killed by the OOM killer mid-flash; procd starts it again in the same boot.
+  const clock = new ManualClock();
+  const respawned = await b.boot({ respawn: true, clock });
+  await clock.nextSleep(0);
+  assertEquals(clock.sleeps, [15 * 60_000], "waits for the reboot");
+  assertEquals(events(b.replies).filter((e) => e === "FAILED"), [], "no answer from it");
+  await respawned.stop();
+  // The flash took; the box rebooted.
+  await Deno.writeTextFile(`${b.dir}/openwrt_release`, NEW);
+  await assertSettles(await b.boot());
+  assertEquals(events(b.replies).at(-1), "PROCESSED");
+});
+
+Deno.test("upgrade: the window is in the box's zone, and the clock is asked again while it waits", async () => {
+  await using b = await box();
+  // 12:00 UTC is 13:00 in Berlin in November; the window opens at 13:30 there.
+  const clock = new ManualClock(Date.parse("2026-11-24T12:00:00Z"));
+  const service = await b.boot({
+    memory: 512 * MiB,
+    clock,
+    zone: { iana: "Nowhere/Unknown", posix: "CET-1CEST,M3.5.0,M10.5.0/3" },
+  });
+  const running = upgrade(service, "tz", b.request({ window: "13:30-13:31" }));
+  await until(() => service.status()?.flash_at !== undefined, "the wait");
+  assertEquals(service.status()?.flash_at, Date.parse("2026-11-24T12:30:00Z") / 1000);
+  // NTP moves the clock 20 minutes on while it waits: it downloads when the new clock says.
+  await clock.advance(60_000);
+  clock.step(20 * 60_000);
+  for (let minute = 0; service.status()?.step === "waiting" && minute < 60; minute++) {
+    await clock.advance(60_000);
+  }
+  const started = clock.now() - Date.parse("2026-11-24T12:30:30Z");
+  assert(started >= 0 && started < 60_000, `downloads at 13:30:30 Berlin time, +${started} ms`);
+  await running;
+  assertEquals(service.status()?.step, "flashing");
 });

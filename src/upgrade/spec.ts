@@ -2,7 +2,13 @@
 import type { CapabilitySpec } from "../capability.ts";
 import { connectivityOf } from "../health/mod.ts";
 import { needs } from "../permissions.ts";
-import { UpgradeService } from "./service.ts";
+import { KernelFs } from "../io/mod.ts";
+import { BOOT_ID, imageDir, UpgradeService } from "./service.ts";
+import { zoneOf } from "./zone.ts";
+
+/** Where OpenWRT keeps the box's zone: UCI's system config, and its POSIX rule in /etc/TZ. */
+const SYSTEM_CONFIG = "/etc/config/system";
+const TZ_FILE = "/etc/TZ";
 
 /** The `upgrade` capability: off until `upgrade.hosts` names where images may come from. */
 export const upgradeSpec: CapabilitySpec<"upgrade"> = {
@@ -13,13 +19,14 @@ export const upgradeSpec: CapabilitySpec<"upgrade"> = {
       ? "upgrade.hosts is not set: firmware upgrades are off"
       : undefined,
   needs: (config) => {
-    const { hosts, program, dir, release_file } = config.upgrade;
-    const files = [config.state_dir, dir];
+    const { hosts, program, release_file } = config.upgrade;
+    const files = [config.state_dir, imageDir(config.upgrade)];
     return {
       flags: needs({
         net: hosts,
-        run: [program],
-        read: [...files, release_file],
+        // cat: the boot id in /proc, which Deno reads only with -A.
+        run: [program, "cat"],
+        read: [...files, release_file, SYSTEM_CONFIG, TZ_FILE],
         write: files,
         sys: ["systemMemoryInfo"],
       }),
@@ -40,5 +47,15 @@ export const upgradeSpec: CapabilitySpec<"upgrade"> = {
         }
       },
       random: Math.random,
+      zone: async () => {
+        const read = (path: string) =>
+          ctx.io.fs.readTextFile(path, { maxBytes: 64 * 1024 }).catch(() => undefined);
+        return zoneOf(await read(SYSTEM_CONFIG), await read(TZ_FILE));
+      },
+      bootId: async () => {
+        const files = new KernelFs(ctx.io.fs, ctx.io.exec);
+        const text = await files.readTextFile(BOOT_ID, { maxBytes: 64 }).catch(() => "");
+        return text.trim() || undefined;
+      },
     }),
 };

@@ -45,3 +45,10 @@ export function flashDelayMs(window: FlashWindow, msOfDay: number, random: numbe
   if (since < length) return Math.floor(random * (length - since));
   return day - since + Math.floor(random * length);
 }
+
+/** Whether local time `msOfDay` is within the window. */
+export function inWindow(window: FlashWindow, msOfDay: number): boolean {
+  const length = ((window.end - window.start + DAY_MIN) % DAY_MIN) * 60_000;
+  const day = DAY_MIN * 60_000;
+  return ((msOfDay - window.start * 60_000) % day + day) % day < length;
+}

@@ -36,6 +36,13 @@ export interface ImageServer extends AsyncDisposable {
   /** Stalls each download after this many bytes, until `release()`. */
   stallAfter(bytes: number): void;
   release(): void;
+  /** `from` answers a 302 to `to` (a path here, or a URL). */
+  redirect(from: string, to: string): void;
+  /**
+   * Images sent gzip-encoded, with the encoded length: never, when the request accepts it
+   * (a web server's `gzip on`), or always (a misconfigured one).
+   */
+  gzip: "never" | "when-asked" | "always";
 }
 
 /** Serves `images` by path (`/fw.bin`); `tls` makes it HTTPS. */
@@ -57,6 +64,16 @@ export function startImageServer(
       },
     });
   };
+  const redirects = new Map<string, string>();
+  const gzipped = async (image: Image) => {
+    const encoded = await new Response(
+      (body(image) as ReadableStream<BufferSource>).pipeThrough(new CompressionStream("gzip")),
+    )
+      .bytes();
+    return new Response(encoded, {
+      headers: { "content-encoding": "gzip", "content-length": String(encoded.length) },
+    });
+  };
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...tls },
     (request) => {
@@ -66,8 +83,14 @@ export function startImageServer(
         failures.count--;
         return new Response("try later", { status: failures.status });
       }
+      const to = redirects.get(path);
+      if (to) return new Response(null, { status: 302, headers: { location: to } });
       const image = images[path];
       if (!image) return new Response("no such image", { status: 404 });
+      const accepts = /\bgzip\b/.test(request.headers.get("accept-encoding") ?? "");
+      if (served.gzip === "always" || (served.gzip === "when-asked" && accepts)) {
+        return gzipped(image);
+      }
       return new Response(body(image), {
         headers: {
           "content-length": String(image.size),
@@ -76,7 +99,7 @@ export function startImageServer(
       });
     },
   );
-  return {
+  const served: ImageServer = {
     origin: `${tls ? "https" : "http"}://127.0.0.1:${server.addr.port}`,
     requests,
     failNext: (count, status) => void (failures = { count, status }),
@@ -86,9 +109,12 @@ export function startImageServer(
       gate.resolve();
       gate = Promise.withResolvers<void>();
     },
+    redirect: (from, to) => void redirects.set(from, to),
+    gzip: "never",
     [Symbol.asyncDispose]: async () => {
       gate.resolve();
       await server.shutdown();
     },
   };
+  return served;
 }

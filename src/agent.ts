@@ -12,7 +12,7 @@ import type {
   CapabilitySpec,
   RestartKey,
 } from "./capability.ts";
-import { collectSpec, KernelFs } from "./collect/mod.ts";
+import { collectSpec } from "./collect/mod.ts";
 import { desiredSpec } from "./desired/mod.ts";
 import {
   type Config,
@@ -32,7 +32,7 @@ import {
 } from "./control/mod.ts";
 import { Counters } from "./counters.ts";
 import { healthSpec } from "./health/mod.ts";
-import { denoExec, denoFs, denoNet, systemClock } from "./io/mod.ts";
+import { denoExec, denoFs, denoNet, KernelFs, systemClock } from "./io/mod.ts";
 import { jobsSpec } from "./jobs/mod.ts";
 import { LOG_LEVELS, type Logger } from "./log/mod.ts";
 import { mqttSpec } from "./mqtt/mod.ts";
@@ -42,6 +42,7 @@ import {
   missingPermissions,
   type Needs,
   needs,
+  permissionFlags,
   presetNeeds,
   type RunContext,
 } from "./permissions.ts";
@@ -85,7 +86,9 @@ export function agentNeeds(config: Config, run: RunContext): Record<string, Capa
         run: !config.mac && /^\/(sys|proc)\//.test(config.mac_file) ? ["cat"] : [],
       }),
     },
-    log: { flags: needs({ env: ["DEBUG", "LEDGE_*"] }) },
+    log: { flags: needs({ env: ["DEBUG"] }) },
+    // Its directories (cache_dir, state_dir, upgrade.dir's) must be its own: checked by uid.
+    files: { flags: needs({ sys: ["uid"] }) },
     memory: { flags: needs({ env: [TRIM_ENV] }) },
     control: {
       // /etc/group names the gid of control_socket_group.
@@ -234,6 +237,7 @@ export class Agent {
       commands: this.commands,
       io: this.io,
       agentStartedAt: this.startedAt,
+      preset: (config) => permissionFlags(presetFor(config, this.#run(), specs)),
       ...(options.configPath === "-"
         ? {}
         : { configFile: { path: options.configPath, reload: () => this.reload() } }),

@@ -64,6 +64,12 @@ export interface CapabilityContext {
   agentStartedAt?: number;
   /** The config file the agent runs from, and its reload; absent for an in-memory config. */
   configFile?: ConfigFileHandle;
+  /**
+   * The permission flags the agent would start with for `config` (`ledge flags run`):
+   * what a change that needs other permissions changes. Absent when a test builds one
+   * capability alone.
+   */
+  preset?(config: Config): string[];
 }
 
 /** The agent's config file, as a capability that changes it sees it. */

@@ -54,6 +54,16 @@ export function needs(partial: LooseNeeds): Needs {
 }
 
 /**
+ * `host:port` as `--allow-net` takes it: an IPv6 address in brackets.
+ *
+ * @example
+ * hostPort("::1", 1883); // "[::1]:1883"
+ */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
  * `host:port` of a URL, with the scheme's default port made explicit.
  *
  * @example
@@ -95,8 +105,28 @@ export function presetNeeds(all: Iterable<CapabilityNeeds>): Needs {
  */
 export const PRESET_V8_FLAGS = "--v8-flags=--max-semi-space-size=1";
 
-/** `deno run` flags for a set of needs, in a stable order. */
+/**
+ * What no item of a permission list may hold: a comma would add another item to the list,
+ * whitespace or a control character another word to the launcher's command line.
+ */
+// deno-lint-ignore no-control-regex
+const UNSAFE_ITEM = /[,\s\u0000-\u001f\u007f-\u009f]/;
+
+/** A permission item that would change the meaning of its flag (the config validation refuses it first). */
+export class UnsafePermissionError extends Error {}
+
+/**
+ * `deno run` flags for a set of needs, in a stable order. Throws UnsafePermissionError for an
+ * item that could widen a list or split a flag: the config check refuses such values with
+ * the key named, this is the last line.
+ */
 export function permissionFlags(all: Needs): string[] {
+  for (const kind of KINDS) {
+    const bad = all[kind].find((item) => UNSAFE_ITEM.test(item));
+    if (bad !== undefined) {
+      throw new UnsafePermissionError(`refused in --allow-${kind}: ${JSON.stringify(bad)}`);
+    }
+  }
   return KINDS.filter((kind) => all[kind].length > 0).map((kind) =>
     kind === "insecure"
       ? `--unsafely-ignore-certificate-errors=${all.insecure.join(",")}`

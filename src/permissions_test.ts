@@ -37,13 +37,13 @@ Deno.test("recovery_cmd and reboot_cmd grant exactly their programs, parsed with
   const config = testConfig({
     mac: "AA",
     scan: 0,
-    recovery_cmd: `"/usr/sbin/my recover" --now`,
+    recovery_cmd: `"/usr/sbin/my-recover" "--now please"`,
     reboot_cmd: "/sbin/reboot -f",
   });
   const flags = permissionFlags(presetFor(config, run));
   const runFlag = flags.find((f) => f.startsWith("--allow-run="))!;
   assertEquals(runFlag.split("=")[1].split(",").filter((p) => p !== "cat" && p !== "grep"), [
-    "/usr/sbin/my recover",
+    "/usr/sbin/my-recover",
     "/sbin/reboot",
     "setsid",
     "/bin/sh",

@@ -7,13 +7,13 @@ Deno.test("relocateConfig grants the installed config path instead of the local 
   const flags = [
     "--allow-read=fleet.json,/proc,fleet.json.bak,fleet.json.tmp",
     "--allow-write=fleet.json",
-    "--allow-env=DEBUG,LEDGE_*",
+    "--allow-env=DEBUG",
     "--unsafely-ignore-certificate-errors=api.example",
   ];
   assertEquals(relocateConfig(flags, "fleet.json", "/etc/ledge/config.json"), [
     "--allow-read=/etc/ledge/config.json,/proc,fleet.json.bak,/etc/ledge/config.json.tmp",
     "--allow-write=/etc/ledge/config.json",
-    "--allow-env=DEBUG,LEDGE_*",
+    "--allow-env=DEBUG",
     "--unsafely-ignore-certificate-errors=api.example",
   ]);
 });

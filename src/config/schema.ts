@@ -3,6 +3,7 @@
  * allowed in the operator's words. SocketMan keys keep their names, hyphens included.
  */
 import * as z from "zod/mini";
+import { parseArgv } from "../io/argv.ts";
 
 interface Field {
   schema: z.ZodMiniType;
@@ -24,15 +25,82 @@ function intAllowed(min: number, max?: number, unit = ""): string {
   return `an integer ${range}${unit}`;
 }
 
-const httpUrl = z.string().check(
-  z.refine((s) => {
-    try {
-      return ["http:", "https:"].includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  }),
+/**
+ * What a value that ends up in a permission flag (`--allow-read=a,b`, `--allow-net=h:p`) may
+ * not hold: a comma adds an item to the flag's list, whitespace or a control character
+ * another word to the launcher's command line, `=` another flag's look.
+ */
+// deno-lint-ignore no-control-regex
+const UNSAFE_IN_FLAG = /[\s,=\u0000-\u001f\u007f-\u009f]/;
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** A file the agent reads or writes, named in its permissions. */
+const path = z.string().check(z.refine((s) => s.startsWith("/") && !UNSAFE_IN_FLAG.test(s)));
+const PATH = "an absolute path without spaces, commas, '=' or control characters";
+
+/** A program: an absolute path, or a name looked up on PATH; named in --allow-run. */
+const programWord = (s: string) =>
+  (s.startsWith("/") || /^[A-Za-z0-9._+-]+$/.test(s)) &&
+  !UNSAFE_IN_FLAG.test(s);
+const program = z.string().check(z.refine(programWord));
+const PROGRAM = "a program: an absolute path (no spaces, commas, '=' or control characters) " +
+  "or a name on PATH";
+
+/** A program and its arguments, split without a shell; the program as `program`. */
+const command = z.string().check(z.refine((s) => {
+  if (CONTROL.test(s)) return false;
+  const parsed = parseArgv(s);
+  return "argv" in parsed && programWord(parsed.argv[0]);
+}));
+const COMMAND = `a program and its arguments (${PROGRAM}), without control characters`;
+
+/** A host name, an IPv4 address, or an IPv6 address (bare or in brackets). */
+export function isHost(s: string): boolean {
+  if (/^\[?[0-9A-Fa-f:.]+\]?$/.test(s) && s.includes(":")) {
+    return /^\[[^\]]+\]$|^[^\[\]]+$/.test(s);
+  }
+  return /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/
+    .test(s) && s.length <= 253;
+}
+const host = z.string().check(z.refine(isHost));
+
+/**
+ * An image host as the download compares it with a URL's (`new URL(url).host`): lowercase,
+ * an international name in punycode, IPv6 in brackets, with its port when one is given.
+ * Undefined for anything else (a URL, a path, a list).
+ *
+ * @example
+ * normalizeHost("Fw.Example.NET"); // "fw.example.net"
+ * normalizeHost("::1"); // "[::1]"
+ */
+export function normalizeHost(entry: string): string | undefined {
+  const bareV6 = !entry.startsWith("[") && (entry.match(/:/g)?.length ?? 0) > 1;
+  const text = bareV6 ? `[${entry}]` : entry;
+  if (/[\/?#@\s,=]/.test(text)) return undefined;
+  try {
+    const url = new URL(`http://${text}`);
+    return isHost(url.hostname) ? url.host : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const imageHost = z.pipe(
+  z.string().check(z.refine((s) => normalizeHost(s) !== undefined)),
+  z.transform((s) => normalizeHost(s)!),
 );
+const HOST = "a host name, an IPv4 address or an IPv6 address";
+
+/** An http(s) URL whose host is a plain host (the WHATWG parser lets `a,b` through). */
+function httpUrlOk(s: string): boolean {
+  try {
+    const url = new URL(s);
+    return ["http:", "https:"].includes(url.protocol) && isHost(url.hostname);
+  } catch {
+    return false;
+  }
+}
+const httpUrl = z.string().check(z.refine(httpUrlOk));
 const URL_ALLOWED = "an http:// or https:// URL";
 const text = z.string().check(z.minLength(1));
 const TEXT = "a non-empty string";
@@ -61,11 +129,11 @@ export const FIELDS = {
   topic: f(text, TEXT),
   key: f(text, TEXT),
   mac: f(text, TEXT),
-  mac_file: f(text, "a file path"),
-  mqtt_host: f(text, "a host name or address"),
+  mac_file: f(path, PATH),
+  mqtt_host: f(host, HOST),
   port: f(int(1, 65535), intAllowed(1, 65535)),
   tls: f(flag, FLAG),
-  cacrt: f(text, "a PEM file path"),
+  cacrt: f(path, `a PEM file: ${PATH}`),
   qos: f(z.union([z.literal(0), z.literal(1), z.literal(2)]), "0, 1 or 2"),
   api_url: f(httpUrl, URL_ALLOWED),
   stats_url: f(httpUrl, URL_ALLOWED),
@@ -84,24 +152,27 @@ export const FIELDS = {
   rest: f(flag, FLAG),
   reboot: f(int(0), intAllowed(0, undefined, " (seconds; 0 disables, 1–299 become 300)")),
   health_port: f(int(1, 65535), intAllowed(1, 65535)),
-  health_url: f(text, "a host name or URL"),
+  health_url: f(
+    z.string().check(z.refine((s) => isHost(s) || httpUrlOk(s) || isHost(s.split("/")[0]))),
+    `${HOST}, or an http:// or https:// URL`,
+  ),
   disable_mqtt: f(flag, FLAG),
   insecure: f(flag, FLAG),
   boot_url: f(httpUrl, URL_ALLOWED),
   boot_cmd: f(text, "a shell command"),
   // ledge keys
-  control_socket: f(text, "a socket path"),
+  control_socket: f(path, PATH),
   app: f(text, TEXT),
   keepalive: f(int(0, 65535), intAllowed(0, 65535, " (seconds)")),
   upload_format: f(z.enum(["multipart", "gzip"]), '"multipart" or "gzip"'),
   control_socket_group: f(text, "a group name"),
-  client_cert: f(text, "a PEM file path"),
-  client_key: f(text, "a PEM file path"),
+  client_cert: f(path, `a PEM file: ${PATH}`),
+  client_key: f(path, `a PEM file: ${PATH}`),
   reconnect_max: f(int(1, 86400), intAllowed(1, 86400, " (seconds)")),
-  cache_dir: f(text, "a directory path"),
+  cache_dir: f(path, PATH),
   cache_max: f(int(65536), intAllowed(65536, undefined, " (bytes)")),
-  state_dir: f(text, "a directory path"),
-  dhcp_leases: f(text, "a file path"),
+  state_dir: f(path, PATH),
+  dhcp_leases: f(path, PATH),
   job_timeout: f(int(1, 86400), intAllowed(1, 86400, " (seconds)")),
   job_concurrency: f(int(1, 16), intAllowed(1, 16)),
   job_queue: f(int(1, 10000), intAllowed(1, 10000)),
@@ -110,31 +181,36 @@ export const FIELDS = {
   job_max_age: f(int(1), intAllowed(1, undefined, " (seconds)")),
   job_sig_legacy: f(flag, FLAG),
   jobs: f(
-    z.object({ allow: z.optional(z.array(text)) }),
-    'an object { "allow": [program paths] }',
+    z.object({ allow: z.optional(z.array(program)) }),
+    `an object { "allow": [programs, each ${PROGRAM}] }`,
   ),
   network_check_s: f(int(1, 3600), intAllowed(1, 3600, " (seconds)")),
-  recovery_cmd: f(text, "a program and its arguments"),
-  reboot_cmd: f(text, "a program and its arguments"),
+  recovery_cmd: f(command, COMMAND),
+  reboot_cmd: f(command, COMMAND),
   desired: f(
     z.object({
       confirm_s: z._default(int(10, 3600), DESIRED_DEFAULTS.confirm_s),
+      settle_s: z.optional(int(1, 300)),
       uci_packages: z._default(z.array(text), DESIRED_DEFAULTS.uci_packages),
       allow_keys: z._default(z.array(text), []),
-      uci: z._default(text, DESIRED_DEFAULTS.uci),
-      reload: z._default(text, DESIRED_DEFAULTS.reload),
+      uci: z._default(program, DESIRED_DEFAULTS.uci),
+      reload: z._default(program, DESIRED_DEFAULTS.reload),
     }),
-    'an object { "confirm_s": 10–3600, "uci_packages": [names], "allow_keys": [config keys], ' +
-      '"uci", "reload": program paths }',
+    'an object { "confirm_s": 10–3600, "settle_s": 1–300 (at most confirm_s / 2), ' +
+      '"uci_packages": [names], ' +
+      '"allow_keys": [config keys], ' +
+      `"uci", "reload": programs } (${PROGRAM})`,
   ),
   upgrade: f(
     z.object({
-      hosts: z._default(z.array(text), []),
-      program: z._default(text, UPGRADE_DEFAULTS.program),
-      dir: z._default(text, UPGRADE_DEFAULTS.dir),
-      release_file: z._default(text, UPGRADE_DEFAULTS.release_file),
+      hosts: z._default(z.array(imageHost), []),
+      program: z._default(program, UPGRADE_DEFAULTS.program),
+      dir: z._default(path, UPGRADE_DEFAULTS.dir),
+      release_file: z._default(path, UPGRADE_DEFAULTS.release_file),
     }),
-    'an object { "hosts": [image hosts], "program", "dir", "release_file": paths }',
+    `an object { "hosts": [image hosts: host, host:port, IPv6, [IPv6]:port], "program": a ` +
+      `program, "dir", "release_file" } ` +
+      `(${PROGRAM}; paths: ${PATH})`,
   ),
 } satisfies Record<ConfigKey, Field>;
 
@@ -322,6 +398,11 @@ export interface Config {
 export interface DesiredConfig {
   /** Seconds after applying within which the box must be online (and MQTT back). */
   confirm_s: number;
+  /**
+   * Seconds the services get to take a change before health counts, and for which it must
+   * then stay good; at most half of `confirm_s` (default 10, or half of `confirm_s` if less).
+   */
+  settle_s: number;
   /** The UCI packages a desired state may change. */
   uci_packages: string[];
   /** Keys that move the broker or the agent's own files, allowed to a desired state anyway. */

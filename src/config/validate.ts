@@ -56,7 +56,13 @@ export function validateConfig(raw: unknown): Validation {
     if (value === null) continue; // null means "not set", as an absent key
     const result = FIELDS[key].schema.safeParse(value);
     if (result.success) given[key] = result.data;
-    else errors.push(`${key}: got ${describe(key, value)}; allowed: ${FIELDS[key].allowed}`);
+    else {
+      // Inside an object or a list, the entry at fault is named: `upgrade.hosts.1: got ...`.
+      const path = result.error.issues[0]?.path ?? [];
+      const at = path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown>)?.[k], value);
+      const where = [key, ...path.map(String)].join(".");
+      errors.push(`${where}: got ${describe(key, at)}; allowed: ${FIELDS[key].allowed}`);
+    }
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
 
@@ -79,6 +85,16 @@ export function validateConfig(raw: unknown): Validation {
     config.reboot = MIN_REBOOT_S;
   }
   config.heartbeat = uploadInterval(given.heartbeat as number ?? config.sleep, config.monitor);
+  const desired = config.desired;
+  if (desired) desired.settle_s ??= Math.min(10, Math.floor(desired.confirm_s / 2));
+  if (desired && desired.settle_s * 2 > desired.confirm_s) {
+    const allowed = `at most half of desired.confirm_s (${desired.confirm_s})`;
+    return {
+      ok: false,
+      errors: [`desired.settle_s: got ${desired.settle_s}; allowed: ${allowed}`],
+      warnings,
+    };
+  }
   return { ok: true, config, warnings };
 }
 

@@ -102,7 +102,7 @@ Deno.test("range and type errors of the ledge keys", () => {
     "job_concurrency",
     "upload_format",
     "stats_url",
-    "jobs",
+    "jobs.allow",
     "job_secret",
     "cache_max",
   ]);
@@ -173,5 +173,64 @@ Deno.test("shown configs hide URL passwords and access_token values; secrets say
   assertEquals(bad.errors, [
     "password: got an object; allowed: a string",
     "token: got an array; allowed: a string",
+  ]);
+});
+
+Deno.test("values that reach a permission flag are refused when they could widen it or split the launcher's words", () => {
+  const refused: [Record<string, unknown>, string][] = [
+    // A desired state once set this, and /usr/bin/ledge handed --inspect to deno as root.
+    [{ dhcp_leases: "/tmp/dhcp.leases --inspect=0.0.0.0:9229" }, "dhcp_leases"],
+    [{ dhcp_leases: "/tmp/dhcp leases" }, "dhcp_leases"],
+    [{ cache_dir: "/tmp/x,/" }, "cache_dir"],
+    [{ state_dir: "relative/state" }, "state_dir"],
+    [{ control_socket: "/run/a\nb.sock" }, "control_socket"],
+    [{ jobs: { allow: ["/bin/echo", "/bin/a,/bin/sh"] } }, "jobs"],
+    [{ mqtt_host: "broker.example,evil.example" }, "mqtt_host"],
+    [{ stats_url: "https://stats.example,0.0.0.0/v1" }, "stats_url"],
+    [{ recovery_cmd: "/sbin/x,/bin/sh restart" }, "recovery_cmd"],
+    [{ reboot_cmd: "reboot\u2028now" }, "reboot_cmd"],
+    [{ desired: { uci: "/sbin/uci --allow-all" } }, "desired"],
+    [{ upgrade: { dir: "/tmp/a=b" } }, "upgrade"],
+  ];
+  for (const [keys, key] of refused) {
+    const [error] = errors(keys);
+    assert(error.split(":")[0].split(".")[0] === key, `${JSON.stringify(keys)}: ${error}`);
+  }
+  assertEquals(
+    errors({ jobs: { allow: ["/bin/echo", "/bin/a,/bin/sh"] } })[0].split(";")[0],
+    'jobs.allow.1: got "/bin/a,/bin/sh"',
+    "the entry at fault is named",
+  );
+  const { config } = valid({
+    mqtt_host: "::1",
+    recovery_cmd: `/etc/init.d/network "restart now"`,
+    reboot_cmd: "reboot",
+    health_url: "https://probe.example/ping",
+  });
+  assertEquals([config.mqtt_host, config.reboot_cmd], ["::1", "reboot"]);
+});
+
+Deno.test("upgrade.hosts are compared as URLs name hosts: case, punycode, IPv6 brackets; a URL is refused", () => {
+  const { config } = valid({
+    upgrade: { hosts: ["Fw.Example.NET", "bücher.example", "::1", "[2001:db8::1]:8443", "h:8080"] },
+  });
+  assertEquals(config.upgrade.hosts, [
+    "fw.example.net",
+    "xn--bcher-kva.example",
+    "[::1]",
+    "[2001:db8::1]:8443",
+    "h:8080",
+  ]);
+  assertEquals(
+    errors({ upgrade: { hosts: ["fw.example", "https://fw.example.net/"] } })[0].split(";")[0],
+    'upgrade.hosts.1: got "https://fw.example.net/"',
+  );
+});
+
+Deno.test("desired.settle_s: half of confirm_s when that is below 10 s; never more than half", () => {
+  assertEquals(valid({ desired: {} }).config.desired?.settle_s, 10);
+  assertEquals(valid({ desired: { confirm_s: 12 } }).config.desired?.settle_s, 6);
+  assertEquals(errors({ desired: { confirm_s: 12, settle_s: 7 } }), [
+    "desired.settle_s: got 7; allowed: at most half of desired.confirm_s (12)",
   ]);
 });

@@ -328,12 +328,12 @@ Deno.test("health: a broker given as an address is not looked up in DNS", async 
 });
 
 Deno.test("recovery_cmd means one thing: a program and its arguments, no shell, for the ladder and network jobs alike", async () => {
-  const w = world({ recovery_cmd: `"/usr/sbin/net tool" restart 'wan side' ; reboot` });
+  const w = world({ recovery_cmd: `"/usr/sbin/net-tool" restart 'wan side' ; reboot` });
   await w.health.start();
   const result = await w.health.recover();
   assertEquals(result?.exitCode, 0);
   assertEquals(w.runs.map((r) => r.argv), [
-    ["/usr/sbin/net tool", "restart", "wan side", ";", "reboot"],
+    ["/usr/sbin/net-tool", "restart", "wan side", ";", "reboot"],
   ]);
   assertEquals(w.counters.get("recovery-restarts"), 1);
   await w.health.stop();

@@ -3,7 +3,7 @@ import type { CapabilitySpec } from "../capability.ts";
 import type { Peers } from "../peers.ts";
 import type { Connectivity } from "./connectivity.ts";
 import { mqttOff } from "../mqtt/mod.ts";
-import { apiNeeds, needs } from "../permissions.ts";
+import { apiNeeds, hostPort, needs } from "../permissions.ts";
 import { commandArgv, HealthCapability, healthTarget } from "./capability.ts";
 import { ROUTE_FILE } from "./checks.ts";
 
@@ -35,7 +35,7 @@ export const healthSpec: CapabilitySpec<"health"> = {
   ],
   needs: (config) => {
     const target = healthTarget(config);
-    const probe = target ? [`${target.host}:${target.port}`] : [];
+    const probe = target ? [hostPort(target.host, target.port)] : [];
     const boot = apiNeeds([config.boot_url], config.insecure);
     return {
       flags: needs({

@@ -1,7 +1,7 @@
 /** The `mqtt` capability's spec: the broker session, off without a broker. */
 import type { CapabilitySpec } from "../capability.ts";
 import { type Config, SESSION_KEYS } from "../config/mod.ts";
-import { apiNeeds, needs } from "../permissions.ts";
+import { apiNeeds, hostPort, needs } from "../permissions.ts";
 import { MqttCapability } from "./capability.ts";
 
 /** Why there is no MQTT session for this config, or undefined when there is one. */
@@ -36,7 +36,7 @@ export const mqttSpec: CapabilitySpec<"mqtt"> = {
       : {};
     return {
       flags: needs({
-        net: [`${config.mqtt_host}:${config.port}`, ...pings.net ?? []],
+        net: [hostPort(config.mqtt_host!, config.port), ...pings.net ?? []],
         insecure: pings.insecure,
         read: [config.cacrt, config.client_cert, config.client_key],
       }),

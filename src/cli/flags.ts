@@ -6,7 +6,13 @@
 import { agentNeeds, presetFor } from "../agent.ts";
 import { collectNeeds } from "../collect/mod.ts";
 import { DEFAULTS, loadConfigFile, validateConfig, type Validation } from "../config/mod.ts";
-import { needs, permissionFlags, PRESET_V8_FLAGS, presetNeeds } from "../permissions.ts";
+import {
+  needs,
+  permissionFlags,
+  PRESET_V8_FLAGS,
+  presetNeeds,
+  UnsafePermissionError,
+} from "../permissions.ts";
 import { parseCommandArgs } from "./args.ts";
 import { type CliOutput, UsageError } from "./output.ts";
 
@@ -64,6 +70,7 @@ export async function flagsFor(argv: string[]): Promise<string[]> {
     "control-socket": { type: "string", short: "S" },
     "init-url": { type: "string", short: "b" },
     "log-format": { type: "string" },
+    "log-split": { type: "boolean" },
     "print-permissions": { type: "boolean" },
     json: { type: "boolean" },
     pretty: { type: "boolean" },
@@ -113,10 +120,21 @@ export async function flagsFor(argv: string[]): Promise<string[]> {
   }
 }
 
-/** `ledge flags COMMAND [ARGS]...`: prints the flags, space-separated, on one line. */
+/**
+ * `ledge flags COMMAND [ARGS]...`: prints the flags, one a line, for a launcher that splits
+ * on newlines only (no value may hold one: `permissionFlags` refuses it).
+ */
 export async function printFlags(argv: string[], io: CliOutput): Promise<number> {
   if (argv[0] === "--") argv = argv.slice(1);
   if (argv.length === 0) throw new UsageError("flags takes the command line to give flags for");
-  io.out((await flagsFor(argv)).join(" "));
+  let flags;
+  try {
+    flags = await flagsFor(argv);
+  } catch (error) {
+    if (!(error instanceof UnsafePermissionError)) throw error;
+    io.err(`error: ${error.message}`);
+    return 2;
+  }
+  if (flags.length > 0) io.out(flags.join("\n"));
   return 0;
 }

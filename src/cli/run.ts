@@ -27,6 +27,8 @@ interface RunArgs {
   controlSocket?: string;
   initUrl?: string;
   format: LogFormat;
+  /** Debug and info lines on stdout, warn and error on stderr (procd's two log levels). */
+  logSplit: boolean;
 }
 
 function parseRunArgs(argv: string[]): RunArgs {
@@ -35,6 +37,7 @@ function parseRunArgs(argv: string[]): RunArgs {
     "control-socket": { type: "string", short: "S" },
     "init-url": { type: "string", short: "b" },
     "log-format": { type: "string" },
+    "log-split": { type: "boolean" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (!values.config) throw new UsageError("missing --config=PATH");
@@ -46,7 +49,13 @@ function parseRunArgs(argv: string[]): RunArgs {
   if (initUrl !== undefined && !/^https?:\/\/[^/]/.test(initUrl)) {
     throw new UsageError(`--init-url: got '${initUrl}'; allowed: an http:// or https:// URL`);
   }
-  return { configPath: values.config, controlSocket: values["control-socket"], initUrl, format };
+  return {
+    configPath: values.config,
+    controlSocket: values["control-socket"],
+    initUrl,
+    format,
+    logSplit: values["log-split"] === true,
+  };
 }
 
 /** `ledge run --config=PATH`: runs until SIGTERM/SIGINT or `terminate`; SIGHUP reloads. */
@@ -59,7 +68,7 @@ export async function runAgent(argv: string[], io: CliOutput): Promise<number> {
     io.err(`${args.configPath}: config refused`);
     return 2;
   }
-  const log = stderrLogger(args.format, debugRequested() ? "debug" : "info");
+  const log = stderrLogger(args.format, debugRequested() ? "debug" : "info", args.logSplit);
   const provisioner = args.initUrl
     ? await initProvisioner(args.initUrl, args.configPath, loaded, log)
     : undefined;

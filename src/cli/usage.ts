@@ -2,7 +2,7 @@ export const USAGE: Record<string, string> = {
   "": `ledge: an edge agent for routers and access points
 
 usage:
-  ledge run --config=PATH [-S SOCK] [-b INIT_URL] [--log-format=text|json]
+  ledge run --config=PATH [-S SOCK] [-b INIT_URL] [--log-format=text|json] [--log-split]
   ledge --config=PATH [-b URL]            (SocketMan's command line)
   ledge ctl [-S SOCK] [--json] COMMAND [KEY VALUE]...
   ledge collect [--config=PATH] [--pretty]
@@ -13,6 +13,7 @@ usage:
 
 DEBUG=1 logs at debug level. See 'ledge help COMMAND' for details.`,
   run: `usage: ledge run --config=PATH [-S SOCK] [-b INIT_URL] [--log-format=text|json]
+                 [--log-split]
 
 Runs the agent in the foreground until SIGTERM/SIGINT or the 'terminate' control command.
 SIGHUP re-reads the config (an invalid one is refused and the running one kept).
@@ -20,6 +21,9 @@ SIGHUP re-reads the config (an invalid one is refused and the running one kept).
   -S, --control-socket=SOCK  control socket path (default: config control_socket)
   -b, --init-url=URL         provision the config from URL (SocketMan's -b)
   --log-format=text|json     one line per event as text (default) or JSON
+  --log-split                debug and info lines on stdout, warn and error on stderr
+                             (default: all on stderr); procd logs them at daemon.info
+                             and daemon.err
 exit: 0 clean stop, 2 bad config or arguments, 1 fatal error (also: the control socket
 is answered by another agent, or its path is not a socket; the file is left alone)`,
   ctl: `usage: ledge ctl [-S SOCK] [--json] COMMAND [KEY VALUE]...

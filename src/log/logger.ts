@@ -15,7 +15,7 @@ export type LogFormat = "text" | "json";
 export type LogFields = Record<string, unknown>;
 
 /** Where finished lines go: stderr in the daemon, an array in tests. */
-export type LogSink = (line: string) => void;
+export type LogSink = (line: string, level: LogLevel) => void;
 
 const SECRET_FIELD = /^(password|key|token|job_secret|secret|access_token|authorization|sig)$/i;
 const TOKEN_IN_URL = /(access_token=)[^&\s"]+/g;
@@ -112,24 +112,36 @@ export class Logger {
       .map(([k, v]) => [k, core.redact(k, v)] as const);
     const text = core.scrub(message);
     if (core.format === "json") {
-      core.sink(safeJson({
-        ts: new Date().toISOString(),
+      core.sink(
+        safeJson({
+          ts: new Date().toISOString(),
+          level,
+          component: this.component,
+          message: text,
+          ...Object.fromEntries(safe),
+        }),
         level,
-        component: this.component,
-        message: text,
-        ...Object.fromEntries(safe),
-      }));
+      );
       return;
     }
     const pairs = safe.map(([k, v]) => ` ${k}=${textValue(v)}`).join("");
-    core.sink(`${level.toUpperCase()} ${this.component} ${escapeControls(text)}${pairs}`);
+    core.sink(`${level.toUpperCase()} ${this.component} ${escapeControls(text)}${pairs}`, level);
   }
 }
 
-/** A logger writing to stderr, the daemon's default (procd forwards it to logd). */
-export function stderrLogger(format: LogFormat, level: LogLevel): Logger {
+/**
+ * A logger writing to stderr, the daemon's default. With `split`, debug and info lines go to
+ * stdout instead: procd logs a service's stdout at daemon.info and its stderr at daemon.err,
+ * and has no other way to tell logd a line's level.
+ */
+export function stderrLogger(format: LogFormat, level: LogLevel, split = false): Logger {
   const encoder = new TextEncoder();
-  const sink: LogSink = (line) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+  const sink: LogSink = (line, lineLevel) => {
+    const stream = split && (lineLevel === "debug" || lineLevel === "info")
+      ? Deno.stdout
+      : Deno.stderr;
+    stream.writeSync(encoder.encode(line + "\n"));
+  };
   return new Logger(new LogCore(sink, format, level), "ledge");
 }
 

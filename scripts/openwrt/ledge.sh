@@ -2,20 +2,33 @@
 # ledge: the agent bundle on its private runtime (/usr/lib/ledge carries the glibc loader
 # and libraries it needs, so it runs on musl). Every command runs under exactly the Deno
 # flags it needs (`ledge flags`); `run` under its config's hardened preset, computed at each
-# start, so a changed config gets its own, narrower flags. The runtime's caches go to
-# tmpfs, never to flash.
+# start, so a changed config gets its own, narrower flags.
 LIB=/usr/lib/ledge
-RUNTIME=/tmp/ledge-runtime
-# DENO_USR2_MEMORY_TRIM: the agent gives freed memory back in idle moments by signalling
-# itself (SIGUSR2 = malloc_trim + a low-memory GC); without it SIGUSR2 would kill.
-export DENO_DIR="$RUNTIME/deno" DENO_NO_UPDATE_CHECK=1 DENO_USR2_MEMORY_TRIM=1
-deno() {
-	"$LIB/deno" run --quiet --no-prompt --no-remote --no-config --no-lock "$@"
+# Root's own directory on tmpfs (/var/run is root's, 0755; never a name in /tmp that a local
+# user could make first): the runtime's code cache, and the flags the agent runs under.
+RUN=/var/run/ledge
+umask 077
+
+# Nothing inherited reaches the runtime: procd's LD_PRELOAD (musl's line-buffering shim)
+# would load into glibc's deno and make it refuse every subprocess. PATH ends with ledge's
+# own setsid (stock busybox has none): jobs start in their own session without a fork of the
+# whole agent. DENO_USR2_MEMORY_TRIM: the agent gives freed memory back in idle moments by
+# signalling itself (SIGUSR2 = malloc_trim + a low-memory GC); without it SIGUSR2 would kill.
+runtime() {
+	exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:$LIB/bin DENO_DIR=$RUN/deno \
+		DENO_NO_UPDATE_CHECK=1 DENO_USR2_MEMORY_TRIM=1 \
+		${DEBUG:+"DEBUG=$DEBUG"} ${NO_COLOR:+"NO_COLOR=$NO_COLOR"} \
+		"$LIB/deno" run --quiet --no-prompt --no-remote --no-config --no-lock "$@"
 }
-flags=$(deno --allow-read "$LIB/ledge.js" flags -- "$@") || exit
+
+flags=$(runtime --allow-read "$LIB/ledge.js" flags -- "$@") || exit
 if [ "$1" = run ]; then
-	mkdir -p "$RUNTIME" && echo "$flags" >"$RUNTIME/flags"
+	mkdir -p "$RUN" && printf '%s\n' "$flags" >"$RUN/flags" || exit
 fi
-# The flags are words without spaces: split them. exec: signals reach the agent itself.
+# One flag a line, split on newlines only and never globbed: `ledge flags` refuses a value
+# with a control character, so no value becomes two arguments.
+IFS='
+'
+set -f
 # shellcheck disable=SC2086
-exec "$LIB/deno" run --quiet --no-prompt --no-remote --no-config --no-lock $flags "$LIB/ledge.js" "$@"
+runtime $flags "$LIB/ledge.js" "$@"

@@ -3,11 +3,11 @@
  * busybox: /lib/libc.so, /lib/ld-musl-<arch>.so.1 -> libc.so, /var -> /tmp, no glibc, no
  * nsswitch.conf, no ld.so.cache), a package installed in it the way opkg does it, and
  * programs run inside it: a private user and mount namespace, /proc, /sys and /dev bound
- * in, chroot, and an empty environment like procd's. An aarch64 root runs under
+ * in, chroot, and the environment procd gives a service (`procdEnv`). An aarch64 root runs under
  * qemu-aarch64-static, registered in the namespace's own binfmt_misc (kernel 6.7+), so
  * the host's is left untouched.
  */
-import { debianTree, type Target } from "../../scripts/package.ts";
+import { debianTree, type Target } from "../../scripts/package/stage.ts";
 import { run } from "../../scripts/bundle.ts";
 
 const QEMU = "/usr/bin/qemu-aarch64-static";
@@ -48,6 +48,9 @@ export async function muslRoot(target: Target, path: string): Promise<MuslRoot> 
   await Deno.copyFile(`${tree}/bin/busybox`, `${path}/bin/busybox`);
   await Deno.chmod(`${path}/bin/busybox`, 0o755);
   await Deno.copyFile(`${tree}/lib/${MUSL[target.arch]}/libc.so`, `${path}/lib/libc.so`);
+  // procd preloads OpenWRT's libsetlbf.so (a musl object) into every service that logs its
+  // output. Musl's libc stands in for it here: preloaded into glibc's deno, either breaks it.
+  await Deno.copyFile(`${path}/lib/libc.so`, `${path}/lib/libsetlbf.so`);
   await Deno.symlink("libc.so", `${path}/lib/ld-musl-${target.arch}.so.1`);
   await Deno.symlink("tmp", `${path}/var`);
   await Deno.writeTextFile(`${path}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\n");
@@ -90,7 +93,18 @@ export async function strayGlibc(root: MuslRoot): Promise<string[]> {
 }
 
 /**
- * A command that runs `argv` inside the root, in an empty environment (procd's PATH only).
+ * What procd gives a service whose output it logs: PID 1's environment (the kernel's HOME
+ * and TERM, procd's PATH) and its line-buffering shim in LD_PRELOAD.
+ */
+export const PROCD_ENV = {
+  HOME: "/",
+  TERM: "linux",
+  PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+  LD_PRELOAD: "/lib/libsetlbf.so",
+};
+
+/**
+ * A command that runs `argv` inside the root, in an empty environment (PATH only) and `env`.
  * Each call is its own namespace; the root's /tmp is on disk, so that one command reaches
  * the control socket of another.
  */

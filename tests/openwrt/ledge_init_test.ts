@@ -30,7 +30,7 @@ Deno.test("ledge.init runs ledge under procd with respawn and logd, the config p
   try {
     assertEquals(await initScript('start_service\nservice_triggers\necho "$USE_PROCD"', dir), [
       "open",
-      `command ${dir}/ledge run --config=/etc/ledge/config.json`,
+      `command ${dir}/ledge run --config=/etc/ledge/config.json --log-split`,
       "respawn 3600 5 5",
       "stdout 1",
       "stderr 1",
@@ -40,7 +40,7 @@ Deno.test("ledge.init runs ledge under procd with respawn and logd, the config p
     ]);
     assertEquals(await initScript("CONFIG_PATH=/srv/c.json\nstart_service", dir), [
       "open",
-      `command ${dir}/ledge run --config=/srv/c.json`,
+      `command ${dir}/ledge run --config=/srv/c.json --log-split`,
       "respawn 3600 5 5",
       "stdout 1",
       "stderr 1",

@@ -1,7 +1,8 @@
 /**
  * `deno task test:musl`: the package on stock OpenWRT's userland. For x86_64 (natively) and
  * aarch64 (under qemu), the .ipk is installed in a musl-only root the way opkg does it and
- * the agent is started as procd starts it (`/usr/bin/ledge run`, an empty environment), under
+ * the agent is started as procd starts it (`/usr/bin/ledge run` in procd's environment, its
+ * LD_PRELOAD included), under
  * the preset its installed config gets, against a mosquitto and a stats API on the host:
  * a job runs, ctl answers, /proc is read, a sample is uploaded, SIGHUP reloads, SIGTERM
  * exits 0, and nothing was written outside /etc/ledge, the state and cache dirs and /tmp.
@@ -14,7 +15,14 @@ import { publish, startBroker, subscribe } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
 import { tempDir, watchLines } from "../support/process.ts";
 import { startStatsApi } from "../support/stats_api.ts";
-import { inRoot, installIpk, type MuslRoot, muslRoot, strayGlibc } from "./_musl_root.ts";
+import {
+  inRoot,
+  installIpk,
+  type MuslRoot,
+  muslRoot,
+  PROCD_ENV,
+  strayGlibc,
+} from "./_musl_root.ts";
 
 const MAC = "02-00-00-00-0A-01";
 const TAIL = `t/k/${MAC}`;
@@ -56,7 +64,7 @@ for (const target of TARGETS) {
     await using api = startStatsApi();
     await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`]);
     const built = await buildTarget(target);
-    const ipk = built.files.find((f) => f.endsWith(`_${target.opkg[0]}.ipk`))!;
+    const ipk = built.files.find((f) => f.endsWith(`_${target.openwrt[0]}.ipk`))!;
     const root = await muslRoot(target, `${dir.path}/root`);
 
     await t.step("installed as opkg does it, no glibc but in /usr/lib/ledge", async () => {
@@ -71,8 +79,11 @@ for (const target of TARGETS) {
       JSON.stringify({ ...boxConfig(broker.port, MAC), stats_url: api.url }),
     );
     const since = Date.now();
-    const agent = inRoot(root, ["/usr/bin/ledge", "run", "--config=/etc/ledge/config.json"])
-      .spawn();
+    const agent = inRoot(
+      root,
+      ["/usr/bin/ledge", "run", "--config=/etc/ledge/config.json"],
+      PROCD_ENV,
+    ).spawn();
     const log = watchLines(agent.stderr);
     const stdout = new Response(agent.stdout).text();
     try {
@@ -83,7 +94,7 @@ for (const target of TARGETS) {
           assert(started.includes(name), started);
         }
         assertEquals(log.lines.filter((l) => /disabled|failed to start/.test(l)), []);
-        const flags = await Deno.readTextFile(`${root.path}/tmp/ledge-runtime/flags`);
+        const flags = await Deno.readTextFile(`${root.path}/tmp/run/ledge/flags`);
         assert(!flags.includes("--allow-all") && flags.includes("--allow-run="), flags);
       });
 

@@ -29,7 +29,11 @@ export interface StatsApi extends AsyncDisposable {
   waitForUploads(n: number, timeoutMs?: number): Promise<void>;
 }
 
-export function startStatsApi(answer: Answer = () => new Response(null, { status: 200 })) {
+/** A stats API on a free port of `hostname` (a veth's address, for an agent in a namespace). */
+export function startStatsApi(
+  answer: Answer = () => new Response(null, { status: 200 }),
+  hostname = "127.0.0.1",
+) {
   const uploads: Upload[] = [];
   const waiters = new Set<() => void>();
   const api: StatsApi = {
@@ -58,7 +62,7 @@ export function startStatsApi(answer: Answer = () => new Response(null, { status
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    { hostname, port: 0, onListen: () => {} },
     async (request) => {
       const decoded = await decode(request);
       const response = await api.answer(decoded);
@@ -67,7 +71,7 @@ export function startStatsApi(answer: Answer = () => new Response(null, { status
       return response;
     },
   );
-  api.url = `http://127.0.0.1:${server.addr.port}/stats`;
+  api.url = `http://${hostname}:${server.addr.port}/stats`;
   return api;
 }
 

@@ -213,6 +213,23 @@ Deno.test("terminate is answered before the socket closes, and the socket file i
   await assertRejects(() => Deno.lstat(t.path), /No such file/);
 });
 
+Deno.test("an answer that cannot be written as JSON is a 500, and the connection still answers", async () => {
+  await using t = await startAgent();
+  const deep = JSON.parse("[".repeat(20_000) + "]".repeat(20_000));
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  t.agent.commands.register({ name: "deep", description: "test", run: () => deep });
+  t.agent.commands.register({ name: "cyclic", description: "test", run: () => cyclic });
+  for (const command of ["deep", "cyclic"]) {
+    assertEquals(await ask(t.path, { command }), {
+      status: "error",
+      code: 500,
+      message: "internal error: the answer could not be written",
+    });
+  }
+  assertEquals((await ask(t.path, { command: "counters" })).code, 200);
+});
+
 Deno.test("stop lets an answer in progress be written", async () => {
   const reached = Promise.withResolvers<void>();
   const release = Promise.withResolvers<string>();

@@ -8,7 +8,8 @@ import { tempDir } from "./support/process.ts";
 import { FakeExec } from "./support/fakes.ts";
 import { jobsConfig, payload, startJobs } from "./support/jobs.ts";
 import { MAX_MSG_BYTES } from "../src/jobs/job.ts";
-import { signJob } from "../src/jobs/signature.ts";
+import { signJob } from "../src/signing/mod.ts";
+import { JOBS_MAC } from "./support/jobs.ts";
 import { denoExec } from "../src/io/mod.ts";
 
 const SECRET = "flood-test-secret-0123456789";
@@ -27,7 +28,7 @@ async function badPayloads(
   const now = Math.floor(Date.now() / 1000);
   const msg = `touch ${marker}`;
   const signed = async (id: string, extra: Record<string, unknown> = {}) => {
-    const job = { id, timestamp: now, meta: { msg, type: "command" }, ...extra };
+    const job = { id, timestamp: now, to: JOBS_MAC, meta: { msg, type: "command" }, ...extra };
     return { ...job, sig: await signJob(job, SECRET) };
   };
   const replayed = { ...(await signed("replayed")), meta: { msg: "true", type: "command" } };

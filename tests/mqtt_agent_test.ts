@@ -7,6 +7,7 @@ import { makeCerts } from "./support/certs.ts";
 import { publish, startBroker, subscribe } from "./support/mosquitto.ts";
 import { until } from "./support/poll.ts";
 import { type LedgeProcess, spawnLedge, tempDir } from "./support/process.ts";
+import { signJob } from "../src/signing/mod.ts";
 
 const MAC = "AA-BB-CC-00-11-22";
 const KEY = "k3y-s3cr3t";
@@ -98,6 +99,35 @@ Deno.test("a job round trip; the will on kill -9; a job resent while down is DUP
     assertEquals(payloadOf(again).event_type, "DUPLICATE");
     assertEquals(await Deno.readTextFile(runs), "ran\n");
     assert(agent.lines.every((l) => !l.includes(KEY)), agent.lines.join("\n"));
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("signed jobs name their box: one signed with the fleet's secret for another box is refused", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker();
+  await using watch = await subscribe(broker.port, [`pub/${TAIL}`]);
+  const secret = "the-fleet-job-secret";
+  const agent = await startAgent(dir.path, broker.port, { job_secret: secret });
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    const signed = async (id: string, to: string) => {
+      const job = {
+        id,
+        timestamp: Math.floor(Date.now() / 1000),
+        to,
+        meta: { msg: `echo ${id}`, type: "command" },
+      };
+      return JSON.stringify({ ...job, sig: await signJob(job, secret) });
+    };
+    await publish(broker.port, `sub/${TAIL}`, await signed("for-b", "AA-BB-CC-00-11-99"));
+    await publish(broker.port, `sub/${TAIL}`, await signed("for-us", MAC.toLowerCase()));
+    const other = payloadOf(await watch.waitFor(/^pub\/.*"for-b"/));
+    assertEquals([other.event_type, other.reason], ["REJECTED", "not for this box"]);
+    const ours = payloadOf(await watch.waitFor(/^pub\/.*"for-us"/));
+    assertEquals([ours.event_type, ours.meta], ["PROCESSED", { msg: "for-us\n", type: "command" }]);
   } finally {
     agent.kill();
     await agent.status;

@@ -71,7 +71,7 @@ Deno.test("run -b from nothing, under the printed preset: provisioned, then run 
     const written = JSON.parse(await Deno.readTextFile(path));
     assertEquals(written.token, "from-the-init-server");
     assertEquals(written.boot_cmd, undefined, "nothing that runs a program comes from HTTP");
-    assertMatch(provisioning.lines.join("\n"), /boot_cmd from the init server ignored/);
+    assertMatch(provisioning.lines.join("\n"), /\bboot_cmd from the init server ignored/);
     assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
     assertEquals(init.queries[0].get("machine"), "unknown");
     assert(init.queries[0].has("firmware"));
@@ -121,6 +121,28 @@ Deno.test("run -b: with a valid config, a different provisioned one replaces it 
     await agent.waitFor(/INFO ledge config reloaded/);
     assertEquals(await Deno.readTextFile(path), PROVISIONED);
     assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+  });
+});
+
+Deno.test("run -b: an answer without job_secret keeps the box's, and says which keys it ignored", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/config.json`;
+  const local = { monitor: 60, job_secret: "the-box-job-secret", control_socket_group: "root" };
+  await Deno.writeTextFile(path, JSON.stringify(local) + "\n", { mode: 0o600 });
+  const init = initServer(() =>
+    new Response(JSON.stringify({ monitor: 30, control_socket_group: "users" }))
+  );
+  await withAgent(path, init, async (agent) => {
+    await agent.waitFor(/INFO ledge config reloaded/);
+    const written = JSON.parse(await Deno.readTextFile(path));
+    assertEquals(
+      [written.monitor, written.job_secret, written.control_socket_group],
+      [30, "the-box-job-secret", "root"],
+    );
+    const ignored = agent.lines.filter((l) => /from the init server ignored/.test(l));
+    assertEquals(ignored.length, 1, ignored.join("\n"));
+    assertMatch(ignored[0], /job_secret, control_socket_group from the init server ignored/);
+    assert(!agent.lines.join("\n").includes("the-box-job-secret"), "the secret is never logged");
   });
 });
 

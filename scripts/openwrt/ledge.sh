@@ -9,15 +9,16 @@ LIB=/usr/lib/ledge
 RUN=/var/run/ledge
 umask 077
 
-# Nothing inherited reaches the runtime: procd's LD_PRELOAD (musl's line-buffering shim)
-# would load into glibc's deno and make it refuse every subprocess. PATH ends with ledge's
-# own setsid (stock busybox has none): jobs start in their own session without a fork of the
-# whole agent. DENO_USR2_MEMORY_TRIM: the agent gives freed memory back in idle moments by
-# signalling itself (SIGUSR2 = malloc_trim + a low-memory GC); without it SIGUSR2 would kill.
+# Nothing inherited reaches the runtime but DEBUG, NO_COLOR and DENO_CERT (a private CA for
+# images): procd's LD_PRELOAD (musl's line-buffering shim) would load into glibc's deno and
+# make it refuse every subprocess. PATH ends with ledge's own setsid (stock busybox has
+# none): jobs start in their own session without a fork of the whole agent.
+# DENO_USR2_MEMORY_TRIM: the agent gives freed memory back in idle moments by signalling
+# itself (SIGUSR2 = malloc_trim + a low-memory GC); without it SIGUSR2 would kill.
 runtime() {
 	exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin:$LIB/bin DENO_DIR=$RUN/deno \
-		DENO_NO_UPDATE_CHECK=1 DENO_USR2_MEMORY_TRIM=1 \
-		${DEBUG:+"DEBUG=$DEBUG"} ${NO_COLOR:+"NO_COLOR=$NO_COLOR"} \
+		DENO_NO_UPDATE_CHECK=1 DENO_USR2_MEMORY_TRIM=1 ${DEBUG:+"DEBUG=$DEBUG"} \
+		${NO_COLOR:+"NO_COLOR=$NO_COLOR"} ${DENO_CERT:+"DENO_CERT=$DENO_CERT"} \
 		"$LIB/deno" run --quiet --no-prompt --no-remote --no-config --no-lock "$@"
 }
 

@@ -9,6 +9,7 @@ export {
   type DesiredConfig,
   MOVING_KEYS,
   PROGRAM_KEYS,
+  PROTECTED_KEYS,
   SESSION_KEYS,
   type UpgradeConfig,
 } from "./schema.ts";

@@ -232,6 +232,33 @@ export const PROGRAM_KEYS = [
   "desired",
 ] as const;
 
+/** Keys that name a file or directory of the box. */
+export const PATH_KEYS = [
+  "mac_file",
+  "cacrt",
+  "client_cert",
+  "client_key",
+  "control_socket",
+  "cache_dir",
+  "state_dir",
+  "dhcp_leases",
+] as const;
+
+/**
+ * Keys that protect the box: what runs, who may run jobs and talk to the control socket,
+ * whether certificates are checked, where its files are. An init server never sets them:
+ * they keep the values of the config on the box.
+ */
+export const PROTECTED_KEYS = [
+  ...PROGRAM_KEYS,
+  ...PATH_KEYS,
+  "job_secret",
+  "job_sig_legacy",
+  "job_max_age",
+  "control_socket_group",
+  "insecure",
+] as const;
+
 /** Keys that make the MQTT session: the broker, its credentials, the device's topics. */
 export const SESSION_KEYS = [
   "mqtt_host",

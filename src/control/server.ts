@@ -302,10 +302,20 @@ export class ControlServer {
   }
 
   async #write(session: Session, reply: Reply): Promise<void> {
-    const bytes = encoder.encode(safeJson(reply) + "\n");
+    const bytes = encoder.encode(this.#serialized(reply) + "\n");
     this.#expireIn(session, this.limits.requestTimeoutMs, "close");
     for (let written = 0; written < bytes.length;) {
       written += await session.conn.write(bytes.subarray(written));
+    }
+  }
+
+  /** The reply as JSON; a 500 when it cannot be written (a cycle, nesting past the stack). */
+  #serialized(reply: Reply): string {
+    try {
+      return safeJson(reply);
+    } catch (error) {
+      this.#log.error("reply not serializable", { error });
+      return safeJson(errorReply(500, "internal error: the answer could not be written"));
     }
   }
 

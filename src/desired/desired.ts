@@ -10,6 +10,8 @@ import type { UciValue } from "../openwrt/mod.ts";
 
 /** Beyond this a payload is not even decoded. */
 const MAX_DESIRED_BYTES = 64 * 1024;
+/** Deeper nesting is refused: no config key needs it, and it would be shown (ctl desired). */
+const MAX_DEPTH = 16;
 const MAX_UCI_VALUE = 1024;
 const MAX_UCI_LIST = 64;
 /**
@@ -110,6 +112,9 @@ export function parseDesired(payload: Uint8Array): ParsedDesired {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: "payload is not a JSON object" };
   }
+  if (depthOver(raw, MAX_DEPTH)) {
+    return { ok: false, reason: `payload nested deeper than ${MAX_DEPTH} levels` };
+  }
   const version = (raw as { version?: unknown }).version;
   const known = Number.isSafeInteger(version) ? { version: version as number } : {};
   const parsed = desiredSchema.safeParse(raw);
@@ -123,6 +128,18 @@ export function parseDesired(payload: Uint8Array): ParsedDesired {
     desired: { version: parsed.data.version, ledge, uci },
     raw: raw as Record<string, unknown>,
   };
+}
+
+/** Whether `value` nests objects or arrays deeper than `max` levels (walked without recursion). */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [next, depth] = stack.pop()!;
+    if (next === null || typeof next !== "object") continue;
+    if (depth > max) return true;
+    for (const child of Object.values(next)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** What the config file on the box allows a desired state. */

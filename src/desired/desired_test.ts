@@ -38,6 +38,10 @@ Deno.test("parseDesired: both parts optional; each refusal names the field", () 
     [{ version: 2, uci: { "a.b.c": "x\ny" } }, "invalid uci.a.b.c: must be one line"],
     [{ version: 2, ledge: [] }, "invalid ledge: must be an object of config keys"],
     [[1], "payload is not a JSON object"],
+    [
+      { version: 2, ledge: { a: JSON.parse("[".repeat(20_000) + "]".repeat(20_000)) } },
+      "payload nested deeper than 16 levels",
+    ],
   ];
   for (const [value, reason] of cases) {
     const result = parseDesired(bytes(value));

@@ -20,7 +20,7 @@ import { parseJsonc, redactConfig, validateConfig } from "../config/mod.ts";
 import { LogThrottle, REDACTED } from "../log/mod.ts";
 import { notFound } from "../control/mod.ts";
 import { writeFileAtomic } from "../io/mod.ts";
-import { checkSignature } from "../jobs/mod.ts";
+import { checkSignature } from "../signing/mod.ts";
 import { checkDesired, type Desired, parseDesired, withKeys } from "./desired.ts";
 import {
   type Backup,
@@ -171,7 +171,9 @@ export class DesiredService implements Capability {
     this.#last = desired;
     const secret = this.#ctx.config.job_secret;
     // Retained for as long as it is desired: signed, but no age limit (versions only rise).
-    const bad = secret ? await checkSignature(raw, secret, 0, Infinity) : undefined;
+    const bad = secret
+      ? await checkSignature(raw, secret, 0, Infinity, "canonical", this.#ctx.mac)
+      : undefined;
     if (bad) {
       void this.#serially(() => this.#reject(desired.version, bad));
       return;

@@ -6,7 +6,7 @@ import { alteredFs } from "../../tests/support/fakes.ts";
 import { until } from "../../tests/support/poll.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { denoExec } from "../io/mod.ts";
-import { signJob } from "../jobs/signature.ts";
+import { signJob } from "../signing/mod.ts";
 import { DesiredService } from "./service.ts";
 
 const SECRET = "a-desired-secret-of-some-length";
@@ -59,8 +59,10 @@ async function box(dir: string, options: BoxOptions = {}) {
     confirmPollMs: 1000,
   });
   await service.start();
-  const signed = async (state: Record<string, unknown>) =>
-    encode({ ...state, timestamp: 1, sig: await signJob({ ...state, timestamp: 1 }, SECRET) });
+  const signed = async (state: Record<string, unknown>, to = "AA-BB") => {
+    const message = { ...state, timestamp: 1, to };
+    return encode({ ...message, sig: await signJob(message, SECRET) });
+  };
   const uciExport = async (name: string) =>
     new TextDecoder().decode(
       (await new Deno.Command(uci, { args: ["export", name] }).output()).stdout,
@@ -75,13 +77,19 @@ async function runClock(clock: ManualClock, done: () => boolean, what: string) {
   assert(done(), what);
 }
 
-Deno.test("with job_secret, a desired state must be signed as jobs are, with no age limit", async () => {
+Deno.test("with job_secret, a desired state must be signed as jobs are, for this box, with no age limit", async () => {
   await using dir = await tempDir();
   const { service, reports, clock, signed, uciExport } = await box(dir.path);
   const state = { version: 2, uci: { "wireless.radio0.channel": "36" } };
   await service.receive(encode({ ...state, timestamp: 1, sig: "00".repeat(32) }));
   await until(() => reports.length === 1, "the refusal");
   assertEquals([reports[0].status, reports[0].reason], ["rejected", "bad signature"]);
+  // Well signed with the fleet's secret, for another box: its high version would block ours.
+  await service.receive(await signed({ version: 90, uci: {} }, "AA-BB-99"));
+  await clock.advance(10_000);
+  await until(() => reports.length === 2, "the second refusal");
+  assertEquals([reports[1].status, reports[1].reason], ["rejected", "not for this box"]);
+  reports.length = 1;
   assert((await uciExport("wireless")).includes("option channel '11'"));
 
   // Signed years ago: still good (versions only rise, so it cannot be replayed over a newer one).

@@ -4,7 +4,7 @@
  * reason it was refused out. Every reason names the field and what it must be.
  */
 import * as z from "zod/mini";
-import type { RawJob } from "./signature.ts";
+import type { RawJob } from "../signing/mod.ts";
 
 export const MAX_ID_LENGTH = 128;
 export const MAX_MSG_BYTES = 64 * 1024;

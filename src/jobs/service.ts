@@ -37,7 +37,7 @@ import { type Job, parseJob } from "./job.ts";
 import { JobJournal } from "./journal.ts";
 import { runNetworkJob } from "./network.ts";
 import { JobPool } from "./pool.ts";
-import { checkSignature, type RawJob } from "./signature.ts";
+import { checkSignature, type RawJob } from "../signing/mod.ts";
 
 export type { JobRecord, JobState };
 
@@ -234,6 +234,7 @@ export class JobService implements Capability {
         Math.floor(now / 1000),
         config.job_max_age,
         config.job_sig_legacy ? "canonical+legacy" : "canonical",
+        this.#ctx.mac,
       );
       if (bad) return this.#refuse(job.id, "REJECTED", bad);
     }

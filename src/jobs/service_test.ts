@@ -3,9 +3,16 @@ import { tempDir } from "../../tests/support/process.ts";
 import { until } from "../../tests/support/poll.ts";
 import type { ExecRequest, ExecResult } from "../io/exec.ts";
 import { alteredFs, FakeExec, fullDiskFs, okResult } from "../../tests/support/fakes.ts";
-import { job, jobsConfig, payload, RecordingReplies, startJobs } from "../../tests/support/jobs.ts";
+import {
+  job,
+  JOBS_MAC,
+  jobsConfig,
+  payload,
+  RecordingReplies,
+  startJobs,
+} from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
-import { signJob } from "./signature.ts";
+import { signJob } from "../signing/mod.ts";
 
 const SECRET = "a-job-secret-of-some-length";
 
@@ -142,18 +149,25 @@ Deno.test("with job_secret, only well-signed recent jobs run", async () => {
     { exec },
   );
   const now = Math.floor(Date.now() / 1000);
-  const good = job("good", "uptime", { timestamp: now });
-  const old = job("old", "uptime", { timestamp: now - 3600 });
+  const good = job("good", "uptime", { timestamp: now, to: JOBS_MAC });
+  const old = job("old", "uptime", { timestamp: now - 3600, to: JOBS_MAC });
+  // Signed for another box of the fleet (the same secret): refused here.
+  const other = job("other", "uptime", { timestamp: now, to: "AA:BB:CC:00:11:99" });
+  const unbound = job("unbound", "uptime", { timestamp: now });
   jobs.service.receive(payload({ ...good, sig: await signJob(good, SECRET) }));
   jobs.service.receive(payload({ ...old, sig: await signJob(old, SECRET) }));
   jobs.service.receive(payload(job("unsigned", "uptime")));
   jobs.service.receive(payload({ ...good, id: "forged", sig: await signJob(good, SECRET) }));
+  jobs.service.receive(payload({ ...other, sig: await signJob(other, SECRET) }));
+  jobs.service.receive(payload({ ...unbound, sig: await signJob(unbound, SECRET) }));
   await jobs.service.idle();
   const answers = jobs.replies.results().map((r) => [r.id, r.event_type, r.reason]).sort();
   assertEquals(answers, [
     ["forged", "REJECTED", "bad signature"],
     ["good", "PROCESSED", undefined],
     ["old", "REJECTED", "too old"],
+    ["other", "REJECTED", "not for this box"],
+    ["unbound", "REJECTED", "not for this box"],
     ["unsigned", "REJECTED", "bad signature"],
   ]);
   assertEquals(exec.requests.map((r) => r.argv), [["/bin/sh", "-c", "uptime"]]);
@@ -388,7 +402,12 @@ Deno.test("signatures cover every field: a re-cut job and a changed timeout are 
     exec,
   });
   const now = Math.floor(Date.now() / 1000);
-  const signed = { id: "s", timestamp: now, meta: { type: "command", msg: "exit 0\necho X" } };
+  const signed = {
+    id: "s",
+    timestamp: now,
+    to: JOBS_MAC,
+    meta: { type: "command", msg: "exit 0\necho X" },
+  };
   const sig = await signJob(signed, SECRET);
   const recut = { ...signed, meta: { type: "command\nexit 0", msg: "echo X" }, sig };
   const longer = { ...signed, id: "t", timeout: 86_400 };

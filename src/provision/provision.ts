@@ -6,7 +6,13 @@
 import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
 import { type Clock, type Net, readCapped } from "../io/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type Config, DEFAULTS, parseJsonc, PROGRAM_KEYS, validateConfig } from "../config/mod.ts";
+import {
+  type Config,
+  DEFAULTS,
+  parseJsonc,
+  PROTECTED_KEYS,
+  validateConfig,
+} from "../config/mod.ts";
 
 /** Who is asking: SocketMan's query `mac`, `machine` (model) and `firmware`. */
 export interface DeviceIdentity {
@@ -53,9 +59,11 @@ export function provisionUrl(url: string, device: DeviceIdentity): URL {
 }
 
 /**
- * Judges one answer: 200/201 with a valid config, or the reasons it is refused. What runs
- * programs (`PROGRAM_KEYS`) is never taken from the network: those keys keep the values of
- * `local`, the config on the box (unset without one), and each one ignored is a warning.
+ * Judges one answer: 200/201 with a valid config, or the reasons it is refused. What
+ * protects the box (`PROTECTED_KEYS`: what runs, `job_secret`, the control socket's group,
+ * certificate checks, every path) is never taken from the network, nor dropped by an answer
+ * that leaves it out: those keys keep the values of `local`, the config on the box (unset
+ * without one), and one warning names the keys the answer tried to change.
  */
 export function judgeAnswer(status: number, body: string, local?: Config): Answer {
   if (status !== 200 && status !== 201) return { ok: false, reasons: [`HTTP ${status}`] };
@@ -66,7 +74,7 @@ export function judgeAnswer(status: number, body: string, local?: Config): Answe
   if (!first.ok) return { ok: false, reasons: first.errors };
   const raw = { ...(parsed.value as Record<string, unknown>) };
   const ignored: string[] = [];
-  for (const key of PROGRAM_KEYS) {
+  for (const key of PROTECTED_KEYS) {
     const kept = local?.[key];
     const fallback = (DEFAULTS as Partial<Config>)[key];
     if (JSON.stringify(first.config[key]) === JSON.stringify(kept ?? fallback)) continue;
@@ -85,9 +93,8 @@ export function judgeAnswer(status: number, body: string, local?: Config): Answe
   if (!final.ok) return { ok: false, reasons: final.errors };
   const warnings = [
     ...final.warnings,
-    ...ignored.map((key) =>
-      `${key} from the init server ignored: provisioning never sets what runs programs`
-    ),
+    `${ignored.join(", ")} from the init server ignored: the box's own values are kept ` +
+    "(provisioning never sets what runs, who may, or where files are)",
   ];
   return { ok: true, provisioned: { config: final.config, text, warnings } };
 }

@@ -150,5 +150,37 @@ Deno.test("provision: nothing that runs a program is taken from the init server"
   assertEquals(config.reboot_cmd, "/sbin/reboot", "the box's own value");
   assertEquals(config.jobs, {});
   assert(!text.includes("evil"), text);
-  assertEquals(warnings.filter((w) => /from the init server ignored/.test(w)).length, 4);
+  assertEquals(warnings.filter((w) => /from the init server ignored/.test(w)), [
+    "boot_cmd, recovery_cmd, reboot_cmd, jobs from the init server ignored: the box's own " +
+    "values are kept (provisioning never sets what runs, who may, or where files are)",
+  ]);
+});
+
+Deno.test("provision: an answer can neither drop job_secret nor move the box's files or its control socket's group", () => {
+  const local = validateConfig({
+    mac: "AA",
+    job_secret: "the-box-job-secret",
+    control_socket_group: "ledge",
+  });
+  assert(local.ok);
+  const answer = judgeAnswer(
+    200,
+    JSON.stringify({
+      mqtt_host: "broker2.example",
+      control_socket_group: "users",
+      state_dir: "/tmp/attacker",
+      insecure: 1,
+    }),
+    local.config,
+  );
+  assert(answer.ok);
+  const { config, warnings } = answer.provisioned;
+  assertEquals(config.mqtt_host, "broker2.example", "the broker is the server's to set");
+  assertEquals(config.job_secret, "the-box-job-secret", "an answer without it keeps it");
+  assertEquals(config.control_socket_group, "ledge");
+  assertEquals([config.state_dir, config.insecure], ["/etc/ledge/state", false]);
+  assertEquals(warnings, [
+    "state_dir, job_secret, control_socket_group, insecure from the init server ignored: the " +
+    "box's own values are kept (provisioning never sets what runs, who may, or where files are)",
+  ]);
 });

@@ -145,11 +145,12 @@ export async function bootBox(): Promise<Box> {
   await Deno.chown(root, UID_BASE, UID_BASE);
 
   const enter = (argv: string[], options: BoxCommand = {}, chroot = true) => {
-    const uid = String(options.uid ?? 0);
+    // Root of the namespace enters and changes root; the user (if another) comes after.
+    const user = `--userspec=${options.uid ?? 0}:${options.uid ?? 0}`;
     const env = Object.entries(options.env ?? LOGIN_ENV).map(([k, v]) => `${k}=${v}`);
-    const inside = chroot ? ["chroot", root, "/usr/bin/env", "-i", ...env, ...argv] : argv;
+    const inside = chroot ? ["chroot", user, root, "/usr/bin/env", "-i", ...env, ...argv] : argv;
     return new Deno.Command("nsenter", {
-      args: ["--target", String(init), "--all", "--setuid", uid, "--setgid", uid, "--", ...inside],
+      args: ["--target", String(init), "--all", "--setuid", "0", "--setgid", "0", "--", ...inside],
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",

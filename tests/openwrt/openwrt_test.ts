@@ -130,6 +130,11 @@ Deno.test({
         );
         const out = await box.run(["opkg", "-o", "/tmp/img", "install", "/tmp/ledge-r1.ipk"]);
         assertEquals(out.code, 0, out.stdout + out.stderr);
+        // opkg runs no script in an offline root: the image build runs each postinst with
+        // IPKG_INSTROOT set (include/rootfs.mk), as here.
+        await box.ok(["/bin/sh", "/tmp/img/usr/lib/opkg/info/ledge.postinst"], {
+          env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", IPKG_INSTROOT: "/tmp/img" },
+        });
         const img = (path: string) => `/tmp/img${path}`;
         assertEquals(
           await modes(
@@ -143,11 +148,11 @@ Deno.test({
             ].map(img),
           ),
           [
-            "644 root /tmp/img/etc/config/ledge",
             "755 root /tmp/img/etc",
             "700 root /tmp/img/etc/ledge",
-            "600 root /tmp/img/etc/ledge/config.json",
             "700 root /tmp/img/etc/ledge/state",
+            "600 root /tmp/img/etc/ledge/config.json",
+            "644 root /tmp/img/etc/config/ledge",
           ].join("\n"),
         );
         assertEquals(await box.sh("readlink /tmp/img/etc/rc.d/S95ledge"), "../init.d/ledge\n");
@@ -247,6 +252,27 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "a local user can neither plant the runtime's code cache nor aim its flags file",
+      async () => {
+        const nobody = { uid: 65534 };
+        const shadow = await box.read("/etc/shadow");
+        // What took root before: a code cache where root's runtime would load it, and a link
+        // root's launcher would write its flags through.
+        await box.sh(
+          "mkdir -p /tmp/ledge-runtime/deno && ln -s /etc/shadow /tmp/ledge-runtime/flags",
+          nobody,
+        );
+        const denied = await box.run(["/bin/sh", "-c", "mkdir -p /var/run/ledge/deno/x"], nobody);
+        assertMatch(denied.stderr, /Permission denied/);
+        await box.ok(["/etc/init.d/ledge", "restart"]);
+        pid = (await runningWhere(box, (i) => i.pid !== pid, "the restart")).pid!;
+        await logged(box, pid, /INFO mqtt connected to broker/, "the restarted agent");
+        assertEquals(await box.read("/etc/shadow"), shadow);
+        assertEquals(await box.sh("ls -A /tmp/ledge-runtime/deno"), "", "nothing of root's there");
+      },
+    );
+
     await t.step("a job published with mosquitto_pub runs in the box's shell", async () => {
       const job = {
         id: "owrt-1",
@@ -280,8 +306,14 @@ Deno.test({
       await box.put(CONFIG, JSON.stringify({ ...config, dhcp_leases: "/tmp/other.leases" }), 0o600);
       await box.ok(["/etc/init.d/ledge", "reload"]);
       pid = (await runningWhere(box, (i) => i.pid !== pid, "the restart")).pid!;
-      const flags = await box.read("/var/run/ledge/flags");
-      assertMatch(flags, /--allow-read=.*\/tmp\/other\.leases/);
+      // The new instance notes its flags once `ledge flags` has answered, then runs.
+      await until(
+        async () =>
+          /--allow-read=.*\/tmp\/other\.leases/.test(await box.read("/var/run/ledge/flags")),
+        "the restarted agent's flags",
+        60_000,
+      );
+      await logged(box, pid, /INFO ledge agent started/, "the restarted agent");
     });
 
     await t.step("kill -9: procd respawns it", async () => {
@@ -372,15 +404,23 @@ Deno.test({
       assertEquals(out.code, 0, out.stdout + out.stderr);
       assertEquals(out.stderr, "");
       assertEquals((await instance(box)).running, false);
-      // The bracket keeps pgrep from finding the shell that runs it.
-      assertEquals(await box.sh("pgrep -f '/usr/lib/ledge/den[o]' || echo none"), "none\n");
-      assertEquals(
-        await box.sh(`ls ${CONFIG} /etc/ledge/config.json /etc/config/ledge`),
-        `${CONFIG}\n/etc/config/ledge\n/etc/ledge/config.json\n`,
+      // procd stops it with SIGTERM (SIGKILL 5 s later); the bracket keeps pgrep from finding
+      // the shell that runs it.
+      await until(
+        async () => await box.sh("pgrep -f '/usr/lib/ledge/den[o]' || echo none") === "none\n",
+        "the agent gone",
+        30_000,
       );
       assertEquals(
-        await box.sh("ls /usr/lib/ledge 2>&1 || true"),
-        "ls: /usr/lib/ledge: No such file or directory\n",
+        await box.sh(`ls ${CONFIG} /etc/ledge/config.json /etc/config/ledge`),
+        `/etc/config/ledge\n${CONFIG}\n/etc/ledge/config.json\n`,
+      );
+      // opkg removes the package's files (its .list holds no directories).
+      assertEquals(
+        await box.sh(
+          "find /usr/lib/ledge /usr/bin/ledge /etc/init.d/ledge ! -type d 2>/dev/null || true",
+        ),
+        "",
       );
     });
   },

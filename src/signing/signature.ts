@@ -1,8 +1,10 @@
 /**
- * Optional job signing: `sig` is the hex HMAC-SHA256, under `job_secret`, of the job's
- * canonical JSON (the whole job object without `sig`, keys sorted at every level, no
- * whitespace), so every field is covered and no text can move from one field to another.
- * Without signing, anyone who can publish on the broker runs commands.
+ * Optional signing of jobs and desired states: `sig` is the hex HMAC-SHA256, under
+ * `job_secret`, of the message's canonical JSON (the whole object without `sig`, keys
+ * sorted at every level, no whitespace), so every field is covered and no text can move
+ * from one field to another. Without signing, anyone who can publish on the broker runs
+ * commands. A fleet shares one secret, so the message names its box in `to` (the MAC of its
+ * topics): one signed for box A is refused by box B.
  *
  * The first scheme signed `id\ntimestamp\nmeta.type\nmeta.msg`: a newline moves text
  * between `type` and `msg` under the same signature, and `timeout` and `expires` were not
@@ -97,10 +99,14 @@ export async function signJobLegacy(job: RawJob, secret: string): Promise<string
   return toHex(await hmac(secret, legacySignedText(job)));
 }
 
+/** Why a message fails the signing rules. */
+export type SignatureRefusal = "bad signature" | "too old" | "not for this box";
+
 /**
  * Why a job fails the signing rules, or undefined when it passes. A timestamp too far in
  * the future is refused like an old one: a skewed or forged clock must not stretch the
- * window a captured job can be replayed in.
+ * window a captured job can be replayed in. With `box`, a canonically signed message must
+ * name it in `to` (compared without case); the legacy text has no room for it.
  */
 export async function checkSignature(
   job: RawJob,
@@ -108,7 +114,8 @@ export async function checkSignature(
   nowSeconds: number,
   maxAgeSeconds: number,
   schemes: SignatureSchemes = "canonical",
-): Promise<"bad signature" | "too old" | undefined> {
+  box?: string,
+): Promise<SignatureRefusal | undefined> {
   const timestamp = job.timestamp;
   if (typeof timestamp !== "number") return "bad signature";
   const given = fromHex(typeof job.sig === "string" ? job.sig : "");
@@ -117,10 +124,15 @@ export async function checkSignature(
     signedText(job),
     legacySignedText(job),
   ];
-  let valid = false;
-  for (const text of texts) valid = constantTimeEqual(given, await hmac(secret, text)) || valid;
-  if (!valid) return "bad signature";
+  const valid = [];
+  for (const text of texts) valid.push(constantTimeEqual(given, await hmac(secret, text)));
+  if (!valid.includes(true)) return "bad signature";
   if (Math.abs(nowSeconds - timestamp) > maxAgeSeconds) return "too old";
+  const canonical = valid[0];
+  if (box !== undefined && canonical) {
+    const to = typeof job.to === "string" ? job.to.toLowerCase() : undefined;
+    if (to !== box.toLowerCase()) return "not for this box";
+  }
   return undefined;
 }
 

@@ -10,7 +10,7 @@ import { testConfig, testContext } from "../tests/support/context.ts";
 import { cpuUsage } from "node:process";
 import { ManualClock } from "../tests/support/clock.ts";
 import { fakeRouter, fakeSystem, type RouterSize } from "../tests/support/fake_router.ts";
-import { Collector, LastSampleSink } from "../src/collect/mod.ts";
+import { CollectCapability, LastSampleSink } from "../src/collect/mod.ts";
 
 const BASE: RouterSize = { interfaces: 50, leases: 2_000, stations: 200 };
 const SCALES = [
@@ -27,7 +27,7 @@ async function measure(size: RouterSize, runs: number, warmup: number): Promise<
     { clock: new ManualClock(), fs, exec },
     { level: "error" },
   );
-  const collector = new Collector(
+  const collector = new CollectCapability(
     ctx,
     new LastSampleSink(),
     {

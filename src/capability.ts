@@ -1,16 +1,32 @@
 /**
  * The shape every long-lived part of the agent has, what it is built from, and the spec
  * that declares it: its name, the permissions it needs, the config keys that restart it,
- * and how it is built from the context and its peers. `agent.ts` iterates the specs; it
- * knows no capability by name.
+ * and how it is built from the context and what it needs of the others (its deps, an
+ * interface it declares itself). The agent's wiring (agent/wiring.ts) gives each its deps;
+ * no capability imports another's class.
  */
 import type { Config, ConfigKey } from "./config/mod.ts";
 import type { CommandRegistry } from "./control/mod.ts";
 import type { Counters } from "./counters.ts";
 import type { Clock, Exec, Fs, Net } from "./io/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { CapabilityName, Peers } from "./peers.ts";
 import type { CapabilityNeeds, RunContext } from "./permissions.ts";
+
+/** Every capability's name, in start order. */
+export const CAPABILITY_NAMES = [
+  "spool",
+  "uplink",
+  "collect",
+  "health",
+  "replies",
+  "upgrade",
+  "jobs",
+  "desired",
+  "mqtt",
+] as const;
+
+/** A capability's name. */
+export type CapabilityName = typeof CAPABILITY_NAMES[number];
 
 /** Why a capability stops: a reload lets work in progress finish, a shutdown does not. */
 export type StopReason = "shutdown" | "reload";
@@ -83,8 +99,11 @@ export interface ConfigFileHandle {
 /** A config key, or the device MAC the agent resolved from `mac`/`mac_file`. */
 export type RestartKey = ConfigKey | "mac";
 
-/** How a capability is declared: `agent.ts` builds, starts, reloads and gates it from this. */
-export interface CapabilitySpec<N extends CapabilityName = CapabilityName> {
+/**
+ * How a capability is declared: the agent builds, starts, reloads and gates it from this.
+ * `D` is what it needs of the others, declared by it and given by the agent's wiring.
+ */
+export interface CapabilitySpec<D = unknown, N extends CapabilityName = CapabilityName> {
   /** Its name. */
   readonly name: N;
   /**
@@ -92,7 +111,7 @@ export interface CapabilitySpec<N extends CapabilityName = CapabilityName> {
    * key it reads through `ctx.config` when it needs it.
    */
   readonly restartOn: readonly RestartKey[];
-  /** Peers whose restart restarts it too (it holds something of theirs). */
+  /** Capabilities whose restart restarts it too (it holds something of theirs). */
   readonly uses?: readonly CapabilityName[];
   /** Why it does not run with this config ("disable_mqtt is set"); undefined when it does. */
   off?(config: Config): string | undefined;
@@ -102,5 +121,5 @@ export interface CapabilitySpec<N extends CapabilityName = CapabilityName> {
    * Builds it without I/O (start does that) and registers its control commands, which
    * answer 503 with the reason while it is not running.
    */
-  build(ctx: CapabilityContext, peers: Peers): Capability;
+  build(ctx: CapabilityContext, deps: D): Capability;
 }

@@ -1,6 +1,6 @@
 import { assertEquals } from "../tests/support/assert.ts";
 import { testConfig } from "../tests/support/context.ts";
-import { agentNeeds, presetFor } from "./agent.ts";
+import { agentNeeds, presetFor } from "./agent/mod.ts";
 import { jobsSpec } from "./jobs/spec.ts";
 import { flagFor, missingPermissions, needs, permissionFlags } from "./permissions.ts";
 

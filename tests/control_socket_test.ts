@@ -1,5 +1,5 @@
 /** The control socket over real Unix sockets: framing, limits, errors and the socket file. */
-import { AgentStartError } from "../src/agent.ts";
+import { AgentStartError } from "../src/agent/mod.ts";
 import type { CapabilitySpec } from "../src/capability.ts";
 import { needs } from "../src/permissions.ts";
 import { validateConfig } from "../src/config/mod.ts";
@@ -10,6 +10,7 @@ import { memoryLogger } from "../src/log/logger.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "./support/assert.ts";
 import { ask, connect, LineReader, readToEnd, send, startAgent } from "./support/control.ts";
 import { tempDir } from "./support/process.ts";
+import { until } from "./support/poll.ts";
 
 const STATUS = '{"command": "status"}';
 
@@ -349,11 +350,7 @@ Deno.test({
 async function leaveStaleSocket(path: string): Promise<void> {
   const nc = new Deno.Command("nc", { args: ["-lU", path], stdout: "null", stderr: "null" })
     .spawn();
-  const deadline = performance.now() + 5_000;
-  while (!(await Deno.lstat(path).then((i) => i.isSocket, () => false))) {
-    assert(performance.now() < deadline, "nc -lU did not create its socket");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await until(() => Deno.lstat(path).then((i) => i.isSocket === true, () => false), "its socket");
   nc.kill("SIGKILL");
   await nc.status;
   assert((await Deno.lstat(path)).isSocket);

@@ -2,9 +2,6 @@
  * The agent's lifecycle under stress: commands asked while it starts, a reload while a job
  * runs, a capability that cannot start until its directory is fixed.
  */
-import { collectSpec } from "../src/collect/mod.ts";
-import { spoolSpec } from "../src/spool/mod.ts";
-import { uplinkSpec } from "../src/uplink/mod.ts";
 import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { ManualClock } from "./support/clock.ts";
 import { testAgent, testConfig } from "./support/context.ts";
@@ -130,7 +127,7 @@ Deno.test("an unusable cache_dir: samples counted as dropped, and the cache come
     scan: 0,
     dhcp_leases: `${dir.path}/leases`,
   });
-  const { agent } = testAgent(config, { clock }, [spoolSpec, uplinkSpec, collectSpec]);
+  const { agent } = testAgent(config, { clock }, ["spool", "uplink", "collect"]);
   await agent.start();
   try {
     assertMatch(agent.states().spool, /^failed to start: .*\(attempt 1, retrying\)$/);

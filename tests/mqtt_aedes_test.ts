@@ -6,7 +6,7 @@ import { until } from "./support/poll.ts";
 import { tempDir } from "./support/process.ts";
 import { type Clock, systemClock } from "../src/io/mod.ts";
 import { MqttCapability } from "../src/mqtt/mod.ts";
-import { ReplyService } from "../src/replies/mod.ts";
+import { RepliesCapability } from "../src/replies/mod.ts";
 
 /** A device on the in-process broker: topics t/k/AA unless `keys` say otherwise. */
 function deviceConfig(port: number, stateDir: string, keys: Record<string, unknown> = {}) {
@@ -160,7 +160,7 @@ Deno.test("aedes: a job is acknowledged to the broker only once the sink has tak
   await using broker = await startAedes();
   await using state = await tempDir();
   const ctx = testContext(deviceConfig(broker.port, state.path));
-  const replies = new ReplyService(ctx, () => mqtt.replyTransport);
+  const replies = new RepliesCapability(ctx, { transport: () => mqtt.replyTransport });
   let taken: () => void = () => {};
   const received: string[] = [];
   const mqtt: MqttCapability = new MqttCapability(ctx, {

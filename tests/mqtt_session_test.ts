@@ -8,7 +8,7 @@ import { until } from "./support/poll.ts";
 import { tempDir } from "./support/process.ts";
 import { testConfig, testContext } from "./support/context.ts";
 import { MqttCapability } from "../src/mqtt/mod.ts";
-import { ReplyService } from "../src/replies/mod.ts";
+import { RepliesCapability } from "../src/replies/mod.ts";
 
 const MAC = "AA-BB-CC-00-11-22";
 const TAIL = `acme/s3cr3tkey/${MAC}`;
@@ -31,7 +31,7 @@ Deno.test("session: presence, a job in, replies out, outbox across a broker cras
     state_dir: state.path,
     reconnect_max: 2,
   }));
-  const replies = new ReplyService(ctx, () => mqtt.replyTransport);
+  const replies = new RepliesCapability(ctx, { transport: () => mqtt.replyTransport });
   const jobs: string[] = [];
   const mqtt: MqttCapability = new MqttCapability(ctx, {
     onJob: (job) => {

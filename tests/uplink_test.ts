@@ -10,10 +10,10 @@ import type { Config } from "../src/config/mod.ts";
 import { Counters } from "../src/counters.ts";
 import { systemClock } from "../src/io/mod.ts";
 import { memoryLogger } from "../src/log/logger.ts";
-import { statsSink } from "../src/collect/mod.ts";
-import { Spool, spoolSpec } from "../src/spool/mod.ts";
+import { statsSink } from "../src/agent/mod.ts";
+import { Spool } from "../src/spool/mod.ts";
 import type { UploadFormat } from "../src/uplink/body.ts";
-import { StatsPoster, uplinkSpec, Uploader } from "../src/uplink/mod.ts";
+import { StatsPoster, Uploader } from "../src/uplink/mod.ts";
 import { testAgent, testConfig } from "./support/context.ts";
 import { apiUrl } from "../src/io/api_url.ts";
 
@@ -160,7 +160,7 @@ Deno.test("429 with Retry-After: 2 is honoured by the upload loop", async () => 
   assertEquals(await clock.nextSleep(0), 120_000);
   await stats.sink.push(sample(1));
   assertEquals(await clock.nextSleep(1), 30_000, "the spool's batch timer");
-  stats.agent.peers.get("uplink")!.trigger();
+  stats.agent.live.get("uplink")!.trigger();
   assertEquals(await clock.nextSleep(2), 2000, "the loop waits what the server asked");
   assertEquals(api.uploads.length, 1);
   api.answer = status(200);
@@ -323,9 +323,9 @@ Deno.test("ctl flush uploads now and answers what was sent and what is left", as
 
 /** The stats path of an agent (spool and uplink only), and the sink the collector feeds. */
 async function statsAgent(config: Config, clock: ManualClock) {
-  const { agent } = testAgent(config, { clock }, [spoolSpec, uplinkSpec]);
+  const { agent } = testAgent(config, { clock }, ["spool", "uplink"]);
   await agent.start();
-  return { agent, sink: statsSink(agent, agent.peers), [Symbol.asyncDispose]: () => agent.stop() };
+  return { agent, sink: statsSink(agent.live, agent), [Symbol.asyncDispose]: () => agent.stop() };
 }
 
 function stackConfig(cacheDir: string, statsUrl: string, extra: Record<string, unknown> = {}) {

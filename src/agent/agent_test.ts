@@ -1,13 +1,18 @@
-import { assert, assertEquals, assertMatch } from "../tests/support/assert.ts";
-import { ManualClock } from "../tests/support/clock.ts";
-import { testConfig } from "../tests/support/context.ts";
-import { until } from "../tests/support/poll.ts";
+import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
+import { testConfig, wiringOf } from "../../tests/support/context.ts";
+import { until } from "../../tests/support/poll.ts";
 import { Agent } from "./agent.ts";
-import type { Capability, CapabilitySpec, RestartKey, StopReason } from "./capability.ts";
-import { type Config, validateConfig } from "./config/mod.ts";
-import { memoryLogger } from "./log/logger.ts";
-import type { CapabilityName } from "./peers.ts";
-import { needs } from "./permissions.ts";
+import type {
+  Capability,
+  CapabilityName,
+  CapabilitySpec,
+  RestartKey,
+  StopReason,
+} from "../capability.ts";
+import { type Config, validateConfig } from "../config/mod.ts";
+import { memoryLogger } from "../log/logger.ts";
+import { needs } from "../permissions.ts";
 
 const config = (extra: Record<string, unknown> = {}) =>
   testConfig({ mac: "AA", disable_mqtt: true, ...extra });
@@ -72,7 +77,7 @@ function agentWith(specs: CapabilitySpec[], options: { clock?: ManualClock } = {
     controlSocket: null,
     io: options.clock ? { clock: options.clock } : undefined,
     loadConfig: () => Promise.resolve(validateConfig(next)),
-  }, specs);
+  }, wiringOf(specs));
   return { agent, lines, setNext: (value: unknown) => next = value };
 }
 

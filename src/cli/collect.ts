@@ -1,4 +1,4 @@
-import { Collector, LastSampleSink } from "../collect/mod.ts";
+import { CollectCapability, LastSampleSink } from "../collect/mod.ts";
 import { KernelFs } from "../io/mod.ts";
 import { loadConfigFile, resolveMac, validateConfig } from "../config/mod.ts";
 import { CommandRegistry } from "../control/mod.ts";
@@ -30,7 +30,7 @@ export async function collectSample(argv: string[], io: CliOutput): Promise<numb
   const config = loaded.config;
   // Sources that are absent are expected here (no wireless on a PC): only warnings show.
   const log = stderrLogger("text", config.debug || debugRequested() ? "debug" : "warn");
-  const collector = new Collector({
+  const collector = new CollectCapability({
     config,
     mac: await resolveMac(config, (p) => new KernelFs(denoFs, denoExec).readTextFile(p)),
     log,

@@ -3,7 +3,7 @@
  * more. The launchers (`deno task ledge`, the packages' /usr/bin/ledge) ask it first, then
  * run the command under exactly those flags; `run` gets its config's hardened preset.
  */
-import { agentNeeds, presetFor } from "../agent.ts";
+import { agentNeeds, presetFor } from "../agent/mod.ts";
 import { collectNeeds } from "../collect/mod.ts";
 import { DEFAULTS, loadConfigFile, validateConfig, type Validation } from "../config/mod.ts";
 import {

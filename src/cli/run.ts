@@ -1,4 +1,4 @@
-import { Agent, AgentStartError, presetFor } from "../agent.ts";
+import { Agent, AgentStartError, presetFor } from "../agent/mod.ts";
 import {
   type Config,
   DEFAULTS,

@@ -1,5 +1,5 @@
 /** The text `iw` prints: a header line per object, then indented `key: value` lines. */
-import { lines, type Parsed, toNumber } from "./_parse.ts";
+import { lines, type Parsed, toNumber } from "../linux/mod.ts";
 
 export interface IwBlock {
   /** The header's capture groups. */

@@ -9,6 +9,7 @@ import { deadline, TIMED_OUT } from "../io/mod.ts";
 import { granted, missingPermissions, needs } from "../permissions.ts";
 import type { Logger } from "../log/mod.ts";
 import { assembleSample } from "./assemble.ts";
+import { boundSample } from "./bound.ts";
 import type { Sample, SampleSink } from "./sink.ts";
 import { SampleIds } from "./sample_id.ts";
 import type { DhcpLease, Station } from "./sample.ts";
@@ -19,6 +20,7 @@ import { joinStations } from "./station_list.ts";
 
 export const COLLECT_COUNTERS = [
   "stats-collected",
+  "stats-dropped",
   "collect-lines-skipped",
   "collect-source-errors",
   "collect-source-timeouts",
@@ -27,7 +29,7 @@ export const COLLECT_COUNTERS = [
 const DEFAULT_DEADLINE_MS = 5_000;
 const JITTER = 0.1;
 
-export interface CollectorOptions {
+export interface CollectOptions {
   /** Default: the sources the config asks for (`defaultSources`). */
   sources?: Source[];
   /** Per-source deadline; the sample is sent without a source that misses it. */
@@ -55,12 +57,12 @@ type Outcome =
   | { ok: false; kind: "missing" | "permission" | "timeout" | "error"; message: string };
 
 /** The `collect` capability: every `monitor` s, its sources in parallel, each within its deadline, into one sample handed to the sink. */
-export class Collector implements Capability {
+export class CollectCapability implements Capability {
   readonly name = "collect";
   #ctx: CapabilityContext;
   #log: Logger;
   #sources: Source[];
-  #options: CollectorOptions;
+  #options: CollectOptions;
   #ids: SampleIds;
   #last: Sample | undefined;
   #inFlight: Promise<Collection> | undefined;
@@ -75,7 +77,7 @@ export class Collector implements Capability {
   constructor(
     ctx: CapabilityContext,
     private readonly sink: SampleSink,
-    options: CollectorOptions = {},
+    options: CollectOptions = {},
   ) {
     this.#ctx = ctx;
     this.#log = ctx.log.child("collect");
@@ -164,8 +166,9 @@ export class Collector implements Capability {
     this.#collected++;
     this.#ctx.counters.inc("stats-collected");
     try {
-      await this.sink.push(sample);
+      await this.sink.push(boundSample(sample, this.sink.maxBytes));
     } catch (error) {
+      this.#ctx.counters.inc("stats-dropped");
       this.#reportOnce("sink", "error", error instanceof Error ? error.message : String(error));
     }
     return { sample, read: parts.length };

@@ -4,13 +4,14 @@ import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts
 import { ManualClock } from "../../tests/support/clock.ts";
 import { fakeRouter, fakeSystem } from "../../tests/support/fake_router.ts";
 import { FakeFs } from "../../tests/support/fakes.ts";
-import { Collector, type CollectorOptions } from "./collector.ts";
+import { CollectCapability, type CollectOptions } from "./capability.ts";
 import type { Sample, SampleSink } from "./sink.ts";
 import type { Source } from "./source.ts";
 import { defaultSources } from "./sources.ts";
 
 /** A sink whose samples can be awaited one by one. */
 class AwaitableSink implements SampleSink {
+  constructor(readonly maxBytes = 256 * 1024) {}
   samples: Sample[] = [];
   #waiters: ((s: Sample) => void)[] = [];
   push(sample: Sample): Promise<void> {
@@ -25,8 +26,9 @@ class AwaitableSink implements SampleSink {
 
 function setup(
   configPatch: Record<string, unknown> = {},
-  options: CollectorOptions = {},
+  options: CollectOptions = {},
   size = { interfaces: 3, leases: 4, stations: 2 },
+  sinkBytes?: number,
 ) {
   const validation = validateConfig(configPatch);
   if (!validation.ok) throw new Error(validation.errors.join("; "));
@@ -34,8 +36,8 @@ function setup(
   const { fs, exec } = fakeRouter(size);
   const ctx = testContext(validation.config, { clock, fs, exec }, { mac: "88-DC-96-00-00-01" });
   const { counters, commands, lines: logs } = ctx;
-  const sink = new AwaitableSink();
-  const collector = new Collector(ctx, sink, {
+  const sink = new AwaitableSink(sinkBytes);
+  const collector = new CollectCapability(ctx, sink, {
     system: fakeSystem(size.interfaces),
     allowed: () => true,
     random: () => 0.5,
@@ -108,6 +110,23 @@ Deno.test("collector: one sample with device, interfaces, wireless and dhcp, exa
   assertEquals(sample.errors, undefined);
   assertEquals(counters.get("stats-collected"), 1);
   assertEquals(counters.get("collect-lines-skipped"), 0);
+});
+
+Deno.test("collector: a sample its sink refuses is counted as dropped, the reason logged once", async () => {
+  const { collector, sink, counters, logs } = setup({ scan: 0 });
+  sink.push = () => Promise.reject(new Error("cache not running"));
+  await collector.collect();
+  await collector.collect();
+  assertEquals([counters.get("stats-collected"), counters.get("stats-dropped")], [2, 2]);
+  assertEquals(logs.filter((l) => l.includes("cache not running")).length, 1);
+});
+
+Deno.test("collector: a sample larger than its sink takes is cut down there, and says so", async () => {
+  const { collector, sink } = setup({}, {}, { interfaces: 3, leases: 2_000, stations: 2 }, 32_768);
+  await collector.collect();
+  const [sample] = sink.samples;
+  assert(new TextEncoder().encode(JSON.stringify(sample)).length <= 32_768);
+  assertMatch(sample.errors?.dhcp ?? "", /^kept \d+ of 2000: a sample is capped at 32768 bytes$/);
 });
 
 Deno.test("collector: scan 0 runs no wireless program; survey 1 adds the neighbours", async () => {
@@ -248,7 +267,7 @@ Deno.test("collector: /proc refused and no cat: uptime, load and memory from --a
     }
   }
   const { ctx, fs, logs } = setup({ scan: 0 });
-  const collector = new Collector(
+  const collector = new CollectCapability(
     { ...ctx, io: { ...ctx.io, fs: new RefusingFs(fs.files) } },
     new AwaitableSink(),
     { system: fakeSystem(3), allowed: () => true },

@@ -1,4 +1,4 @@
-import { type Parsed, toCount, toLabel, toMac, wholeLines } from "./_parse.ts";
+import { type Parsed, toCount, toLabel, toMac, wholeLines } from "../linux/mod.ts";
 import type { DhcpLease } from "./sample.ts";
 
 const IPV4 = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/;

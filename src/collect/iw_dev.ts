@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, toLabel, toMac } from "./_parse.ts";
+import { defined, type Parsed, toCount, toLabel, toMac } from "../linux/mod.ts";
 import { iwBlocks, leadingNumber } from "./_iw_text.ts";
 import type { Ssid } from "./sample.ts";
 

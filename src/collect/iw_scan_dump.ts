@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, toLabel } from "./_parse.ts";
+import { defined, type Parsed, toCount, toLabel } from "../linux/mod.ts";
 import {
   channelOfFrequency,
   colonFields,

@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount } from "./_parse.ts";
+import { defined, type Parsed, toCount } from "../linux/mod.ts";
 import { colonFields, iwBlocks, leadingNumber, rateKbits } from "./_iw_text.ts";
 import type { Station } from "./sample.ts";
 

@@ -2,7 +2,7 @@
  * OpenWRT's `ubus call iwinfo devices|info|assoclist|scan` JSON. Every field is checked
  * for its type; a field of the wrong type is omitted, an entry without its key is skipped.
  */
-import { defined, isInterfaceName, type Parsed, toLabel, toMac } from "./_parse.ts";
+import { defined, isInterfaceName, type Parsed, toLabel, toMac } from "../linux/mod.ts";
 import type { Ssid, Station, SurveyEntry } from "./sample.ts";
 
 type Json = Record<string, unknown>;
@@ -35,7 +35,11 @@ function results(text: string): Parsed<Json[]> {
 /**
  * `ubus call iwinfo devices` → the wireless interface names.
  *
- * @example parseIwinfoDevices('{"devices":["wlan0","wlan1"]}').value // ["wlan0", "wlan1"]
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseIwinfoDevices('{"devices":["wlan0","wlan1"]}').value, ["wlan0", "wlan1"]);
+ * ```
  */
 export function parseIwinfoDevices(text: string): Parsed<string[]> {
   const root = parseObject(text);
@@ -49,8 +53,16 @@ export function parseIwinfoDevices(text: string): Parsed<string[]> {
 /**
  * `ubus call iwinfo info '{"device":"wlan0"}'` → one SSID entry.
  *
- * @example parseIwinfoInfo("wlan0", '{"ssid":"Home","channel":36,"signal":-40}').value
- * // { interface: "wlan0", ssid: "Home", channel: 36, signal: -40 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseIwinfoInfo("wlan0", '{"ssid":"Home","channel":36,"signal":-40}').value, {
+ *   interface: "wlan0",
+ *   ssid: "Home",
+ *   channel: 36,
+ *   signal: -40,
+ * });
+ * ```
  */
 export function parseIwinfoInfo(device: string, text: string): Parsed<Ssid | undefined> {
   const info = parseObject(text);
@@ -76,8 +88,15 @@ export function parseIwinfoInfo(device: string, text: string): Parsed<Ssid | und
 /**
  * `ubus call iwinfo assoclist '{"device":"wlan0"}'` → the associated stations.
  *
- * @example parseIwinfoAssoclist("wlan0", '{"results":[{"mac":"AA:BB:CC:DD:EE:FF","signal":-50}]}')
- * // { value: [{ interface: "wlan0", mac: "aa:bb:cc:dd:ee:ff", signal: -50 }], skipped: 0 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const text = '{"results":[{"mac":"AA:BB:CC:DD:EE:FF","signal":-50}]}';
+ * deepEqual(parseIwinfoAssoclist("wlan0", text), {
+ *   value: [{ interface: "wlan0", mac: "aa:bb:cc:dd:ee:ff", signal: -50 }],
+ *   skipped: 0,
+ * });
+ * ```
  */
 export function parseIwinfoAssoclist(device: string, text: string): Parsed<Station[]> {
   const { value: entries, skipped } = results(text);
@@ -131,8 +150,15 @@ export function describeEncryption(encryption: unknown): string | undefined {
 /**
  * `ubus call iwinfo scan '{"device":"wlan0"}'` → the neighbouring BSSs.
  *
- * @example parseIwinfoScan('{"results":[{"bssid":"00:11:22:33:44:55","ssid":"Cafe","channel":1}]}')
- * // { value: [{ mac: "00:11:22:33:44:55", ssid: "Cafe", channel: 1 }], skipped: 0 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * const text = '{"results":[{"bssid":"00:11:22:33:44:55","ssid":"Cafe","channel":1}]}';
+ * deepEqual(parseIwinfoScan(text), {
+ *   value: [{ mac: "00:11:22:33:44:55", ssid: "Cafe", channel: 1 }],
+ *   skipped: 0,
+ * });
+ * ```
  */
 export function parseIwinfoScan(text: string): Parsed<SurveyEntry[]> {
   const { value: entries, skipped } = results(text);

@@ -1,9 +1,8 @@
 /** The collectors' face: what the agent and the CLI import. */
-export type { Parsed } from "./_parse.ts";
 export { boundSample } from "./bound.ts";
-export { type Collection, Collector } from "./collector.ts";
+export { CollectCapability, type Collection } from "./capability.ts";
 export { LastSampleSink } from "./last_sample_sink.ts";
-export { type DefaultRoute, parseProcNetRoute } from "./proc_net_route.ts";
+
 export type {
   Device,
   DhcpLease,
@@ -15,4 +14,4 @@ export type {
   SurveyEntry,
 } from "./sample.ts";
 export type { SampleSink } from "./sink.ts";
-export { collectNeeds, collectSpec, statsSink } from "./spec.ts";
+export { type CollectDeps, collectNeeds, collectSpec } from "./spec.ts";

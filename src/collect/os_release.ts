@@ -1,4 +1,4 @@
-import { lines, type Parsed, toLabel } from "./_parse.ts";
+import { lines, type Parsed, toLabel } from "../linux/mod.ts";
 
 /**
  * /etc/os-release (and OpenWRT's /etc/openwrt_release): `KEY="value"` lines → the firmware

@@ -6,7 +6,7 @@
 import { testConfig, testContext } from "../../tests/support/context.ts";
 import { assert } from "../../tests/support/assert.ts";
 import { fixture } from "../../tests/support/fixtures.ts";
-import type { Parsed } from "./_parse.ts";
+import type { Parsed } from "../linux/mod.ts";
 import { parseDnsmasqLeases } from "./dnsmasq_leases.ts";
 import { parseIwDev } from "./iw_dev.ts";
 import { parseIwScanDump } from "./iw_scan_dump.ts";
@@ -21,14 +21,14 @@ import { parseLabelFile, parseOsRelease } from "./os_release.ts";
 import { parseProcLoadavg } from "./proc_loadavg.ts";
 import { parseProcMeminfo } from "./proc_meminfo.ts";
 import { parseProcNetDev } from "./proc_net_dev.ts";
-import { parseProcNetRoute } from "./proc_net_route.ts";
+import { parseProcNetRoute } from "../linux/mod.ts";
 import { parseProcNetWireless } from "./proc_net_wireless.ts";
 import { parseProcStat } from "./proc_stat.ts";
 import { parseProcUptime } from "./proc_uptime.ts";
 import { parseSysNetInterface } from "./sys_class_net.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { fakeRouter, fakeSystem } from "../../tests/support/fake_router.ts";
-import { Collector } from "./collector.ts";
+import { CollectCapability } from "./capability.ts";
 import { LastSampleSink } from "./last_sample_sink.ts";
 import { seededRandom } from "../../tests/support/random.ts";
 
@@ -124,7 +124,7 @@ Deno.test("fuzz: the collector survives mutated files and program output, every 
   const pristine = { files: new Map(fs.files), outputs: new Map(exec.outputs) };
   const ctx = testContext(testConfig({ survey: 1 }), { clock, fs, exec }, { level: "error" });
   const { counters } = ctx;
-  const collector = new Collector(
+  const collector = new CollectCapability(
     ctx,
     new LastSampleSink(),
     {

@@ -1,4 +1,4 @@
-import { defined, lines, type Parsed, toCount, toNumber } from "./_parse.ts";
+import { defined, lines, type Parsed, toCount, toNumber } from "../linux/mod.ts";
 
 export interface LoadAverage {
   load_1?: number;

@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, wholeLines } from "./_parse.ts";
+import { defined, type Parsed, toCount, wholeLines } from "../linux/mod.ts";
 
 /** Every `Key: VALUE [kB]` line of /proc/meminfo, in bytes. */
 export function parseMeminfoFields(text: string): Parsed<Map<string, number>> {

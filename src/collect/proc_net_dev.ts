@@ -1,4 +1,4 @@
-import { isInterfaceName, type Parsed, procTableRows, toCount } from "./_parse.ts";
+import { isInterfaceName, type Parsed, procTableRows, toCount } from "../linux/mod.ts";
 import type { NetInterface } from "./sample.ts";
 
 // Column positions of the 16 counters after `NAME:`.
@@ -17,8 +17,16 @@ const COLUMNS = {
  * /proc/net/dev → one interface per line with its counters (the fallback when /sys is not
  * readable). Old kernels print `eth0:123` without a space; both parse.
  *
- * @example parseProcNetDev(HEADER + "  eth0: 100 2 0 0 0 0 0 0 200 3 0 0 0 0 0 0\n").value
- * // [{ name: "eth0", rx_bytes: 100, rx_packets: 2, ..., tx_bytes: 200, tx_packets: 3, ... }]
+ * @example
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * const text = "Inter-|   Receive\n face |bytes    packets\n" +
+ *   "eth0:100 2 0 0 0 0 0 0 200 3 0 0 0 0 0 0\n";
+ * const [eth0] = parseProcNetDev(text).value;
+ * equal(eth0.name, "eth0");
+ * equal(eth0.rx_bytes, 100);
+ * equal(eth0.tx_packets, 3);
+ * ```
  */
 export function parseProcNetDev(text: string): Parsed<NetInterface[]> {
   const interfaces: NetInterface[] = [];

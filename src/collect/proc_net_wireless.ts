@@ -5,7 +5,7 @@ import {
   procTableRows,
   toCount,
   toNumber,
-} from "./_parse.ts";
+} from "../linux/mod.ts";
 import type { Ssid } from "./sample.ts";
 
 // The kernel prints -256 dBm (or a level of 0 on some drivers) when it does not know.

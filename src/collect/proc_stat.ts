@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, wholeLines } from "./_parse.ts";
+import { defined, type Parsed, toCount, wholeLines } from "../linux/mod.ts";
 
 /**
  * /proc/stat → processes running and blocked right now (`procs_running`, `procs_blocked`).

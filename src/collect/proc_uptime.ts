@@ -1,9 +1,13 @@
-import { lines, type Parsed, toNumber } from "./_parse.ts";
+import { lines, type Parsed, toNumber } from "../linux/mod.ts";
 
 /**
  * /proc/uptime: `SECONDS IDLE_SECONDS`; the uptime in whole seconds.
  *
- * @example parseProcUptime("12345.67 54321.00\n") // { value: { uptime: 12345 }, skipped: 0 }
+ * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseProcUptime("12345.67 54321.00\n"), { value: { uptime: 12345 }, skipped: 0 });
+ * ```
  */
 export function parseProcUptime(text: string): Parsed<{ uptime?: number }> {
   const [first] = lines(text);

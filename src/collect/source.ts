@@ -5,7 +5,7 @@
  */
 import type { Exec } from "../io/mod.ts";
 import type { SourceFs } from "../io/mod.ts";
-import type { Parsed } from "./_parse.ts";
+import type { Parsed } from "../linux/mod.ts";
 import type { Device, DhcpLease, NetInterface, SurveyEntry, Wireless } from "./sample.ts";
 
 /** The part of the Deno namespace the sources use; `Deno` itself in the agent. */

@@ -1,6 +1,6 @@
 /** The thin readers: each feeds files or program output to its pure parser. */
 import type { Config } from "../config/mod.ts";
-import { type Parsed, toMac } from "./_parse.ts";
+import { type Parsed, parseProcNetRoute, toMac } from "../linux/mod.ts";
 import { parseDnsmasqLeases } from "./dnsmasq_leases.ts";
 import { parseIwDev } from "./iw_dev.ts";
 import { parseIwScanDump } from "./iw_scan_dump.ts";
@@ -15,7 +15,6 @@ import { parseLabelFile, parseOsRelease } from "./os_release.ts";
 import { parseProcLoadavg } from "./proc_loadavg.ts";
 import { parseProcMeminfo } from "./proc_meminfo.ts";
 import { parseProcNetDev } from "./proc_net_dev.ts";
-import { parseProcNetRoute } from "./proc_net_route.ts";
 import { parseProcNetWireless } from "./proc_net_wireless.ts";
 import { parseProcStat } from "./proc_stat.ts";
 import { parseProcUptime } from "./proc_uptime.ts";

@@ -1,12 +1,16 @@
 /** The `collect` capability's spec: the stats sources, what they need, where samples go. */
-import type { CapabilityContext, CapabilitySpec } from "../capability.ts";
+import type { CapabilitySpec } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
 import { type CapabilityNeeds, needs } from "../permissions.ts";
-import type { Peers } from "../peers.ts";
-import { Collector } from "./collector.ts";
-import type { Sample } from "./sample.ts";
+import { CollectCapability } from "./capability.ts";
 import type { SampleSink } from "./sink.ts";
 import { defaultSources } from "./sources.ts";
+
+/** What the collector needs of the others: where its samples go. */
+export interface CollectDeps {
+  /** The spool, or with `no-cache` the uplink (the wiring picks). */
+  sink: SampleSink;
+}
 
 /**
  * What the collector needs: what its sources need and use, each declared once beside the
@@ -25,23 +29,10 @@ export function collectNeeds(config: Config): CapabilityNeeds {
   };
 }
 
-/**
- * Where the collector's samples go: the spool, or with `no-cache` the uplink, looked up
- * at each push so a reload that restarts either is followed.
- */
-export function statsSink(ctx: Pick<CapabilityContext, "config">, peers: Peers): SampleSink {
-  return {
-    push: (sample: Sample) => {
-      const sink = ctx.config["no-cache"] ? peers.get("uplink") : peers.get("spool");
-      return sink?.push(sample) ?? Promise.reject(new Error("no stats path"));
-    },
-  };
-}
-
-/** The `collect` capability: what its sources need, and the sink the config picks. */
-export const collectSpec: CapabilitySpec<"collect"> = {
+/** The `collect` capability: what its sources need; its samples go to the sink it is given. */
+export const collectSpec: CapabilitySpec<CollectDeps, "collect"> = {
   name: "collect",
   restartOn: ["scan", "survey", "dhcp_leases"],
   needs: (config) => collectNeeds(config),
-  build: (ctx, peers) => new Collector(ctx, statsSink(ctx, peers)),
+  build: (ctx, deps) => new CollectCapability(ctx, deps.sink),
 };

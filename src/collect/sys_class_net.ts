@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, toMac } from "./_parse.ts";
+import { defined, type Parsed, toCount, toMac } from "../linux/mod.ts";
 import type { InterfaceCounters, NetInterface } from "./sample.ts";
 
 const IFF_UP = 0x1;

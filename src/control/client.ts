@@ -4,9 +4,8 @@
 export class ControlClientError extends Error {}
 
 /**
- * Sends `body` (no newline, no half-close: like cli.py) and returns the answer's text.
- * @example
- * const answer = await controlRequest("/var/run/ledge.sock", '{"command":"status"}');
+ * Sends `body` (no newline, no half-close: like cli.py) to the socket at `path`, e.g.
+ * `{"command":"status"}`, and returns the answer's text.
  */
 export async function controlRequest(
   path: string,

@@ -4,6 +4,7 @@
  * It knows nothing about jobs, stats or MQTT.
  */
 import * as z from "zod/mini";
+import type { Result } from "../result.ts";
 
 /** An answer's `status`: `warning` for absent or not-ready things, `error` for bad requests. */
 export type Status = "ok" | "warning" | "error";
@@ -156,11 +157,11 @@ export class CommandRegistry {
     const def = this.#commands.get(command);
     if (!def) return failure(400, "unknown command");
     const args = validateArgs(def.args ?? {}, given);
-    if ("error" in args) return failure(400, args.error);
+    if (!args.ok) return failure(400, args.reason);
     const unavailable = def.capability && this.options.unavailable(def.capability);
     if (unavailable) return { status: "warning", code: 503, message: unavailable };
     try {
-      const payload = await def.run(args.values as ArgsOf<ArgsShape>);
+      const payload = await def.run(args.value as ArgsOf<ArgsShape>);
       const key = def.payloadKey ?? command;
       return { status: "ok", code: 200, ...(payload === undefined ? {} : { [key]: payload }) };
     } catch (error) {
@@ -180,23 +181,23 @@ function failure(code: number, message: string): Reply {
 function validateArgs(
   specs: ArgsShape,
   given: Record<string, unknown>,
-): { values: Record<string, unknown> } | { error: string } {
+): Result<Record<string, unknown>> {
   // Own keys of the request as parsed: `__proto__` is one (JSON.parse makes it so) and is
   // no argument of any command.
   if (
     Reflect.ownKeys(given).some((name) => typeof name !== "string" || !Object.hasOwn(specs, name))
   ) {
-    return { error: "invalid argument" };
+    return { ok: false, reason: "invalid argument" };
   }
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     if (!Object.hasOwn(given, name)) {
-      if (spec.required) return { error: `missing argument ${name}` };
+      if (spec.required) return { ok: false, reason: `missing argument ${name}` };
       continue;
     }
     const result = spec.schema.safeParse(given[name]);
-    if (!result.success) return { error: `invalid argument ${name}` };
+    if (!result.success) return { ok: false, reason: `invalid argument ${name}` };
     values[name] = result.data;
   }
-  return { values };
+  return { ok: true, value: values };
 }

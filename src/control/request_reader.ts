@@ -46,9 +46,12 @@ type Scan = "idle" | "container" | "string" | "literal";
  * the state survives between pushes, so a request split over many writes costs no rescans.
  *
  * @example
+ * ```ts
+ * import { deepEqual } from "node:assert/strict";
  * const reader = new RequestReader();
  * reader.push(new TextEncoder().encode(' {"command": "status"} trailing'));
- * reader.take(); // { kind: "value", value: { command: "status" } }
+ * deepEqual(reader.take(), { kind: "value", value: { command: "status" } });
+ * ```
  */
 export class RequestReader {
   #buffer = new Uint8Array(256);

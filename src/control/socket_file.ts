@@ -27,9 +27,8 @@ async function answers(path: string): Promise<boolean> {
 }
 
 /**
- * Makes `path` free for a new socket. Returns true when a stale socket was removed.
- * @example
- * await clearSocketPath("/var/run/ledge.sock"); // throws SocketFileError if an agent runs
+ * Makes `path` free for a new socket. Returns true when a stale socket was removed; throws
+ * SocketFileError when an agent answers on it, or when it is not a socket.
  */
 export async function clearSocketPath(path: string): Promise<boolean> {
   let info: Deno.FileInfo;

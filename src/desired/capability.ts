@@ -63,7 +63,7 @@ export const DESIRED_COUNTERS = [
 ] as const;
 
 /** The `desired` capability. */
-export class DesiredService implements Capability {
+export class DesiredCapability implements Capability {
   readonly name = "desired" as const;
   readonly #ctx: CapabilityContext;
   readonly #deps: DesiredDeps;

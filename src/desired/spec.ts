@@ -1,11 +1,9 @@
 /** The `desired` capability's spec: the config file it may write, `uci` and `reload_config`. */
 import type { CapabilitySpec } from "../capability.ts";
-import { connectivityOf } from "../health/mod.ts";
-import type { Config } from "../config/mod.ts";
-import { mqttOff } from "../mqtt/mod.ts";
+import { type Config, mqttOff } from "../config/mod.ts";
 import { tempPathOf } from "../io/mod.ts";
 import { needs } from "../permissions.ts";
-import { DesiredService } from "./service.ts";
+import { DesiredCapability, type DesiredDeps } from "./capability.ts";
 
 /** Why desired state is off for this config, or undefined when it is on. */
 export function desiredOff(config: Config): string | undefined {
@@ -14,7 +12,7 @@ export function desiredOff(config: Config): string | undefined {
 }
 
 /** The `desired` capability: on when the config has a `desired` object and MQTT runs. */
-export const desiredSpec: CapabilitySpec<"desired"> = {
+export const desiredSpec: CapabilitySpec<DesiredDeps, "desired"> = {
   name: "desired",
   restartOn: ["desired", "state_dir"],
   off: desiredOff,
@@ -32,11 +30,5 @@ export const desiredSpec: CapabilitySpec<"desired"> = {
       gate: { read: [config.state_dir], write: [config.state_dir] },
     };
   },
-  build: (ctx, peers) =>
-    new DesiredService(ctx, {
-      publish: (report) =>
-        peers.get("mqtt")?.publishState(report) ?? Promise.reject(new Error("no MQTT")),
-      online: async () => (await connectivityOf(peers).check()).online,
-      mqttUp: () => peers.get("mqtt")?.connected ?? false,
-    }),
+  build: (ctx, deps) => new DesiredCapability(ctx, deps),
 };

@@ -4,15 +4,18 @@ import { ManualClock } from "../../tests/support/clock.ts";
 import { validateConfig } from "../config/mod.ts";
 import type { Exec, ExecRequest, Net } from "../io/mod.ts";
 import { FakeFs } from "../../tests/support/fakes.ts";
-import { HealthCapability, type HealthDeps } from "./capability.ts";
+import { HealthCapability, type HealthDeps, type HealthOptions } from "./capability.ts";
 
 const S = 1000;
 const ROUTES = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n" +
   "eth0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\n";
 const TOKEN = "s3cret-token-value";
 
+/** What a test changes: the deps, the options, and when the agent started (monotonic ms). */
+type Given = HealthDeps & HealthOptions & { agentStartedAt?: number };
+
 /** A world with one link the test cuts and restores, and a recorder for every program run. */
-function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
+function world(config: Record<string, unknown> = {}, given: Given = {}) {
   const clock = new ManualClock();
   const link = { up: true, route: true };
   const runs: { at: number; argv: string[]; request: ExecRequest }[] = [];
@@ -56,19 +59,19 @@ function world(config: Record<string, unknown> = {}, deps: HealthDeps = {}) {
     ...config,
   });
   if (!validation.ok) throw new Error(validation.errors.join("; "));
-  const ctx = testContext(validation.config, { clock, fs, exec, net }, {
-    mac: "02:00:00:00:00:01",
-    level: "info",
-  });
+  const ctx = {
+    ...testContext(validation.config, { clock, fs, exec, net }, {
+      mac: "02:00:00:00:00:01",
+      level: "info",
+    }),
+    agentStartedAt: given.agentStartedAt ?? -3600 * S,
+  };
   const { counters, commands, lines } = ctx;
   const flushes: number[] = [];
   const health = new HealthCapability(ctx, {
-    allowed: () => true,
-    agentStartedAt: -3600 * S,
-    random: () => 0.5,
     beforeReboot: () => Promise.resolve(void flushes.push(clock.monotonic() / S)),
-    ...deps,
-  });
+    ...given,
+  }, { allowed: () => true, random: () => 0.5, ...given });
   const steps = (name: string) =>
     runs.filter((r) => r.argv.join(" ").includes(name)).map((r) => r.at);
   return {
@@ -269,7 +272,7 @@ Deno.test("health: boot_cmd runs once at start in shell mode with the job limits
   assert(w.lines.some((l) => l.startsWith("INFO health boot_cmd done exit=0")));
   await w.health.stop();
   // A reload builds the capability again from the same agent: boot_cmd does not run twice.
-  const reloaded = new HealthCapability(w.ctx, { allowed: () => true });
+  const reloaded = new HealthCapability(w.ctx, {}, { allowed: () => true });
   await reloaded.start();
   await w.clock.advance(1);
   assertEquals(w.runs.filter((r) => r.argv[0] === "/bin/sh").length, 1);

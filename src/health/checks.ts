@@ -2,12 +2,27 @@
  * One round of connectivity checks (I/O kept thin): default route, TCP probe of the health
  * target, DNS of the MQTT host, and the MQTT session as evidence.
  */
-import { parseProcNetRoute } from "../collect/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { parseProcNetRoute } from "../linux/mod.ts";
 import { type Clock, deadline, type Fs, type Net, type ProbeResult, TIMED_OUT } from "../io/mod.ts";
 import type { CheckRound } from "./watch.ts";
 
 export const PROBE_TIMEOUT_MS = 3000;
 export const ROUTE_FILE = "/proc/net/route";
+
+/** An address needs no lookup: there is no DNS to check. */
+export const isIpLiteral = (host: string): boolean => /^[\d.]+$/.test(host) || host.includes(":");
+
+/** The host and port probed for connectivity: `health_url`, else the broker. */
+export function healthTarget(config: Config): { host: string; port: number } | undefined {
+  if (config.health_url) {
+    const host = config.health_url.includes("://")
+      ? new URL(config.health_url).hostname
+      : config.health_url.split("/")[0];
+    return { host, port: config.health_port };
+  }
+  return config.mqtt_host ? { host: config.mqtt_host, port: config.port } : undefined;
+}
 
 /** Whether /proc/net/route holds a default route that is up (the collector's parser). */
 export function hasDefaultRoute(procNetRoute: string): boolean {

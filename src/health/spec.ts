@@ -1,27 +1,12 @@
 /** The `health` capability's spec: the connectivity watch, recovery and boot. */
 import type { CapabilitySpec } from "../capability.ts";
-import type { Peers } from "../peers.ts";
-import type { Connectivity } from "./connectivity.ts";
-import { mqttOff } from "../mqtt/mod.ts";
 import { apiNeeds, hostPort, needs } from "../permissions.ts";
-import { commandArgv, HealthCapability, healthTarget } from "./capability.ts";
-import { ROUTE_FILE } from "./checks.ts";
-
-/**
- * The health capability's checks and recovery as its peers use them, looked up at each
- * call (the one running now); without it, online is assumed.
- */
-export function connectivityOf(peers: Peers): Connectivity {
-  return {
-    check: () =>
-      peers.get("health")?.check() ??
-        Promise.resolve({ online: true, details: ["health not running: assumed online"] }),
-    recover: () => peers.get("health")?.recover() ?? Promise.resolve(undefined),
-  };
-}
+import { HealthCapability, type HealthDeps } from "./capability.ts";
+import { healthTarget, ROUTE_FILE } from "./checks.ts";
+import { programArgv } from "./recovery.ts";
 
 /** The `health` capability: the probe target, the route file, the recovery programs, `boot_cmd` and `boot_url`. */
-export const healthSpec: CapabilitySpec<"health"> = {
+export const healthSpec: CapabilitySpec<HealthDeps, "health"> = {
   name: "health",
   restartOn: [
     "health_url",
@@ -44,21 +29,13 @@ export const healthSpec: CapabilitySpec<"health"> = {
         insecure: boot.insecure,
         run: [
           "cat",
-          commandArgv(config.recovery_cmd)[0],
-          commandArgv(config.reboot_cmd)[0],
+          programArgv(config.recovery_cmd)[0],
+          programArgv(config.reboot_cmd)[0],
           config.boot_cmd ? "/bin/sh" : undefined,
         ],
       }),
       gate: { net: probe },
     };
   },
-  build: (ctx, peers) =>
-    new HealthCapability(ctx, {
-      mqttConnected: mqttOff(ctx.config) ? undefined : () => peers.get("mqtt")?.connected ?? false,
-      // Samples batched in memory reach the disk before the box goes down.
-      beforeReboot: async () => await peers.get("spool")?.spool?.commit(),
-      // Back online: the cache goes up now, not at the next upload interval.
-      onOnline: () => peers.get("uplink")?.trigger(),
-      agentStartedAt: ctx.agentStartedAt,
-    }),
+  build: (ctx, deps) => new HealthCapability(ctx, deps),
 };

@@ -1,12 +1,20 @@
+import type { Result } from "../result.ts";
+
 /**
  * Splits a command line into argv without a shell (`jobs.allow` mode, `recovery_cmd`,
  * `reboot_cmd`): single and double quotes and backslash escapes group words; `;`, `|`,
  * `$(...)`, `>` and globs are ordinary characters, passed to the program as they are.
  *
  * @example
- * parseArgv(`/etc/init.d/network restart`); // { argv: ["/etc/init.d/network", "restart"] }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseArgv(`/etc/init.d/network 'restart now'`), {
+ *   ok: true,
+ *   value: ["/etc/init.d/network", "restart now"],
+ * });
+ * ```
  */
-export function parseArgv(command: string): { argv: string[] } | { error: string } {
+export function parseArgv(command: string): Result<string[]> {
   const argv: string[] = [];
   let word = "";
   let inWord = false;
@@ -25,7 +33,7 @@ export function parseArgv(command: string): { argv: string[] } | { error: string
       quote = c;
       inWord = true;
     } else if (c === "\\") {
-      if (i + 1 >= command.length) return { error: "trailing backslash" };
+      if (i + 1 >= command.length) return { ok: false, reason: "trailing backslash" };
       word += command[++i];
       inWord = true;
     } else if (/\s/.test(c)) {
@@ -37,8 +45,8 @@ export function parseArgv(command: string): { argv: string[] } | { error: string
       inWord = true;
     }
   }
-  if (quote) return { error: "unterminated quote" };
+  if (quote) return { ok: false, reason: "unterminated quote" };
   if (inWord) argv.push(word);
-  if (argv.length === 0) return { error: "empty command" };
-  return { argv };
+  if (argv.length === 0) return { ok: false, reason: "empty command" };
+  return { ok: true, value: argv };
 }

@@ -11,19 +11,22 @@ Deno.test("parseArgv splits on whitespace and honours quotes and escapes", () =>
     [`echo it"'"s`, ["echo", "it's"]],
     [`echo "a\\nb"`, ["echo", "a\\nb"]],
   ];
-  for (const [command, argv] of cases) assertEquals(parseArgv(command), { argv }, command);
+  for (const [command, argv] of cases) {
+    assertEquals(parseArgv(command), { ok: true, value: argv }, command);
+  }
 });
 
 Deno.test("parseArgv passes shell metacharacters through as plain text", () => {
   assertEquals(parseArgv("echo $(reboot); rm -rf / | cat > /x && `id` *"), {
-    argv: ["echo", "$(reboot);", "rm", "-rf", "/", "|", "cat", ">", "/x", "&&", "`id`", "*"],
+    ok: true,
+    value: ["echo", "$(reboot);", "rm", "-rf", "/", "|", "cat", ">", "/x", "&&", "`id`", "*"],
   });
 });
 
 Deno.test("parseArgv refuses what it cannot split honestly", () => {
-  assertEquals(parseArgv(""), { error: "empty command" });
-  assertEquals(parseArgv("   "), { error: "empty command" });
-  assertEquals(parseArgv("echo 'open"), { error: "unterminated quote" });
-  assertEquals(parseArgv('echo "open'), { error: "unterminated quote" });
-  assertEquals(parseArgv("echo \\"), { error: "trailing backslash" });
+  assertEquals(parseArgv(""), { ok: false, reason: "empty command" });
+  assertEquals(parseArgv("   "), { ok: false, reason: "empty command" });
+  assertEquals(parseArgv("echo 'open"), { ok: false, reason: "unterminated quote" });
+  assertEquals(parseArgv('echo "open'), { ok: false, reason: "unterminated quote" });
+  assertEquals(parseArgv("echo \\"), { ok: false, reason: "trailing backslash" });
 });

@@ -63,7 +63,9 @@ export interface Fs {
 
 /** What `lstat` says of a path. */
 export interface FileInfo {
+  /** A directory (not a link to one). */
   isDirectory: boolean;
+  /** A symbolic link. */
   isSymlink: boolean;
   /** Its owner. */
   uid: number;

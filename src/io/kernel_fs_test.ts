@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { until } from "../../tests/support/poll.ts";
 import { FakeExec, FakeFs, okResult } from "../../tests/support/fakes.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { denoFs, FileTooLarge } from "./fs.ts";
@@ -26,14 +27,17 @@ Deno.test("a read stops when its signal aborts: the writer of a FIFO is left wit
   await using dir = await tempDir();
   const fifo = `${dir.path}/fifo`;
   await new Deno.Command("mkfifo", { args: [fifo] }).output();
-  // A slow writer that only ends when nobody reads any more (SIGPIPE).
+  // A slow writer that only ends when nobody reads any more (SIGPIPE). Its first line is
+  // written once the reader has the FIFO open: then the read is under way.
+  const started = `${dir.path}/started`;
   const writer = new Deno.Command("/bin/sh", {
-    args: ["-c", `while :; do echo line; sleep 0.05; done > ${fifo}`],
+    args: ["-c", `while :; do echo line; : > ${started}; sleep 0.05; done > ${fifo}`],
     stderr: "null",
   }).spawn();
   const stop = new AbortController();
   const reading = denoFs.readTextFile(fifo, { maxBytes: 1 << 20, signal: stop.signal });
-  setTimeout(() => stop.abort(), 300);
+  await until(() => Deno.lstat(started).then(() => true, () => false), "the first line");
+  stop.abort();
   await assertRejects(() => reading);
   const { signal } = await writer.status;
   assertEquals(signal, "SIGPIPE", "the reader closed the FIFO at its deadline");

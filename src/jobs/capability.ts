@@ -1,92 +1,52 @@
 /**
  * The jobs capability: takes job payloads (from MQTT), refuses what must not run, records
- * every accepted id in the journal before it starts, runs at most `job_concurrency` at
- * once through `io.exec`, and answers each through the reply channel.
+ * every accepted id in the journal before it starts, hands each to its type (a command in
+ * the pool, at most `job_concurrency` at once; an upgrade on its own), and answers each
+ * through the reply channel.
  *
  * Decisions worth knowing:
  * - A job refused as BUSY is not journaled: the back end may send the same id again later
- *   and it will run then. Refusals (REJECTED, EXPIRED) are not journaled either.
- * - Every refusal is counted; the log gets one line per kind of refusal a minute, then the
- *   count of the others, so a flood of bad payloads cannot flood the log.
+ *   and it will run then. Refusals (REJECTED, EXPIRED) are not journaled either; what is
+ *   refused is decided in admission.ts, how it is answered in answers.ts.
  * - Results of accepted jobs are kept in `jobs.history` (bounded) for `jobs`/`job-info`
- *   across restarts; refusals only in memory, so a flood writes nothing to flash.
+ *   across restarts.
  */
 import type { Capability, CapabilityContext, StopReason } from "../capability.ts";
-import type { Connectivity } from "../health/mod.ts";
-import { type ExecResult, parseArgv } from "../io/mod.ts";
-import { LogThrottle } from "../log/mod.ts";
-import {
-  parseUpgradeRequest,
-  UPGRADE_TYPE,
-  type UpgradeRecord,
-  type UpgradeService,
-} from "../upgrade/mod.ts";
-import {
-  deliveredReply,
-  type JobReply,
-  type Outcome,
-  outcomeOf,
-  type Refusal,
-  refusalReply,
-  type ReplyChannel,
-  resultReply,
-} from "../replies/mod.ts";
-import { JobHistory, type JobRecord, type JobState } from "./history.ts";
-import { registerJobCommands } from "./commands.ts";
-import { type Job, parseJob } from "./job.ts";
-import { JobJournal } from "./journal.ts";
-import { runNetworkJob } from "./network.ts";
-import { JobPool } from "./pool.ts";
+import type { ExecResult } from "../io/mod.ts";
+import type { ReplyChannel } from "../replies/mod.ts";
 import { checkSignature, type RawJob } from "../signing/mod.ts";
+import { decide } from "./admission.ts";
+import { JobAnswers } from "./answers.ts";
+import { COMMAND_TYPE } from "./command.ts";
+import { registerJobCommands } from "./commands.ts";
+import { JobHistory, type JobRecord, type JobState } from "./history.ts";
+import { type Job, parseJob } from "./job.ts";
+import type { JobType, OwnJobType, PooledJobType } from "./job_type.ts";
+import { JobJournal } from "./journal.ts";
+import { cancelledBeforeStart, JOB_COUNTERS } from "./outcome.ts";
+import { JobPool } from "./pool.ts";
+import { type Accepted, runPooled } from "./pooled.ts";
 
 export type { JobRecord, JobState };
 
-export interface JobServiceDeps {
+/** What the jobs need of the others: where replies go, and the job types they run. */
+export interface JobsDeps {
+  /** Where DELIVERED and the results go. */
   replies: ReplyChannel;
-  /** The health checks and recovery for `network` jobs. */
-  connectivity: Connectivity;
-  /** The firmware upgrades for `sysupgrade` jobs; undefined while they do not run. */
-  upgrade?: () => UpgradeService | undefined;
-  /** Between connectivity checks after a network job (default 5 s). */
-  networkPollMs?: number;
+  /** The types jobs may have; a `meta.type` none of them takes is a `command`. */
+  types: readonly JobType[];
   /** How many jobs `jobs` and `job-info` remember (default 50). */
   recentMax?: number;
 }
 
-export const JOB_COUNTERS = [
-  "jobs-received",
-  "jobs-succeeded",
-  "jobs-failed",
-  "jobs-rejected",
-  "jobs-duplicate",
-  "jobs-busy",
-  "jobs-expired",
-  "jobs-timeout",
-  "jobs-cancelled",
-] as const;
-
-const COUNTER_OF: Record<Outcome | Refusal, (typeof JOB_COUNTERS)[number]> = {
-  PROCESSED: "jobs-succeeded",
-  FAILED: "jobs-failed",
-  TIMEOUT: "jobs-timeout",
-  CANCELLED: "jobs-cancelled",
-  REJECTED: "jobs-rejected",
-  DUPLICATE: "jobs-duplicate",
-  EXPIRED: "jobs-expired",
-  BUSY: "jobs-busy",
-};
-
-/** At most one log line per kind of refusal in this period; the rest are counted. */
-const REFUSAL_LOG_PERIOD_MS = 60_000;
-
-/** The `jobs` capability: parses, checks and journals each job, runs it in the pool, and sends its replies. */
-export class JobService implements Capability {
+/** The `jobs` capability: parses, checks and journals each job, runs it by its type, and sends its replies. */
+export class JobsCapability implements Capability {
   readonly name = "jobs" as const;
   readonly #ctx: CapabilityContext;
-  readonly #deps: JobServiceDeps;
+  readonly #deps: JobsDeps;
   readonly #pool: JobPool;
   readonly #log;
-  readonly #refusals: LogThrottle;
+  readonly #answers: JobAnswers;
   #journal: JobJournal | undefined;
   #history: JobHistory | undefined;
   #stopping = false;
@@ -98,7 +58,7 @@ export class JobService implements Capability {
   #controllers = new Map<JobRecord, AbortController>();
 
   /** Registers its commands; the journal is read in `start()`. */
-  constructor(ctx: CapabilityContext, deps: JobServiceDeps) {
+  constructor(ctx: CapabilityContext, deps: JobsDeps) {
     this.#ctx = ctx;
     this.#deps = deps;
     this.#pool = new JobPool(() => ({
@@ -106,11 +66,7 @@ export class JobService implements Capability {
       queue: ctx.config.job_queue,
     }));
     this.#log = ctx.log.child("jobs");
-    this.#refusals = new LogThrottle(
-      ctx.io.clock,
-      REFUSAL_LOG_PERIOD_MS,
-      (kind, suppressed) => this.#log.warn(`${suppressed} more like it`, { kind }),
-    );
+    this.#answers = new JobAnswers(ctx, this.#log, deps.replies, () => this.#history);
     ctx.counters.declare(...JOB_COUNTERS);
     registerJobCommands(ctx.commands, this);
   }
@@ -143,7 +99,7 @@ export class JobService implements Capability {
       for (const controller of this.#controllers.values()) controller.abort();
     }
     await this.idle();
-    this.#refusals.close();
+    this.#answers.close();
     await this.#journal?.close();
     await this.#history?.close();
   }
@@ -163,7 +119,7 @@ export class JobService implements Capability {
     this.#ctx.counters.inc("jobs-received");
     const parsed = parseJob(payload);
     if (!parsed.ok) {
-      this.#refuse(parsed.id, "REJECTED", parsed.reason);
+      this.#answers.refuse(parsed.id, "REJECTED", parsed.reason);
       return Promise.resolve();
     }
     const admit = () => this.#admit(parsed.job, parsed.raw);
@@ -189,13 +145,15 @@ export class JobService implements Capability {
 
   /**
    * The newest job with this id, with its output; for an id the journal holds from before
-   * a restart without a recorded result, what is known of it.
+   * a restart without a recorded result, what its type or the journal knows of it.
    */
   info(id: string): JobRecord | undefined {
     const record = this.#history?.find(id);
     if (record) return record;
-    const upgrade = this.#deps.upgrade?.()?.status();
-    if (upgrade?.id === id) return upgradeJobRecord(upgrade);
+    for (const type of this.#deps.types) {
+      const known = !type.pooled && type.info?.(id);
+      if (known) return known;
+    }
     const accepted = this.#journal?.acceptedAt(id);
     if (accepted === undefined) return undefined;
     return {
@@ -209,114 +167,47 @@ export class JobService implements Capability {
     };
   }
 
-  /**
-   * Cancels a queued or running job, or an upgrade before it flashes; false when there is
-   * none with that id.
-   */
+  /** Cancels a queued or running job, or one its type runs; false when there is none. */
   cancel(id: string): boolean {
     for (const [record, controller] of this.#controllers) {
-      if (record.id === id) {
-        controller.abort();
-        return true;
-      }
+      if (record.id !== id) continue;
+      controller.abort();
+      return true;
     }
-    return this.#deps.upgrade?.()?.cancel(id) ?? false;
+    return this.#deps.types.some((type) => !type.pooled && type.cancel?.(id));
   }
 
   async #admit(job: Job, raw: RawJob): Promise<void> {
     const config = this.#ctx.config;
     const now = this.#ctx.io.clock.now();
-    if (this.#stopping) return this.#refuse(job.id, "BUSY", "stopping");
-    if (config.job_secret) {
-      const bad = await checkSignature(
-        raw,
-        config.job_secret,
-        Math.floor(now / 1000),
-        config.job_max_age,
-        config.job_sig_legacy ? "canonical+legacy" : "canonical",
-        this.#ctx.mac,
-      );
-      if (bad) return this.#refuse(job.id, "REJECTED", bad);
-    }
-    if (job.expires !== undefined && job.expires * 1000 < now) {
-      return this.#refuse(job.id, "EXPIRED", "expired");
-    }
-    const journal = this.#journal;
-    if (!journal) return this.#refuse(job.id, "BUSY", "not started");
-    if (job.meta.type === UPGRADE_TYPE) return await this.#admitUpgrade(job, raw, journal, now);
-    const argv = this.#argvOf(job.meta.msg);
-    if ("error" in argv) return this.#refuse(job.id, "REJECTED", argv.error);
-    if (journal.has(job.id)) return this.#refuse(job.id, "DUPLICATE");
-    if (!this.#pool.hasRoom()) return this.#refuse(job.id, "BUSY", "queue full");
-
-    await this.#accept(job, argv.argv, journal, now);
-  }
-
-  /**
-   * A `sysupgrade` job: checked, journaled and acknowledged as any job, then handed to the
-   * upgrade capability outside the pool (it may wait hours for its window).
-   */
-  async #admitUpgrade(job: Job, raw: RawJob, journal: JobJournal, now: number): Promise<void> {
-    if (journal.has(job.id)) return this.#refuse(job.id, "DUPLICATE");
-    const request = parseUpgradeRequest(raw.meta);
-    if ("error" in request) return this.#refuse(job.id, "REJECTED", request.error);
-    const upgrade = this.#deps.upgrade?.();
-    if (!upgrade) {
-      const why = this.#ctx.config.upgrade.hosts.length === 0
-        ? "upgrade.hosts is not set"
-        : "the upgrade capability is not running (ledge ctl status says why)";
-      return this.#refuse(job.id, "REJECTED", `firmware upgrades are off: ${why}`);
-    }
-    const refusal = upgrade.refusal(request);
-    if (refusal) return this.#refuse(job.id, "REJECTED", refusal);
-    const { record, journaled } = this.#journalAndAcknowledge(job, journal, now);
-    // Claimed now, before the next payload is admitted: a second upgrade is refused.
-    const running = upgrade.claim(job.id);
-    if (!await journaled) {
-      running.release();
-      const reply = refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable");
-      return this.#settle(record, reply);
-    }
-    record.state = "running";
-    const watcher = {
-      note: (reason: string) => void (record.reason = reason),
-      settled: (reply: JobReply) => this.#keep(record, reply),
-    };
-    // Not tracked by idle(): the upgrade capability owns it (and waits for it when stopping).
-    const upgrading = Promise.resolve(this.#deps.replies.flushed())
-      .then(() => running.run(request, watcher));
-    upgrading.catch((error) =>
-      this.#log.error("upgrade failed unexpectedly", { id: job.id, error })
-    );
-  }
-
-  /**
-   * Journals the id, acknowledges it, and queues the run. Resolves when the journal write
-   * is done (whether it worked or not).
-   */
-  #accept(job: Job, argv: string[], journal: JobJournal, now: number): Promise<unknown> {
-    const { record, journaled } = this.#journalAndAcknowledge(job, journal, now);
-    const controller = new AbortController();
-    this.#controllers.set(record, controller);
-    const finished = Promise.withResolvers<void>();
-    this.#track(finished.promise);
-    this.#pool.submit(async () => {
-      try {
-        // Not even a microtask when nothing waits: the spawn then comes before whatever the
-        // caller does next (the session arms its handler's timer).
-        const flushing = this.#deps.replies.flushed();
-        if (flushing) await flushing;
-        await this.#run(job, argv, record, controller.signal, journaled);
-      } catch (error) {
-        // Exec never throws by contract; should anything else, the job still gets an answer.
-        this.#log.error("job failed unexpectedly", { id: job.id, error });
-        this.#settle(record, resultReply(job, failedResult(error), this.#replyCtx()));
-      } finally {
-        this.#controllers.delete(record);
-        finished.resolve();
-      }
+    const type = this.#typeOf(job);
+    const decision = decide(job, raw, type, {
+      stopping: this.#stopping,
+      badSignature: config.job_secret && !this.#stopping
+        ? await checkSignature(
+          raw,
+          config.job_secret,
+          Math.floor(now / 1000),
+          config.job_max_age,
+          config.job_sig_legacy ? "canonical+legacy" : "canonical",
+          this.#ctx.mac,
+        )
+        : undefined,
+      now,
+      journal: this.#journal,
+      poolRoom: this.#pool.hasRoom(),
     });
-    return journaled;
+    if (!decision.ok) return this.#answers.refuse(job.id, decision.refusal, decision.reason);
+    const accepted = this.#accept(job, this.#journal!, now);
+    if (type.pooled) this.#submit(type, decision.plan, job, accepted);
+    else this.#hand(type, decision.plan, job, accepted);
+    await accepted.journaled;
+  }
+
+  #typeOf(job: Job): JobType {
+    const types = this.#deps.types;
+    return types.find((t) => t.type === job.meta.type) ??
+      types.find((t) => t.type === COMMAND_TYPE)!;
   }
 
   /**
@@ -326,7 +217,7 @@ export class JobService implements Capability {
    * before that gets the job re-delivered (DELIVERED twice, the job run once); waiting for
    * the disk would put its sync (milliseconds on flash) before every acknowledgement.
    */
-  #journalAndAcknowledge(job: Job, journal: JobJournal, now: number) {
+  #accept(job: Job, journal: JobJournal, now: number): Accepted {
     const journaled = journal.append(job.id).then(
       () => true,
       (error) => {
@@ -342,29 +233,19 @@ export class JobService implements Capability {
       received: Math.floor(now / 1000),
     };
     this.#history?.remember(record);
-    this.#deps.replies.send("delivery", deliveredReply(job.id, this.#replyCtx()));
-    return { record, journaled };
+    return { record, journaled, delivered: this.#answers.delivered(job.id) };
   }
 
-  /**
-   * Runs the job once its id is on disk (`journaled`): a shell command is started meanwhile
-   * and waits for it (exec's gate), which takes the fsync off the job's latency; a job
-   * whose id could not be written never runs and is answered REJECTED.
-   */
-  async #run(
-    job: Job,
-    argv: string[],
-    record: JobRecord,
-    signal: AbortSignal,
-    journaled: Promise<boolean>,
-  ): Promise<void> {
+  /** Runs a pooled job: started once its DELIVERED is on the wire, its id gating its program. */
+  #submit(type: PooledJobType, plan: unknown, job: Job, accepted: Accepted): void {
+    const { record, journaled } = accepted;
+    const controller = new AbortController();
+    this.#controllers.set(record, controller);
+    const finished = Promise.withResolvers<void>();
+    this.#track(finished.promise);
     const config = this.#ctx.config;
-    const unjournaled = () =>
-      this.#settle(
-        record,
-        refusalReply(job.id, "REJECTED", this.#replyCtx(), "journal unavailable"),
-      );
-    const run = (): Promise<ExecResult> =>
+    const signal = controller.signal;
+    const exec = (argv: string[]): Promise<ExecResult> =>
       signal.aborted ? Promise.resolve(cancelledBeforeStart()) : this.#ctx.io.exec.run({
         argv,
         timeoutMs: (job.timeout ?? config.job_timeout) * 1000,
@@ -372,117 +253,30 @@ export class JobService implements Capability {
         signal,
         gate: journaled,
       });
-    record.state = "running";
-    let result: ExecResult;
-    let extra: Record<string, unknown> = {};
-    if (job.meta.type === "network" && !signal.aborted) {
-      // Its checks around the run take seconds: no point starting them for a job that
-      // cannot run.
-      if (!await journaled) return unjournaled();
-      const outcome = await runNetworkJob(run, {
-        connectivity: this.#deps.connectivity,
-        clock: this.#ctx.io.clock,
-        windowMs: config.network_check_s * 1000,
-        pollMs: this.#deps.networkPollMs ?? 5_000,
-        signal,
-      });
-      result = outcome.result;
-      extra = { ...outcome.network };
-      record.recovered = outcome.network.recovered;
-    } else {
-      result = await run();
-      if (!await journaled) return unjournaled();
-    }
-    Object.assign(record, {
-      exit_code: result.exitCode,
-      duration_ms: Math.round(result.durationMs),
-      truncated: result.truncated,
-      output: result.output,
-    });
-    if (result.error) record.reason = result.error;
-    this.#settle(record, resultReply(job, result, this.#replyCtx(), extra));
-    this.#log.info("job finished", { id: job.id, state: outcomeOf(result), exit: result.exitCode });
-  }
-
-  /** Sends the final answer of an accepted job, then records and keeps it. */
-  #settle(record: JobRecord, reply: JobReply): void {
-    this.#deps.replies.send("result", reply);
-    this.#keep(record, reply);
-  }
-
-  /** Records and keeps the final answer of an accepted job (sent by whoever decided it). */
-  #keep(record: JobRecord, reply: JobReply): void {
-    record.state = reply.event_type as JobState;
-    if (typeof reply.reason === "string") record.reason = reply.reason;
-    this.#ctx.counters.inc(COUNTER_OF[reply.event_type as Outcome | Refusal]);
-    this.#history?.keep(record).catch((error) =>
-      this.#log.warn("job history not written", { id: record.id, error })
+    const run = { exec, journaled, signal };
+    this.#pool.submit(() =>
+      runPooled(job, accepted, type, plan, run, this.#answers, this.#log).finally(() => {
+        this.#controllers.delete(record);
+        finished.resolve();
+      })
     );
   }
 
-  #argvOf(msg: string): { argv: string[] } | { error: string } {
-    const allow = this.#ctx.config.jobs.allow;
-    if (!allow) return { argv: ["/bin/sh", "-c", msg] };
-    const parsed = parseArgv(msg);
-    if ("error" in parsed) return parsed;
-    const program = parsed.argv[0];
-    if (allow.includes(program)) return parsed;
-    return { error: `program not allowed: ${program} (jobs.allow: ${allow.join(", ")})` };
-  }
-
-  /** Answers a job that does not run (when its id is known), counts and logs it. */
-  #refuse(id: string | undefined, refusal: Refusal, reason?: string): void {
-    this.#ctx.counters.inc(COUNTER_OF[refusal]);
-    // One line per kind of refusal a period, however many payloads of that kind come.
-    const kind = `${refusal.toLowerCase()}${reason ? `: ${reason.split(":")[0]}` : ""}`;
-    this.#refusals.note(kind, () => this.#log.warn(`job ${refusal.toLowerCase()}`, { id, reason }));
-    if (id === undefined) return;
-    this.#history?.remember({
-      id,
-      type: "",
-      command: "",
-      state: refusal,
-      received: Math.floor(this.#ctx.io.clock.now() / 1000),
-      ...(reason ? { reason } : {}),
+  /** Hands a job to a type that runs it on its own (not tracked by `idle()`: the type owns it). */
+  #hand(type: OwnJobType, plan: unknown, job: Job, accepted: Accepted): void {
+    const { record, journaled, delivered } = accepted;
+    record.state = "running";
+    type.start(plan, job, {
+      journaled,
+      delivered: Promise.resolve(delivered),
+      note: (reason) => void (record.reason = reason),
+      settled: (reply) => this.#answers.keep(record, reply),
+      unjournaled: () => this.#answers.unjournaled(record),
     });
-    this.#deps.replies.send("result", refusalReply(id, refusal, this.#replyCtx(), reason));
   }
 
   #track(work: Promise<void>): void {
     this.#busy.add(work);
     work.finally(() => this.#busy.delete(work));
   }
-
-  #replyCtx() {
-    return { app: this.#ctx.config.app, now: this.#ctx.io.clock.now() };
-  }
-}
-
-/** A `sysupgrade` job as `job-info` shows it from the upgrade journal (after the reboot). */
-function upgradeJobRecord(upgrade: UpgradeRecord): JobRecord {
-  return {
-    id: upgrade.id,
-    type: UPGRADE_TYPE,
-    command: "",
-    state: upgrade.result?.event_type ?? "running",
-    received: upgrade.accepted,
-    reason: upgrade.result?.reason ?? `upgrade at ${upgrade.step}`,
-  };
-}
-
-const NOT_RUN: ExecResult = {
-  exitCode: null,
-  output: "",
-  truncated: false,
-  timedOut: false,
-  cancelled: false,
-  durationMs: 0,
-};
-
-function cancelledBeforeStart(): ExecResult {
-  return { ...NOT_RUN, cancelled: true };
-}
-
-function failedResult(error: unknown): ExecResult {
-  return { ...NOT_RUN, error: error instanceof Error ? error.message : String(error) };
 }

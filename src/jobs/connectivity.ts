@@ -1,7 +1,7 @@
 /**
- * What other capabilities ask of the connectivity watch: `network` jobs check before and
- * after they run, and have the link recovered when they broke it. The health capability
- * provides the real checks and recovery; tests pass fakes.
+ * What `network` jobs ask of the connectivity watch: they check before and after they run,
+ * and have the link recovered when they broke it. The health capability provides the real
+ * checks and recovery (the agent's wiring hands it over); tests pass fakes.
  */
 import type { ExecResult } from "../io/mod.ts";
 

@@ -28,7 +28,28 @@ export const jobIdSchema = z.string({ error: ID_RULE }).check(
   z.maxLength(MAX_ID_LENGTH, ID_RULE),
 );
 
-export const jobSchema = z.object({
+/** A job that parsed (its bounds are the schema's). */
+export interface Job {
+  /** Its id: a second job with it is a duplicate. */
+  id: string;
+  /** Unix seconds it was sent at (needed when jobs are signed). */
+  timestamp?: number;
+  /** What to run. */
+  meta: {
+    /** The command (or the type's argument, e.g. a sysupgrade's JSON). */
+    msg: string;
+    /** Its type: `command` when absent. */
+    type?: string;
+  };
+  /** Seconds it may run. */
+  timeout?: number;
+  /** Unix seconds after which it must not start. */
+  expires?: number;
+  /** HMAC-SHA256 over the job, hex. */
+  sig?: string;
+}
+
+export const jobSchema: z.ZodMiniType<Job> = z.object({
   id: jobIdSchema,
   // Only `id` and `meta.msg` are required (spec): a back end that leaves `timestamp` out
   // keeps working, unless jobs must be signed, which needs it.
@@ -60,8 +81,6 @@ export const jobSchema = z.object({
     z.string({ error: "must be a hex string" }).check(z.maxLength(128, "must be a hex string")),
   ),
 });
-
-export type Job = z.infer<typeof jobSchema>;
 
 export type ParsedJob = { ok: true; job: Job; raw: RawJob } | {
   ok: false;

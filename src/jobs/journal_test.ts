@@ -106,18 +106,15 @@ Deno.test("JobJournal keeps the newest maxIds and compacts the file when it doub
   await reopened.close();
 });
 
-Deno.test("JobJournal loads 10 000 ids quickly", async () => {
+Deno.test("JobJournal loads 10 000 ids (its time: bench/jobs.ts)", async () => {
   await using dir = await tempDir();
   const clock = clockAt(Date.UTC(2026, 0, 1));
   const at = clock.ms / 1000;
   const lines = Array.from({ length: 10_000 }, (_, i) => JSON.stringify([at, `job-${i}`]));
   await Deno.writeTextFile(`${dir.path}/${JOURNAL_FILE}`, lines.join("\n") + "\n");
-  const started = performance.now();
   const journal = await JobJournal.open(dir.path, clock);
-  const ms = performance.now() - started;
   assertEquals(journal.size, 10_000);
-  // Generous for a loaded 2-core machine; it takes a few ms.
-  assert(ms < 2_000, `loaded in ${ms} ms`);
+  assert(journal.has("job-0") && journal.has("job-9999"));
   await journal.close();
 });
 

@@ -3,7 +3,7 @@
  * checked before and after, and when it broke a working link, the health capability runs
  * `recovery_cmd` (the same step its recovery ladder takes).
  */
-import type { Connectivity } from "../health/mod.ts";
+import type { Connectivity } from "./connectivity.ts";
 import type { Clock, ExecResult } from "../io/mod.ts";
 
 export interface NetworkCheck {

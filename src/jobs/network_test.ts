@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/support/assert.ts";
-import type { ConnectivityReport } from "../health/connectivity.ts";
+import type { ConnectivityReport } from "./connectivity.ts";
 import type { Clock } from "../io/clock.ts";
 import type { ExecResult } from "../io/exec.ts";
 import { okResult } from "../../tests/support/fakes.ts";

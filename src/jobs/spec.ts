@@ -1,12 +1,11 @@
 /** The `jobs` capability's spec: the journal in `state_dir`, and the programs jobs run. */
 import type { CapabilitySpec } from "../capability.ts";
-import { connectivityOf } from "../health/mod.ts";
 import { SETSID } from "../io/mod.ts";
 import { needs } from "../permissions.ts";
-import { JobService } from "./service.ts";
+import { JobsCapability, type JobsDeps } from "./capability.ts";
 
 /** The `jobs` capability: the journal in `state_dir`, the programs jobs may run. */
-export const jobsSpec: CapabilitySpec<"jobs"> = {
+export const jobsSpec: CapabilitySpec<JobsDeps, "jobs"> = {
   name: "jobs",
   restartOn: ["state_dir"],
   // /bin/sh also in allow-list mode: the shell's `kill` signals a job's process group
@@ -24,13 +23,5 @@ export const jobsSpec: CapabilitySpec<"jobs"> = {
       write: [config.state_dir],
     },
   }),
-  build: (ctx, peers) =>
-    new JobService(ctx, {
-      replies: {
-        send: (kind, reply) => peers.get("replies")?.channel.send(kind, reply),
-        flushed: () => peers.get("replies")?.channel.flushed(),
-      },
-      connectivity: connectivityOf(peers),
-      upgrade: () => peers.get("upgrade"),
-    }),
+  build: (ctx, deps) => new JobsCapability(ctx, deps),
 };

@@ -1,4 +1,4 @@
-import { type Parsed, toInt, wholeLines } from "./_parse.ts";
+import { type Parsed, toInt, wholeLines } from "./text.ts";
 
 const RTF_UP = 0x1;
 

@@ -1,4 +1,4 @@
-/** Shared by the parsers: the result shape and strict conversions of kernel/tool text. */
+/** Shared by the parsers of kernel and tool text: the result shape and strict conversions. */
 
 /** A parse result: what could be read, and how many malformed lines were skipped. */
 export interface Parsed<T> {

@@ -13,6 +13,7 @@ import {
   type ReplyTransport,
   type RestTarget,
   restTarget,
+  type Sent,
 } from "../replies/mod.ts";
 import { MqttSession, type SessionTls } from "./session.ts";
 import {
@@ -27,7 +28,7 @@ import {
 const STOP_PUBLISH_MS = 1000;
 
 /** What the session hands on: job payloads, and the news that it is connected. */
-export interface MqttLinks {
+export interface MqttDeps {
   /**
    * Where job payloads go. The broker's copy is acknowledged once the returned promise
    * settles (the job journaled), so a crash before that gets the job re-delivered.
@@ -48,7 +49,7 @@ export class MqttCapability implements Capability {
   readonly replyTransport: ReplyTransport;
 
   readonly #ctx: CapabilityContext;
-  readonly #links: MqttLinks;
+  readonly #deps: MqttDeps;
   readonly #rest: RestTarget | undefined;
   #session: MqttSession | undefined;
   #topics: JobTopics | undefined;
@@ -57,14 +58,13 @@ export class MqttCapability implements Capability {
   #stopping = new AbortController();
 
   /** Connects nothing yet: `start()` does. */
-  constructor(ctx: CapabilityContext, links: MqttLinks) {
+  constructor(ctx: CapabilityContext, deps: MqttDeps) {
     this.#ctx = ctx;
-    this.#links = links;
+    this.#deps = deps;
     this.#rest = restTarget(ctx.config);
     this.replyTransport = {
       ready: () => this.connected,
       deliver: (kind, reply) => this.#publishReply(kind, reply),
-      flushed: () => this.#session?.flushed(),
     };
     this.#registerCommands();
   }
@@ -93,7 +93,7 @@ export class MqttCapability implements Capability {
         reconnectMaxS: config.reconnect_max,
         subscriptions: [
           { topic: topics.sub, qos: config.qos },
-          ...(this.#links.onDesired ? [{ topic: topics.config, qos: 1 as const }] : []),
+          ...(this.#deps.onDesired ? [{ topic: topics.config, qos: 1 as const }] : []),
         ],
         will: {
           topic: topics.status,
@@ -103,12 +103,12 @@ export class MqttCapability implements Capability {
       {
         onConnect: () => {
           this.#publishStatus(this.#presence(true));
-          this.#links.onConnect();
+          this.#deps.onConnect();
         },
         onMessage: (topic, payload) => {
-          if (topic === topics.sub) return this.#links.onJob(payload);
-          if (topic === topics.config && this.#links.onDesired) {
-            return this.#links.onDesired(payload);
+          if (topic === topics.sub) return this.#deps.onJob(payload);
+          if (topic === topics.config && this.#deps.onDesired) {
+            return this.#deps.onDesired(payload);
           }
           log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
         },
@@ -128,7 +128,7 @@ export class MqttCapability implements Capability {
     if (session?.connected && this.#topics) {
       // Leaving on purpose: the broker drops the will, so say it ourselves.
       const offline = session.publish(this.#topics.status, this.#presence(false));
-      await settlesWithin(this.#ctx.io.clock, STOP_PUBLISH_MS, offline);
+      await settlesWithin(this.#ctx.io.clock, STOP_PUBLISH_MS, offline.acked);
     }
     await session?.stop();
   }
@@ -137,7 +137,7 @@ export class MqttCapability implements Capability {
   async publishState(report: string): Promise<void> {
     const session = this.#session;
     if (!session || !this.#topics) throw new Error("mqtt not started");
-    await session.publish(this.#topics.state, report, 1, true);
+    await session.publish(this.#topics.state, report, 1, true).acked;
   }
 
   /** Whether the session is up: evidence of being online for the health checks. */
@@ -161,17 +161,19 @@ export class MqttCapability implements Capability {
     );
   }
 
-  #publishReply(kind: ReplyKind, reply: JobReply): Promise<void> {
+  #publishReply(kind: ReplyKind, reply: JobReply): Sent {
     const session = this.#session;
     const topics = this.#topics;
-    if (!session || !topics) return Promise.reject(new Error("mqtt not started"));
+    if (!session || !topics) {
+      return { acked: Promise.reject(new Error("mqtt not started")), written: undefined };
+    }
     const topic = kind === "delivery" ? topics.delivery : topics.pub;
     return session.publish(topic, JSON.stringify(reply), 1);
   }
 
   #publishStatus(message: string): void {
     if (!this.#session || !this.#topics) return;
-    this.#session.publish(this.#topics.status, message, 1).catch((error) =>
+    this.#session.publish(this.#topics.status, message, 1).acked.catch((error) =>
       this.#ctx.log.debug("status message not sent", { error })
     );
   }
@@ -208,7 +210,7 @@ export class MqttCapability implements Capability {
           ),
           "messages-in": counters.get("mqtt-messages-in"),
           "messages-out": counters.get("mqtt-messages-out"),
-          "replies-waiting": this.#links.repliesWaiting(),
+          "replies-waiting": this.#deps.repliesWaiting(),
         };
       },
     });

@@ -1,7 +1,7 @@
 /**
  * One MQTT 3.1.1 connection over a byte stream: the CONNECT handshake, the subscription,
  * publishes with their acknowledgements, messages in, and keepalive. Writes go out one
- * after the other, in order; `flushed()` resolves once all written so far have left.
+ * after the other, in order; a publish says whether its bytes wait behind others.
  * The first failure of any kind closes it, once, with the reason; the session then connects
  * again with a new one.
  */
@@ -45,7 +45,7 @@ const CONNACK_REASONS: Record<number, string> = {
 };
 
 /** What a connection tells its session. */
-export interface ConnectionEvents {
+export interface ConnectionDeps {
   /** A message: acknowledged to the broker once the returned promise resolves; never rejects. */
   onMessage(topic: string, payload: Uint8Array): Promise<void>;
   /** A message too large to take: acknowledged (it cannot be taken later either). */
@@ -63,17 +63,23 @@ export interface ConnectionOptions {
 
 const READ_CHUNK = 16 * 1024;
 
+/** A PUBLISH on its way: its acknowledgement, and (when it waits) its write. */
+export interface Published {
+  /** The broker's PUBACK (QoS 1), or the write (QoS 0); rejects when the connection fails. */
+  acked: Promise<void>;
+  /** Undefined when it was handed to the socket within the call; else when it is. */
+  written: Promise<void> | undefined;
+}
+
 export class MqttConnection {
   readonly #stream: ByteStream;
   readonly #options: ConnectionOptions;
-  readonly #events: ConnectionEvents;
+  readonly #deps: ConnectionDeps;
   readonly #reader: PacketReader;
-  /** Every write, in order; `flushed()` waits on it. */
+  /** Every write, in order. */
   #writes: Promise<void> = Promise.resolve();
   /** Writes not done yet. */
   #unwritten = 0;
-  /** Writes waiting behind another, not yet handed to the socket. */
-  #queued = 0;
   /** Messages are handled one at a time, in the order they came. */
   #inbox: Promise<void> = Promise.resolve();
   /** Answers awaited, by `type:id`: rejected with the reason when the connection closes. */
@@ -84,10 +90,10 @@ export class MqttConnection {
   #closed: Error | undefined;
   #stopKeepalive = new AbortController();
 
-  constructor(stream: ByteStream, options: ConnectionOptions, events: ConnectionEvents) {
+  constructor(stream: ByteStream, options: ConnectionOptions, deps: ConnectionDeps) {
     this.#stream = stream;
     this.#options = options;
-    this.#events = events;
+    this.#deps = deps;
     this.#reader = new PacketReader(options.maxPacketBytes);
     this.#lastSent = this.#lastReceived = options.clock.monotonic();
   }
@@ -123,28 +129,25 @@ export class MqttConnection {
     return answer.type === "suback" ? answer.granted[0] : 128;
   }
 
-  /** Publishes; at QoS 1 resolves on the PUBACK, at QoS 0 once written. */
-  async publish(topic: string, payload: string, qos: 0 | 1, retain = false): Promise<void> {
-    if (qos === 0) return await this.#write(encodePublish(topic, payload, 0, undefined, retain));
-    const id = this.#takeId();
-    await Promise.all([
-      this.#expect(`puback:${id}`),
-      this.#write(encodePublish(topic, payload, 1, id, retain)),
-    ]);
-  }
-
   /**
-   * Whether a write waits behind another. A write on an idle connection is not: Deno's TCP
-   * and TLS sockets take the bytes within the call (measured: they arrive while the writer's
-   * loop is blocked), so it is on the wire even if the caller blocks the loop next.
+   * Publishes. `acked` resolves on the PUBACK (QoS 1) or once written (QoS 0); `written`
+   * is undefined when the bytes went to the socket within this call (an idle connection:
+   * Deno's TCP and TLS sockets take them at once, measured: they arrive while the caller's
+   * loop is blocked), else it resolves once they have gone behind the writes before them.
    */
-  get queued(): boolean {
-    return this.#queued > 0;
-  }
-
-  /** Resolves once everything written so far has been handed to the socket. */
-  flushed(): Promise<void> {
-    return this.#writes.catch(() => {});
+  publish(topic: string, payload: string, qos: 0 | 1, retain = false): Published {
+    const queued = this.#unwritten > 0;
+    if (qos === 0) {
+      const write = this.#write(encodePublish(topic, payload, 0, undefined, retain));
+      return { acked: write, written: queued ? write.catch(() => {}) : undefined };
+    }
+    const id = this.#takeId();
+    const ack = this.#expect(`puback:${id}`);
+    const write = this.#write(encodePublish(topic, payload, 1, id, retain));
+    return {
+      acked: Promise.all([ack, write]).then(() => {}),
+      written: queued ? write.catch(() => {}) : undefined,
+    };
   }
 
   /** A DISCONNECT (the broker then drops the will), then closed. */
@@ -163,7 +166,7 @@ export class MqttConnection {
     } catch { /* closed already */ }
     for (const waiting of this.#waiting.values()) waiting.reject(reason);
     this.#waiting.clear();
-    this.#events.onClose(reason);
+    this.#deps.onClose(reason);
     return reason;
   }
 
@@ -201,10 +204,7 @@ export class MqttConnection {
       }
       this.#lastSent = this.#options.clock.monotonic();
     };
-    const behind = () => {
-      this.#queued++;
-      return this.#writes.then(() => (this.#queued--, send()));
-    };
+    const behind = () => this.#writes.then(send);
     const write = (this.#unwritten++ === 0 ? send() : behind()).finally(() => this.#unwritten--);
     this.#writes = write.catch((error) => {
       this.close(error instanceof Error ? error : new Error(String(error)));
@@ -239,7 +239,7 @@ export class MqttConnection {
       case "publish":
         return this.#receive(packet);
       case "oversize":
-        this.#events.onOversize(packet);
+        this.#deps.onOversize(packet);
         return this.#acknowledge(packet.qos, packet.id);
       case "pubrel":
         // The broker's second step of QoS 2: answered whether we know the id or not.
@@ -256,7 +256,7 @@ export class MqttConnection {
   #receive(packet: Extract<Packet, { type: "publish" }>): void {
     this.#inbox = this.#inbox.then(async () => {
       if (this.#closed) return; // not acknowledged: the broker sends it again
-      await this.#events.onMessage(packet.topic, packet.payload);
+      await this.#deps.onMessage(packet.topic, packet.payload);
       this.#acknowledge(packet.qos, packet.id);
     });
   }

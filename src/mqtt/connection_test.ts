@@ -107,8 +107,8 @@ Deno.test("a silent broker times the handshake out", async () => {
 Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones waiting", async () => {
   const broker = new FakeBroker();
   const { conn } = await connected(broker);
-  const first = conn.publish("pub/a", "one", 1);
-  const second = conn.publish("pub/a", "two", 1);
+  const first = conn.publish("pub/a", "one", 1).acked;
+  const second = conn.publish("pub/a", "two", 1).acked;
   await until(() => broker.written.length === 3, "both publishes written");
   const ids = broker.written.slice(1).map((p) => (p[p.length - 5] << 8) | p[p.length - 4]);
   assertEquals(ids, [1, 2]);
@@ -116,19 +116,20 @@ Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones wait
   await first;
   conn.close(new Error("link lost"));
   await assertRejects(() => second, /link lost/);
-  await assertRejects(() => conn.publish("pub/a", "three", 1), /link lost/);
+  await assertRejects(() => conn.publish("pub/a", "three", 1).acked, /link lost/);
 });
 
 Deno.test("an idle connection writes at once; one still writing queues in order", async () => {
   const broker = new FakeBroker();
   const { conn } = await connected(broker);
-  void conn.publish("pub/a", "one", 0);
+  const one = conn.publish("pub/a", "one", 0);
   // In the same turn: what the caller does next (a log line) does not go first.
-  assertEquals([broker.written.length, conn.queued], [2, false], "not written at once");
-  void conn.publish("pub/a", "two", 0);
-  assertEquals([broker.written.length, conn.queued], [2, true], "written past the one before");
-  await conn.flushed();
-  assertEquals(conn.queued, false);
+  assertEquals([broker.written.length, one.written], [2, undefined], "not written at once");
+  const two = conn.publish("pub/a", "two", 0);
+  assertEquals(broker.written.length, 2, "written past the one before");
+  assert(two.written, "a publish behind another says so");
+  await two.written;
+  assertEquals(broker.written.length, 3);
   const payloads = broker.written.slice(1).map((p) =>
     new TextDecoder().decode(new Uint8Array(p.slice(-3)))
   );

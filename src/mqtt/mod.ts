@@ -1,3 +1,3 @@
 /** The MQTT session, SocketMan's topics and messages, and the mqtt capability. */
-export { MqttCapability } from "./capability.ts";
-export { mqttOff, mqttSpec } from "./spec.ts";
+export { MqttCapability, type MqttDeps } from "./capability.ts";
+export { mqttSpec } from "./spec.ts";

@@ -7,7 +7,7 @@
  */
 import { fullJitterDelay } from "../backoff.ts";
 import { type Clock, deadline, settlesWithin, TIMED_OUT } from "../io/mod.ts";
-import { ConnackRefused, MqttConnection } from "./connection.ts";
+import { ConnackRefused, MqttConnection, type Published } from "./connection.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
 import { redactTopic } from "./topics.ts";
@@ -41,7 +41,7 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
 }
 
-export interface SessionEvents {
+export interface SessionDeps {
   /** After each successful connect and subscribe. */
   onConnect(): void;
   /** The broker's copy is acknowledged when the returned promise settles (at most 10 s). */
@@ -59,7 +59,7 @@ export const MQTT_COUNTERS = [
 const STOP_GRACE_MS = 2000;
 /** A stuck handler must not stall the session: the message is acknowledged after this. */
 const HANDLER_MAX_MS = 10_000;
-/** The longest `flushed()` waits for the socket to take what was published. */
+/** The longest a publish's `written` waits for the socket to take it. */
 const FLUSH_MAX_MS = 50;
 /**
  * The largest packet taken: a job is at most 132 KiB; a larger one is acknowledged and
@@ -112,10 +112,10 @@ export class MqttSession {
 
   constructor(
     private readonly options: SessionOptions,
-    private readonly events: SessionEvents,
-    private readonly deps: { log: Logger; counters: Counters; clock: Clock },
+    private readonly deps: SessionDeps,
+    private readonly ctx: { log: Logger; counters: Counters; clock: Clock },
   ) {
-    deps.counters.declare(...MQTT_COUNTERS);
+    ctx.counters.declare(...MQTT_COUNTERS);
   }
 
   /** Whether a connection is up and subscribed. */
@@ -129,24 +129,23 @@ export class MqttSession {
     return Promise.resolve();
   }
 
-  /** Publishes and resolves on the broker's acknowledgement (QoS 1) or once written. */
-  async publish(topic: string, payload: string, qos: 0 | 1 = 1, retain = false): Promise<void> {
-    const connection = this.#connection;
-    if (!connection || !this.connected) throw new Error("not connected to the broker");
-    await connection.publish(topic, payload, qos, retain);
-    this.deps.counters.inc("mqtt-messages-out");
-  }
-
   /**
-   * Resolves once everything published so far is handed to the socket, at most
-   * `FLUSH_MAX_MS` later, so a stalled link never holds the caller. Undefined when nothing
-   * waits behind another write (the usual case): no loop turn or deadline timer, which
-   * would cost every job its time.
+   * Publishes: `acked` on the broker's acknowledgement (QoS 1) or once written; `written`
+   * when the bytes wait behind others (undefined when they went out within the call), at
+   * most `FLUSH_MAX_MS`, so that a stalled link never holds whoever waits for it.
    */
-  flushed(): Promise<void> | undefined {
+  publish(topic: string, payload: string, qos: 0 | 1 = 1, retain = false): Published {
     const connection = this.#connection;
-    if (!connection?.queued) return undefined;
-    return settlesWithin(this.deps.clock, FLUSH_MAX_MS, connection.flushed()).then(() => {});
+    if (!connection || !this.connected) {
+      const refused = Promise.reject(new Error("not connected to the broker"));
+      return { acked: refused, written: undefined };
+    }
+    const published = connection.publish(topic, payload, qos, retain);
+    const written = published.written;
+    return {
+      acked: published.acked.then(() => this.ctx.counters.inc("mqtt-messages-out")),
+      written: written && settlesWithin(this.ctx.clock, FLUSH_MAX_MS, written).then(() => {}),
+    };
   }
 
   /** Sends a graceful DISCONNECT (the broker then drops the will) and stops reconnecting. */
@@ -158,7 +157,7 @@ export class MqttSession {
     // Not connected yet: drop the attempt, or it would connect after we stopped and take
     // the session (same client id) from our successor.
     const graceful = this.#connectedSince !== undefined &&
-      await settlesWithin(this.deps.clock, STOP_GRACE_MS, connection.disconnect());
+      await settlesWithin(this.ctx.clock, STOP_GRACE_MS, connection.disconnect());
     if (!graceful) connection.close(new Error("session stopped"));
   }
 
@@ -179,19 +178,19 @@ export class MqttSession {
   /** One attempt: socket, CONNECT, SUBSCRIBE; any failure schedules the next one. */
   async #connect(): Promise<void> {
     if (this.#stop.signal.aborted) return;
-    const { options, deps } = this;
+    const { options, ctx } = this;
     let connection: MqttConnection | undefined;
     try {
       const stream = await this.#openSocket();
       connection = new MqttConnection(stream, {
-        clock: deps.clock,
+        clock: ctx.clock,
         keepaliveS: options.keepaliveS,
         maxPacketBytes: MAX_PACKET_BYTES,
       }, {
         onMessage: (topic, payload) => this.#onMessage(topic, payload),
         onOversize: ({ topic, bytes }) => {
-          deps.counters.inc("mqtt-messages-oversize");
-          deps.log.warn("message too large, dropped", { topic: redactTopic(topic), bytes });
+          ctx.counters.inc("mqtt-messages-oversize");
+          ctx.log.warn("message too large, dropped", { topic: redactTopic(topic), bytes });
         },
         onClose: (reason) => this.#onLost(connection!, reason),
       });
@@ -225,14 +224,14 @@ export class MqttSession {
     this.#attempt = 0;
     this.#failureLogged = false;
     this.#lastError = undefined;
-    this.#connectedSince = deps.clock.now();
-    deps.counters.inc("mqtt-connects");
-    deps.log.info("connected to broker", {
+    this.#connectedSince = ctx.clock.now();
+    ctx.counters.inc("mqtt-connects");
+    ctx.log.info("connected to broker", {
       broker: `${options.host}:${options.port}`,
       "client-id": options.clientId,
       subscribed: options.subscriptions.map((s) => redactTopic(s.topic)).join(","),
     });
-    this.events.onConnect();
+    this.deps.onConnect();
   }
 
   /**
@@ -252,7 +251,7 @@ export class MqttSession {
         cert: tls.cert,
         key: tls.key,
       });
-      const conn = await deadline(this.deps.clock, timeoutMs, connecting, this.#stop.signal);
+      const conn = await deadline(this.ctx.clock, timeoutMs, connecting, this.#stop.signal);
       if (conn !== TIMED_OUT) return conn;
       connecting.then((late) => late.close(), () => {});
       throw new Error(`no connection to ${host}:${port} within ${timeoutMs} ms`);
@@ -270,32 +269,32 @@ export class MqttSession {
    * taken it (a job journaled), so a crash in between gets it re-delivered, not lost.
    */
   #onMessage(topic: string, payload: Uint8Array): Promise<void> {
-    const { deps } = this;
-    deps.counters.inc("mqtt-messages-in");
+    const { ctx } = this;
+    ctx.counters.inc("mqtt-messages-in");
     // The handler at once (a job's journal write starts in it), the stuck-handler timer after.
-    const handled = Promise.try(() => this.events.onMessage(topic, payload))
+    const handled = Promise.try(() => this.deps.onMessage(topic, payload))
       .catch((error) => {
         // Whatever a message does to its handler, the session goes on.
-        deps.log.error("message handler failed", { topic: redactTopic(topic), error });
+        ctx.log.error("message handler failed", { topic: redactTopic(topic), error });
       });
-    return settlesWithin(deps.clock, HANDLER_MAX_MS, handled).then(() => {});
+    return settlesWithin(ctx.clock, HANDLER_MAX_MS, handled).then(() => {});
   }
 
   /** The connection is gone (or never came): say so once, and try again after a backoff. */
   #onLost(connection: MqttConnection | undefined, reason: Error): void {
     if (connection && this.#connection !== connection) return; // an old one, or stopped
     this.#connection = undefined;
-    const { options, deps } = this;
+    const { options, ctx } = this;
     if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
     this.#noteError(reason);
     if (this.#connectedSince !== undefined) {
       this.#connectedSince = undefined;
       this.#attempt = AFTER_LOSS_ATTEMPT;
-      deps.counters.inc("mqtt-disconnects");
-      deps.log.warn("disconnected from broker", { error: this.#lastError });
+      ctx.counters.inc("mqtt-disconnects");
+      ctx.log.warn("disconnected from broker", { error: this.#lastError });
     } else if (!this.#failureLogged) {
       this.#failureLogged = true;
-      deps.log.warn("cannot connect to broker, retrying", {
+      ctx.log.warn("cannot connect to broker, retrying", {
         broker: `${options.host}:${options.port}`,
         error: this.#lastError,
       });
@@ -309,7 +308,7 @@ export class MqttSession {
       this.#lastError = "broker refused credentials";
       if (!this.#failureLogged) {
         this.#failureLogged = true;
-        this.deps.log.error("broker refused credentials", {
+        this.ctx.log.error("broker refused credentials", {
           broker: `${this.options.host}:${this.options.port}`,
           username: this.options.username,
           reason: error.message,
@@ -321,7 +320,7 @@ export class MqttSession {
   #scheduleReconnect(): void {
     if (this.#stop.signal.aborted) return;
     const delay = reconnectDelayMs(this.#attempt++, this.options.reconnectMaxS);
-    this.deps.log.debug("reconnecting", { "in-ms": delay, error: this.#lastError });
-    this.deps.clock.sleep(delay, this.#stop.signal).then(() => this.#connect(), () => {});
+    this.ctx.log.debug("reconnecting", { "in-ms": delay, error: this.#lastError });
+    this.ctx.clock.sleep(delay, this.#stop.signal).then(() => this.#connect(), () => {});
   }
 }

@@ -1,18 +1,11 @@
 /** The `mqtt` capability's spec: the broker session, off without a broker. */
 import type { CapabilitySpec } from "../capability.ts";
-import { type Config, SESSION_KEYS } from "../config/mod.ts";
+import { mqttOff, SESSION_KEYS } from "../config/mod.ts";
 import { apiNeeds, hostPort, needs } from "../permissions.ts";
-import { MqttCapability } from "./capability.ts";
-
-/** Why there is no MQTT session for this config, or undefined when there is one. */
-export function mqttOff(config: Config): string | undefined {
-  if (config.disable_mqtt) return "disable_mqtt is set";
-  if (!config.mqtt_host) return "no mqtt_host";
-  return undefined;
-}
+import { MqttCapability, type MqttDeps } from "./capability.ts";
 
 /** The `mqtt` capability: the broker, its certificates, and `api_url` for REST pings. */
-export const mqttSpec: CapabilitySpec<"mqtt"> = {
+export const mqttSpec: CapabilitySpec<MqttDeps, "mqtt"> = {
   name: "mqtt",
   restartOn: [
     ...SESSION_KEYS,
@@ -42,17 +35,5 @@ export const mqttSpec: CapabilitySpec<"mqtt"> = {
       }),
     };
   },
-  build: (ctx, peers) =>
-    new MqttCapability(ctx, {
-      onJob: (payload) =>
-        peers.get("jobs")?.receive(payload) ?? Promise.reject(new Error("no jobs capability")),
-      onConnect: () => {
-        peers.get("replies")?.channel.drain();
-        peers.get("desired")?.onConnect();
-      },
-      onDesired: ctx.config.desired
-        ? (payload) => peers.get("desired")?.receive(payload) ?? Promise.resolve()
-        : undefined,
-      repliesWaiting: () => peers.get("replies")?.channel.waiting ?? 0,
-    }),
+  build: (ctx, deps) => new MqttCapability(ctx, deps),
 };

@@ -10,16 +10,23 @@ import { restTarget, restTransport } from "./rest.ts";
 
 export const OUTBOX_FILE = "outbox.jsonl";
 
+/** What the replies need of the others: the MQTT session's transport. */
+export interface RepliesDeps {
+  /** The session's transport, asked for at each send (it may come and go). */
+  transport(): ReplyTransport | undefined;
+}
+
 /** The `replies` capability: the channel the jobs send through, over MQTT or REST, with its outbox. */
-export class ReplyService implements Capability {
+export class RepliesCapability implements Capability {
   readonly name = "replies" as const;
   /** What jobs send their replies through. */
   readonly channel: OutboxReplyChannel;
   /** Whether replies go to the REST API or over MQTT. */
   readonly via: "rest" | "mqtt";
 
-  /** `mqtt` is the session's transport, asked for at each send (it may come and go). */
-  constructor(ctx: CapabilityContext, mqtt: () => ReplyTransport | undefined) {
+  /** Opens nothing yet: `start()` loads the outbox. */
+  constructor(ctx: CapabilityContext, deps: RepliesDeps) {
+    const mqtt = deps.transport;
     const { config } = ctx;
     const rest = restTarget(config);
     if (config.rest && !rest) ctx.log.warn("rest is set but api_url is not: replies go over MQTT");
@@ -27,8 +34,8 @@ export class ReplyService implements Capability {
     const session: ReplyTransport = {
       ready: () => mqtt()?.ready() ?? false,
       deliver: (kind, reply) =>
-        mqtt()?.deliver(kind, reply) ?? Promise.reject(new Error("no MQTT session")),
-      flushed: () => mqtt()?.flushed(),
+        mqtt()?.deliver(kind, reply) ??
+          { acked: Promise.reject(new Error("no MQTT session")), written: undefined },
     };
     // In REST mode only results go to the API: acknowledgements stay on delivery/...
     const transport: ReplyTransport = rest
@@ -63,9 +70,5 @@ function byKind(delivery: ReplyTransport, result: ReplyTransport): ReplyTranspor
   return {
     ready: () => delivery.ready() || result.ready(),
     deliver: (kind, reply) => (kind === "delivery" ? delivery : result).deliver(kind, reply),
-    flushed: () => {
-      const waiting = [delivery.flushed(), result.flushed()].filter((flushing) => flushing);
-      return waiting.length === 0 ? undefined : Promise.all(waiting).then(() => {});
-    },
   };
 }

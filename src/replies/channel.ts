@@ -13,25 +13,30 @@ import type { JobReply, ReplyKind } from "./wire.ts";
 
 /** What the jobs send their replies through. */
 export interface ReplyChannel {
-  /** Sends a reply: at once when it can, else it waits in the outbox. Never throws. */
-  send(kind: ReplyKind, reply: JobReply): void;
   /**
-   * Resolves once what was sent so far is handed to the socket, or waits in the outbox;
-   * undefined when it already is (the usual case). A job's program starts after its
-   * DELIVERED is on the wire, since the spawn blocks the event loop that writes it; and
+   * Sends a reply: at once when it can, else it waits in the outbox. Never throws. Returns
+   * what resolves once the reply is handed to the socket (or waits in the outbox), and
+   * undefined when it already is (the usual case): a job's program starts after its
+   * DELIVERED is on the wire, since the spawn blocks the event loop that writes it, and
    * without a turn of that loop when nothing waits.
    */
-  flushed(): Promise<void> | undefined;
+  send(kind: ReplyKind, reply: JobReply): Promise<void> | undefined;
+}
+
+/** A reply handed to a transport. */
+export interface Sent {
+  /** Resolves once the reply is accepted (PUBACK, HTTP 2xx); rejects otherwise. */
+  acked: Promise<void>;
+  /** Resolves once it is written to the socket; undefined when it was within the call. */
+  written: Promise<void> | undefined;
 }
 
 /** Where replies actually go: the MQTT session, or the REST API. */
 export interface ReplyTransport {
   /** Whether a send can succeed now (MQTT connected; REST always tries). */
   ready(): boolean;
-  /** Resolves once the reply is accepted (PUBACK, HTTP 2xx); rejects otherwise. */
-  deliver(kind: ReplyKind, reply: JobReply): Promise<void>;
-  /** Resolves once what `deliver` was given so far is written to the socket; undefined when it is. */
-  flushed(): Promise<void> | undefined;
+  /** Hands the reply over. */
+  deliver(kind: ReplyKind, reply: JobReply): Sent;
 }
 
 export interface ReplyChannelOptions {
@@ -85,20 +90,17 @@ export class OutboxReplyChannel implements ReplyChannel {
   }
 
   /** Sends now when nothing waits and the transport is ready; else appends to the outbox. */
-  send(kind: ReplyKind, reply: JobReply): void {
+  send(kind: ReplyKind, reply: JobReply): Promise<void> | undefined {
     const entry = { kind, reply };
     const direct = this.#opened !== undefined && this.waiting === 0 && this.#failures === 0 &&
       this.transport.ready();
-    if (!direct) return this.#enqueue(entry);
-    this.transport.deliver(kind, reply).then(
+    if (!direct) return void this.#enqueue(entry);
+    const sent = this.transport.deliver(kind, reply);
+    sent.acked.then(
       () => this.options.counters.inc("replies-sent"),
       () => this.#enqueue(entry),
     );
-  }
-
-  /** What went straight through is written out; what did not waits in the outbox. */
-  flushed(): Promise<void> | undefined {
-    return this.transport.ready() ? this.transport.flushed() : undefined;
+    return sent.written;
   }
 
   /** Sends what waits, in order; called on reconnect and after a failed attempt. */
@@ -110,7 +112,7 @@ export class OutboxReplyChannel implements ReplyChannel {
       try {
         while (sent < this.outbox.size && this.transport.ready() && !this.#closed) {
           const { kind, reply } = this.outbox.at(sent)!;
-          await this.transport.deliver(kind, reply);
+          await this.transport.deliver(kind, reply).acked;
           sent++;
           this.options.counters.inc("replies-sent");
         }

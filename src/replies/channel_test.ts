@@ -17,12 +17,9 @@ class FakeTransport implements ReplyTransport {
     return this.up;
   }
   deliver(kind: ReplyKind, reply: JobReply) {
-    if (!this.up) return Promise.reject(new Error("down"));
+    if (!this.up) return { acked: Promise.reject(new Error("down")), written: undefined };
     this.delivered.push(`${kind}:${reply.id}`);
-    return Promise.resolve();
-  }
-  flushed() {
-    return undefined;
+    return { acked: Promise.resolve(), written: undefined };
   }
 }
 

@@ -2,9 +2,14 @@
  * Job replies: their wire shapes, the channel with its on-disk outbox, the REST transport,
  * and the replies capability. MQTT hands the channel its transport; jobs send through it.
  */
-export { OutboxReplyChannel, type ReplyChannel, type ReplyTransport } from "./channel.ts";
+export {
+  OutboxReplyChannel,
+  type ReplyChannel,
+  type ReplyTransport,
+  type Sent,
+} from "./channel.ts";
 export { postJson, type RestTarget, restTarget } from "./rest.ts";
-export { ReplyService } from "./service.ts";
+export { RepliesCapability, type RepliesDeps } from "./capability.ts";
 export { repliesSpec } from "./spec.ts";
 export {
   deliveredReply,

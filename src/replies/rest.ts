@@ -52,8 +52,10 @@ export async function postJson(net: Net, target: RestTarget, body: unknown): Pro
 export function restTransport(net: Net, target: RestTarget): ReplyTransport {
   return {
     ready: () => true,
-    deliver: (_kind: ReplyKind, reply: JobReply) => postJson(net, target, toRestResult(reply)),
     // A POST is in flight once `deliver` returns: nothing waits in this process.
-    flushed: () => undefined,
+    deliver: (_kind: ReplyKind, reply: JobReply) => ({
+      acked: postJson(net, target, toRestResult(reply)),
+      written: undefined,
+    }),
   };
 }

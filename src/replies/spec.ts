@@ -1,10 +1,10 @@
 /** The `replies` capability's spec: the outbox in `state_dir`, MQTT or REST. */
 import type { CapabilitySpec } from "../capability.ts";
 import { apiNeeds, needs } from "../permissions.ts";
-import { ReplyService } from "./service.ts";
+import { RepliesCapability, type RepliesDeps } from "./capability.ts";
 
 /** The `replies` capability: the outbox in `state_dir`, and the REST API with `rest`. */
-export const repliesSpec: CapabilitySpec<"replies"> = {
+export const repliesSpec: CapabilitySpec<RepliesDeps, "replies"> = {
   name: "replies",
   restartOn: ["state_dir", "rest", "api_url", "backup_url", "token", "reconnect_max"],
   needs: (config) => ({
@@ -16,5 +16,5 @@ export const repliesSpec: CapabilitySpec<"replies"> = {
     // Without the API's net permission, REST replies wait in the outbox.
     gate: { read: [config.state_dir], write: [config.state_dir] },
   }),
-  build: (ctx, peers) => new ReplyService(ctx, () => peers.get("mqtt")?.replyTransport),
+  build: (ctx, deps) => new RepliesCapability(ctx, deps),
 };

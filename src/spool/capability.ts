@@ -1,12 +1,12 @@
-/** The `spool` capability: the Spool in `cache_dir`, and the SampleSink the collector feeds. */
+/** The `spool` capability: the Spool in `cache_dir`, and the sample sink the collector feeds. */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import { boundSample, type Sample, type SampleSink } from "../collect/mod.ts";
-import { RecordTooLarge, Spool } from "./spool.ts";
+import { segmentLimit } from "./segments.ts";
+import { Spool } from "./spool.ts";
 
 export const SPOOL_COUNTERS = ["stats-cached", "stats-dropped"] as const;
 
 /** The `spool` capability: the stats cache on disk that the collector pushes into and the uplink drains. */
-export class SpoolCapability implements Capability, SampleSink {
+export class SpoolCapability implements Capability {
   readonly name = "spool";
   #spool: Spool | undefined;
 
@@ -40,22 +40,22 @@ export class SpoolCapability implements Capability, SampleSink {
     }
   }
 
+  /** The largest record the cache holds: one segment (the collector bounds to it). */
+  get maxBytes(): number {
+    return segmentLimit(this.ctx.config.cache_max);
+  }
+
   /**
-   * Appends to the batch. While the spool is not running (cache_dir unusable, retrying) or
-   * refuses the sample, it is counted as dropped and the promise rejects with why.
+   * Appends one record (a sample) to the batch. While the spool is not running (cache_dir
+   * unusable, retrying) or refuses it, the promise rejects with why (the collector counts
+   * the sample as dropped).
    */
-  push(sample: Sample): Promise<void> {
+  push(record: unknown): Promise<void> {
     try {
       const spool = this.#spool;
       if (!spool) throw new Error("cache not running");
-      try {
-        spool.append(sample);
-      } catch (error) {
-        if (!(error instanceof RecordTooLarge)) throw error;
-        spool.append(boundSample(sample, spool.maxRecordBytes));
-      }
+      spool.append(record);
     } catch (error) {
-      this.ctx.counters.inc("stats-dropped");
       return Promise.reject(error);
     }
     this.ctx.counters.inc("stats-cached");

@@ -5,11 +5,12 @@ import { FakeExec, okResult } from "../../tests/support/fakes.ts";
 import { imageSha256, startImageServer } from "../../tests/support/image_server.ts";
 import { until } from "../../tests/support/poll.ts";
 import { tempDir } from "../../tests/support/process.ts";
-import { type Clock, type ExecRequest, systemClock } from "../io/mod.ts";
+import { type Clock, denoNet, type ExecRequest, systemClock } from "../io/mod.ts";
 import type { JobReply } from "../replies/mod.ts";
 import { saveUpgrade, upgradeJournalPath, type UpgradeRecord } from "./record.ts";
 import { parseUpgradeRequest, type UpgradeRequest } from "./request.ts";
-import { MEMORY_RESERVE, UpgradeService } from "./service.ts";
+import { MEMORY_RESERVE } from "./flow.ts";
+import { UpgradeCapability } from "./capability.ts";
 import type { TimeZone } from "./zone.ts";
 
 const MiB = 1024 * 1024;
@@ -40,7 +41,7 @@ interface Box extends AsyncDisposable {
       respawn?: boolean;
       zone?: TimeZone;
     },
-  ): Promise<UpgradeService>;
+  ): Promise<UpgradeCapability>;
   request(meta?: Record<string, unknown>): UpgradeRequest;
   exec: FakeExec;
 }
@@ -51,7 +52,7 @@ async function box(): Promise<Box> {
   await Deno.writeTextFile(`${dir.path}/openwrt_release`, OLD);
   const replies: JobReply[] = [];
   const exec = new FakeExec();
-  const services: UpgradeService[] = [];
+  const services: UpgradeCapability[] = [];
   let boots = 0;
   const config = testConfig({
     mac: "AA-BB",
@@ -74,14 +75,16 @@ async function box(): Promise<Box> {
       const ctx = testContext(config, {
         clock: options.clock ?? quickClock,
         exec: options.exec ?? exec,
+        net: denoNet,
       });
       if (!options.respawn) boots++;
       const boot = `boot-${boots}`;
-      const service = new UpgradeService(ctx, {
-        send: (reply) => replies.push(reply),
-        flushed: () => Promise.resolve(),
+      const deps = {
+        send: (reply: JobReply) => void replies.push(reply),
         beforeFlash: () => Promise.resolve(),
         online: () => Promise.resolve(true),
+      };
+      const service = new UpgradeCapability(ctx, deps, {
         memoryAvailable: () => options.memory,
         random: () => 0.5,
         bootId: () => Promise.resolve(boot),
@@ -97,8 +100,8 @@ async function box(): Promise<Box> {
         sha256: imageSha256(IMAGE),
         ...meta,
       });
-      if ("error" in request) throw new Error(request.error);
-      return request;
+      if (!request.ok) throw new Error(request.reason);
+      return request.value;
     },
     [Symbol.asyncDispose]: async () => {
       for (const service of services) await service.stop();
@@ -108,7 +111,7 @@ async function box(): Promise<Box> {
   };
 }
 
-async function upgrade(service: UpgradeService, id: string, request: UpgradeRequest) {
+async function upgrade(service: UpgradeCapability, id: string, request: UpgradeRequest) {
   const settled: JobReply[] = [];
   await service.claim(id).run(request, { note: () => {}, settled: (r) => settled.push(r) });
   return settled;
@@ -153,7 +156,7 @@ Deno.test("upgrade: download, verify, test, flash; the agent after the reboot sa
 });
 
 /** Waits for the service's final answer to be sent, then stops it (its journal written). */
-async function assertSettles(service: UpgradeService) {
+async function assertSettles(service: UpgradeCapability) {
   await until(() => service.status()?.sent === true, `an answer from ${service.state()}`);
   await service.stop();
 }
@@ -334,7 +337,7 @@ Deno.test("upgrade: sysupgrade -T is the step `testing`; a 65 KB URL is refused 
     url: `${b.origin}/fw.bin?${"x".repeat(65 * 1024)}`,
     sha256: imageSha256(IMAGE),
   });
-  assertEquals(long, { error: "invalid meta.url: must be at most 2048 characters" });
+  assertEquals(long, { ok: false, reason: "invalid meta.url: must be at most 2048 characters" });
 });
 
 Deno.test("upgrade: an agent respawned while sysupgrade runs waits for the reboot; the agent after it answers", async () => {

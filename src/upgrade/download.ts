@@ -4,7 +4,8 @@
  */
 import type { FileHandle, Fs, Net } from "../io/mod.ts";
 import { urlHostPort } from "../permissions.ts";
-import { Sha256 } from "./sha256.ts";
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
 
 /** A download that failed; `retry` when a fresh attempt may work (network, 5xx). */
 export class DownloadFailed extends Error {
@@ -144,7 +145,8 @@ async function streamTo(
   request: DownloadRequest,
   total: number | undefined,
 ): Promise<Downloaded> {
-  const hash = new Sha256();
+  // Streamed: WebCrypto would want the whole image in one buffer, beside tmpfs.
+  const hash = sha256.create();
   let bytes = 0;
   const chunks = chunksOf(body);
   try {
@@ -175,7 +177,7 @@ async function streamTo(
     throw new DownloadFailed(`download cut off at ${bytes} of ${total} bytes`, true);
   }
   await file.syncData();
-  return { bytes, sha256: hash.hex() };
+  return { bytes, sha256: bytesToHex(hash.digest()) };
 }
 
 /**

@@ -3,6 +3,7 @@
  * the job's raw `meta` in, the request or the reason it was refused out.
  */
 import * as z from "zod/mini";
+import type { Result } from "../result.ts";
 import { type FlashWindow, parseWindow } from "./window.ts";
 
 /** The job type that upgrades the firmware. */
@@ -60,16 +61,16 @@ export interface UpgradeRequest {
 }
 
 /** Reads a `sysupgrade` job's `meta`; never throws. */
-export function parseUpgradeRequest(meta: unknown): UpgradeRequest | { error: string } {
+export function parseUpgradeRequest(meta: unknown): Result<UpgradeRequest> {
   const parsed = metaSchema.safeParse(meta);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { error: `invalid meta.${issue.path.join(".")}: ${issue.message}` };
+    return { ok: false, reason: `invalid meta.${issue.path.join(".")}: ${issue.message}` };
   }
   const { url, sha256, version, keep, window: windowText, timeout } = parsed.data;
   const window = windowText === undefined ? undefined : parseWindow(windowText);
-  if (typeof window === "string") return { error: `invalid meta.window: ${window}` };
-  return {
+  if (typeof window === "string") return { ok: false, reason: `invalid meta.window: ${window}` };
+  const request: UpgradeRequest = {
     url,
     sha256: sha256.toLowerCase(),
     ...(version === undefined ? {} : { version }),
@@ -77,4 +78,5 @@ export function parseUpgradeRequest(meta: unknown): UpgradeRequest | { error: st
     ...(window ? { window, windowText } : {}),
     timeoutS: timeout ?? DEFAULT_UPGRADE_TIMEOUT_S,
   };
+  return { ok: true, value: request };
 }

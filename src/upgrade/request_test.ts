@@ -7,10 +7,8 @@ Deno.test("parseUpgradeRequest: the defaults, and what it keeps", () => {
   assertEquals(
     parseUpgradeRequest({ url: "https://fw.example/img.bin", sha256: HASH.toUpperCase() }),
     {
-      url: "https://fw.example/img.bin",
-      sha256: HASH,
-      keep: true,
-      timeoutS: 1800,
+      ok: true,
+      value: { url: "https://fw.example/img.bin", sha256: HASH, keep: true, timeoutS: 1800 },
     },
   );
   assertEquals(
@@ -23,13 +21,16 @@ Deno.test("parseUpgradeRequest: the defaults, and what it keeps", () => {
       timeout: 60,
     }),
     {
-      url: "http://10.0.0.1/img.bin",
-      sha256: HASH,
-      version: "r2",
-      keep: false,
-      window: { start: 120, end: 300 },
-      windowText: "02:00-05:00",
-      timeoutS: 60,
+      ok: true,
+      value: {
+        url: "http://10.0.0.1/img.bin",
+        sha256: HASH,
+        version: "r2",
+        keep: false,
+        window: { start: 120, end: 300 },
+        windowText: "02:00-05:00",
+        timeoutS: 60,
+      },
     },
   );
 });
@@ -53,7 +54,7 @@ Deno.test("parseUpgradeRequest: each refusal names the field and what it must be
   ];
   for (const [meta, start] of cases) {
     const parsed = parseUpgradeRequest(meta);
-    const error = "error" in parsed ? parsed.error : "";
+    const error = parsed.ok ? "" : parsed.reason;
     assertEquals(error.startsWith(start), true, `${JSON.stringify(meta)} → ${error}`);
   }
 });

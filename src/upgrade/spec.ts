@@ -1,23 +1,23 @@
 /** The `upgrade` capability's spec: the image hosts, the sysupgrade program, the files. */
 import type { CapabilitySpec } from "../capability.ts";
-import { connectivityOf } from "../health/mod.ts";
 import { needs } from "../permissions.ts";
-import { KernelFs } from "../io/mod.ts";
-import { BOOT_ID, imageDir, UpgradeService } from "./service.ts";
-import { zoneOf } from "./zone.ts";
+import { realBox, SYSTEM_CONFIG, TZ_FILE } from "./box.ts";
+import { UpgradeCapability, type UpgradeDeps } from "./capability.ts";
+import { imageDir } from "./system.ts";
 
-/** Where OpenWRT keeps the box's zone: UCI's system config, and its POSIX rule in /etc/TZ. */
-const SYSTEM_CONFIG = "/etc/config/system";
-const TZ_FILE = "/etc/TZ";
+/** Why upgrades are off for this config, or undefined when they are on. */
+export function upgradeOff(config: { upgrade: { hosts: readonly string[] } }): string | undefined {
+  return config.upgrade.hosts.length === 0 ? "upgrade.hosts is not set" : undefined;
+}
 
 /** The `upgrade` capability: off until `upgrade.hosts` names where images may come from. */
-export const upgradeSpec: CapabilitySpec<"upgrade"> = {
+export const upgradeSpec: CapabilitySpec<UpgradeDeps, "upgrade"> = {
   name: "upgrade",
   restartOn: ["upgrade", "state_dir"],
-  off: (config) =>
-    config.upgrade.hosts.length === 0
-      ? "upgrade.hosts is not set: firmware upgrades are off"
-      : undefined,
+  off: (config) => {
+    const off = upgradeOff(config);
+    return off && `${off}: firmware upgrades are off`;
+  },
   needs: (config) => {
     const { hosts, program, release_file } = config.upgrade;
     const files = [config.state_dir, imageDir(config.upgrade)];
@@ -33,29 +33,5 @@ export const upgradeSpec: CapabilitySpec<"upgrade"> = {
       gate: { net: hosts, run: [program], read: files, write: files },
     };
   },
-  build: (ctx, peers) =>
-    new UpgradeService(ctx, {
-      send: (reply) => peers.get("replies")?.channel.send("result", reply),
-      flushed: () => peers.get("replies")?.channel.flushed() ?? Promise.resolve(),
-      beforeFlash: async () => await peers.get("spool")?.spool?.commit(),
-      online: async () => (await connectivityOf(peers).check()).online,
-      memoryAvailable: () => {
-        try {
-          return Deno.systemMemoryInfo().available;
-        } catch {
-          return undefined; // without --allow-sys=systemMemoryInfo: the cap is the download's
-        }
-      },
-      random: Math.random,
-      zone: async () => {
-        const read = (path: string) =>
-          ctx.io.fs.readTextFile(path, { maxBytes: 64 * 1024 }).catch(() => undefined);
-        return zoneOf(await read(SYSTEM_CONFIG), await read(TZ_FILE));
-      },
-      bootId: async () => {
-        const files = new KernelFs(ctx.io.fs, ctx.io.exec);
-        const text = await files.readTextFile(BOOT_ID, { maxBytes: 64 }).catch(() => "");
-        return text.trim() || undefined;
-      },
-    }),
+  build: (ctx, deps) => new UpgradeCapability(ctx, deps, realBox(ctx.io.fs, ctx.io.exec)),
 };

@@ -3,9 +3,9 @@
  * is drained to `stats_url`; with `no-cache` it POSTs each sample instead.
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
-import type { Sample, SampleSink } from "../collect/mod.ts";
+import { cacheOff } from "../config/mod.ts";
 import { CommandError } from "../control/mod.ts";
-import type { Spool } from "../spool/mod.ts";
+import { SEGMENT_BYTES, type Spool } from "../spool/mod.ts";
 import { apiUrl } from "../io/mod.ts";
 import { DirectSink } from "./direct.ts";
 import { StatsPoster } from "./poster.ts";
@@ -17,8 +17,14 @@ const BACKOFF = { baseMs: 5_000, maxMs: 600_000 };
 
 export const UPLINK_COUNTERS = ["stats-sent", "stats-rejected", "uploads-ok", "uploads-failed"];
 
+/** What the uplink needs of the others: the cache it uploads. */
+export interface UplinkDeps {
+  /** The open spool; none with `no-cache`, when samples come to `push`. */
+  spool(): Spool | undefined;
+}
+
 /** The `uplink` capability: uploads the spool every interval (or each sample with `no-cache`), `ctl flush`. */
-export class UplinkCapability implements Capability, SampleSink {
+export class UplinkCapability implements Capability {
   readonly name = "uplink";
   #stop = new AbortController();
   #wake: AbortController | undefined;
@@ -27,11 +33,8 @@ export class UplinkCapability implements Capability, SampleSink {
   #loop: Promise<void> | undefined;
   #last: UploadReport | undefined;
 
-  /** `spool` gives the open spool; with `no-cache` there is none and samples come to `push`. */
-  constructor(
-    private readonly ctx: CapabilityContext,
-    private readonly spool: () => Spool | undefined,
-  ) {
+  /** Uploads nothing yet: `start()` does. */
+  constructor(private readonly ctx: CapabilityContext, private readonly deps: UplinkDeps) {
     ctx.counters.declare(...UPLINK_COUNTERS);
     ctx.commands.register({
       name: "flush",
@@ -61,11 +64,11 @@ export class UplinkCapability implements Capability, SampleSink {
       timeoutMs: REQUEST_TIMEOUT_MS,
       signal: this.#stop.signal,
     });
-    if (config["no-cache"]) {
+    if (cacheOff(config)) {
       this.#direct = new DirectSink(poster, counters);
       return Promise.resolve();
     }
-    const spool = this.spool();
+    const spool = this.deps.spool();
     if (!spool) throw new Error("the cache is not running (cache_dir unusable?)");
     this.#uploader = new Uploader({
       spool,
@@ -80,8 +83,13 @@ export class UplinkCapability implements Capability, SampleSink {
     return Promise.resolve();
   }
 
+  /** The largest sample POSTed directly (with `no-cache`). */
+  get maxBytes(): number {
+    return SEGMENT_BYTES;
+  }
+
   /** With `no-cache`: POSTs the sample (in the background). */
-  push(sample: Sample): Promise<void> {
+  push(sample: unknown): Promise<void> {
     if (!this.#direct) return Promise.reject(new Error("uplink not sending samples directly"));
     return this.#direct.push(sample);
   }

@@ -1,5 +1,5 @@
 /** The stats upload: the uplink capability and the pieces it is made of. */
-export { UplinkCapability } from "./capability.ts";
+export { UplinkCapability, type UplinkDeps } from "./capability.ts";
 export type { Verdict } from "./policy.ts";
 export { type PostBody, type PostResult, StatsPoster } from "./poster.ts";
 export { uplinkSpec } from "./spec.ts";

@@ -1,10 +1,10 @@
 /** The `uplink` capability's spec. */
 import type { CapabilitySpec } from "../capability.ts";
 import { apiNeeds, needs } from "../permissions.ts";
-import { UplinkCapability } from "./capability.ts";
+import { UplinkCapability, type UplinkDeps } from "./capability.ts";
 
-/** The `uplink` capability: the stats API hosts. */
-export const uplinkSpec: CapabilitySpec<"uplink"> = {
+/** The `uplink` capability: the stats API hosts; it uploads the spool it is given. */
+export const uplinkSpec: CapabilitySpec<UplinkDeps, "uplink"> = {
   name: "uplink",
   restartOn: [
     "stats_url",
@@ -19,5 +19,5 @@ export const uplinkSpec: CapabilitySpec<"uplink"> = {
   needs: (config) => ({
     flags: needs(apiNeeds([config.stats_url, config.backup_stats_url], config.insecure)),
   }),
-  build: (ctx, peers) => new UplinkCapability(ctx, () => peers.get("spool")?.spool),
+  build: (ctx, deps) => new UplinkCapability(ctx, deps),
 };

@@ -2,12 +2,9 @@
  * What every drill shares: the size (full, or `DRILLS=short` for CI), fleets of in-process
  * agents that run only jobs over MQTT, and one way of printing figures.
  */
-import { Agent } from "../../src/agent.ts";
-import { jobsSpec } from "../../src/jobs/mod.ts";
+import { Agent } from "../../src/agent/mod.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
-import { mqttSpec } from "../../src/mqtt/mod.ts";
-import { repliesSpec } from "../../src/replies/mod.ts";
-import { testAgent, testConfig } from "../support/context.ts";
+import { testAgent, testConfig, wiringOf } from "../support/context.ts";
 import type { Clock } from "../../src/io/mod.ts";
 import type { ManualClock } from "../support/clock.ts";
 import { publish, type Subscriber } from "../support/mosquitto.ts";
@@ -33,7 +30,7 @@ export function report(drill: string, figures: Record<string, unknown>): void {
 }
 
 /** Only what a fleet box needs for jobs: replies, jobs and the session (no collector). */
-export const jobsOverMqtt = [repliesSpec, jobsSpec, mqttSpec];
+export const jobsOverMqtt = wiringOf(["replies", "jobs", "mqtt"]);
 
 /** A distinct MAC per box: `02-00-00-00-HH-LL`. */
 export function macOf(index: number): string {

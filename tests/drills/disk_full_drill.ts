@@ -104,7 +104,7 @@ Deno.test("disk full: the spool degrades, jobs run, the agent recovers", async (
     const collected = counters.get("stats-collected");
     const dropped = counters.get("stats-dropped");
     // Collected in the last step, after the spool was seen empty: they wait for the next upload.
-    const held = agent.peers.get("spool")?.spool?.records ?? 0;
+    const held = agent.live.get("spool")?.spool?.records ?? 0;
     const unaccounted = collected - accepted.length - dropped - held;
     report("disk-full", {
       "tmpfs, cache_max": `${DISK}, ${CACHE_MAX / 1024} KiB`,

@@ -1,11 +1,17 @@
 /** Configs, capability contexts and in-process agents for tests, from a few config keys. */
-import { Agent } from "../../src/agent.ts";
-import type { AgentIo, CapabilityContext, CapabilitySpec } from "../../src/capability.ts";
+import { Agent, CAPABILITIES, type Wired } from "../../src/agent/mod.ts";
+import type {
+  AgentIo,
+  CapabilityContext,
+  CapabilityName,
+  CapabilitySpec,
+} from "../../src/capability.ts";
 import { type Config, secretValues, validateConfig } from "../../src/config/mod.ts";
 import { CommandRegistry } from "../../src/control/registry.ts";
 import { Counters } from "../../src/counters.ts";
-import { denoExec, denoFs, denoNet, systemClock } from "../../src/io/mod.ts";
+import { denoFs, type Net, systemClock } from "../../src/io/mod.ts";
 import { type LogLevel, memoryLogger } from "../../src/log/logger.ts";
+import { FakeExec } from "./fakes.ts";
 
 /** A valid config from `keys`; throws with the validation errors otherwise. */
 export function testConfig(keys: Record<string, unknown>): Config {
@@ -21,10 +27,19 @@ export interface TestContext extends CapabilityContext {
   commands: CommandRegistry;
 }
 
+/** No network: what a unit test did not give it is refused, saying so. */
+export const noNet: Net = {
+  tcpProbe: () => Promise.resolve({ ok: false, ms: 0, error: "no network in this test" }),
+  resolveDns: () => Promise.resolve({ ok: false, ms: 0, error: "no network in this test" }),
+  fetch: () => Promise.reject(new TypeError("no network in this test")),
+};
+
 /**
- * What one capability is built from: real I/O unless `io` replaces some, the config's MAC
- * (or `options.mac`), and a logger that keeps its lines from `options.level` (default
- * debug), the config's secrets registered with it.
+ * What one capability is built from: the config's MAC (or `options.mac`), a logger that
+ * keeps its lines from `options.level` (default debug), the config's secrets registered
+ * with it, and I/O. Programs and the network are fakes unless `io` gives others (a
+ * recording FakeExec, `noNet`): a unit test never runs a program of this machine or
+ * reaches out by accident. Files (the test's own temp dirs) and the clock are real.
  */
 export function testContext(
   config: Config,
@@ -43,19 +58,33 @@ export function testContext(
     io: {
       clock: io.clock ?? systemClock,
       fs: io.fs ?? denoFs,
-      exec: io.exec ?? denoExec,
-      net: io.net ?? denoNet,
+      exec: io.exec ?? new FakeExec(),
+      net: io.net ?? noNet,
     },
   };
 }
 
-/** An agent (all capabilities, or `specs`) in this process, without a control socket. */
+/**
+ * A wiring of some capabilities: a name picks the real one with its deps, in the agent's
+ * order; a spec of the test's own is given no deps.
+ */
+export function wiringOf(capabilities: readonly (CapabilityName | CapabilitySpec)[]): Wired[] {
+  const names = capabilities.filter((c) => typeof c === "string");
+  const own = capabilities.filter((c) => typeof c !== "string");
+  return [
+    ...CAPABILITIES.filter((wired) => names.includes(wired.spec.name)),
+    ...own.map((spec) => ({ spec, deps: () => undefined })),
+  ];
+}
+
+/** An agent (all capabilities, or those named) in this process, without a control socket. */
 export function testAgent(
   config: Config,
   io?: Partial<AgentIo>,
-  specs?: readonly CapabilitySpec[],
+  capabilities?: readonly CapabilityName[],
 ): { agent: Agent; lines: string[] } {
   const { log, lines } = memoryLogger();
-  const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io }, specs);
+  const wiring = capabilities && wiringOf(capabilities);
+  const agent = new Agent({ config, configPath: "-", log, controlSocket: null, io }, wiring);
   return { agent, lines };
 }

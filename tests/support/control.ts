@@ -1,8 +1,8 @@
 /** An in-process agent with a real control socket, and raw clients to talk to it. */
-import { Agent, type AgentOptions } from "../../src/agent.ts";
+import { Agent, type AgentOptions } from "../../src/agent/mod.ts";
 import type { CapabilitySpec } from "../../src/capability.ts";
 import { memoryLogger } from "../../src/log/logger.ts";
-import { testConfig } from "./context.ts";
+import { testConfig, wiringOf } from "./context.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -27,7 +27,7 @@ export async function startAgent(
     log,
     controlSocket: path,
     ...options,
-  }, specs);
+  }, wiringOf(specs));
   await agent.start();
   return {
     agent,

@@ -1,8 +1,13 @@
-/** A JobService over a temp state_dir with fakes, for the jobs tests and the jobs bench. */
+/** A JobsCapability over a temp state_dir with fakes, for the jobs tests and the jobs bench. */
 import type { AgentIo } from "../../src/capability.ts";
 import type { Config } from "../../src/config/mod.ts";
-import type { Connectivity } from "../../src/health/connectivity.ts";
-import { JobService, type JobServiceDeps } from "../../src/jobs/service.ts";
+import {
+  commandJobs,
+  type Connectivity,
+  JobsCapability,
+  type JobsDeps,
+  networkJobs,
+} from "../../src/jobs/mod.ts";
 import type { ReplyChannel } from "../../src/replies/channel.ts";
 import type { JobReply, ReplyKind } from "../../src/replies/wire.ts";
 import { testConfig, type TestContext, testContext } from "./context.ts";
@@ -17,14 +22,10 @@ export function jobsConfig(extra: Record<string, unknown>): Config {
 /** Keeps every reply, in order; `flushed` waits only while a test holds it. */
 export class RecordingReplies implements ReplyChannel {
   sent: { kind: ReplyKind; reply: JobReply }[] = [];
-  /** How many replies had been sent at each `flushed()` call. */
-  flushes: number[] = [];
+  /** What `send` returns: undefined (on the wire within the call), or what a test holds. */
   hold: Promise<void> | undefined;
-  send(kind: ReplyKind, reply: JobReply): void {
+  send(kind: ReplyKind, reply: JobReply): Promise<void> | undefined {
     this.sent.push({ kind, reply });
-  }
-  flushed(): Promise<void> | undefined {
-    this.flushes.push(this.sent.length);
     return this.hold;
   }
   results(): JobReply[] {
@@ -46,7 +47,7 @@ export function steadyLink(): Connectivity & { recoveries: number } {
 }
 
 export interface JobsHarness extends AsyncDisposable {
-  service: JobService;
+  service: JobsCapability;
   replies: RecordingReplies;
   ctx: TestContext;
   counters: TestContext["counters"];
@@ -54,15 +55,28 @@ export interface JobsHarness extends AsyncDisposable {
   lines: string[];
 }
 
-/** A started JobService; `await using` stops it. */
+/**
+ * A started JobsCapability with the command and network types (`connectivity`: a steady link
+ * unless given); `await using` stops it.
+ */
 export async function startJobs(
   config: Config,
   io: Partial<AgentIo> = {},
-  deps: Partial<JobServiceDeps> = {},
+  deps: Partial<JobsDeps> & { connectivity?: Connectivity } = {},
 ): Promise<JobsHarness> {
   const ctx = testContext(config, io);
   const replies = new RecordingReplies();
-  const service = new JobService(ctx, { replies, connectivity: steadyLink(), ...deps });
+  const allow = () => ctx.config.jobs.allow;
+  const types = [
+    commandJobs(allow),
+    networkJobs({
+      connectivity: deps.connectivity ?? steadyLink(),
+      clock: ctx.io.clock,
+      allow,
+      windowMs: () => ctx.config.network_check_s * 1000,
+    }),
+  ];
+  const service = new JobsCapability(ctx, { replies, types, ...deps });
   await service.start();
   return {
     service,

@@ -25,8 +25,6 @@ export interface StatsApi extends AsyncDisposable {
   /** Ids of the uploads answered 2xx, in arrival order. */
   accepted(): string[];
   answer: Answer;
-  /** Resolves once `uploads.length >= n`, or rejects after `timeoutMs`. */
-  waitForUploads(n: number, timeoutMs?: number): Promise<void>;
 }
 
 /** A stats API on a free port of `hostname` (a veth's address, for an agent in a namespace). */
@@ -35,30 +33,11 @@ export function startStatsApi(
   hostname = "127.0.0.1",
 ) {
   const uploads: Upload[] = [];
-  const waiters = new Set<() => void>();
   const api: StatsApi = {
     url: "",
     uploads,
     answer,
     accepted: () => uploads.filter((u) => u.status < 300).flatMap((u) => u.ids),
-    waitForUploads(n, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (uploads.length >= n) {
-            waiters.delete(check);
-            resolve();
-          } else if (Date.now() > deadline) {
-            waiters.delete(check);
-            reject(new Error(`${uploads.length} uploads, expected ${n}`));
-          }
-        };
-        waiters.add(check);
-        check();
-        const timer = setTimeout(() => waiters.has(check) && check(), timeoutMs + 10);
-        Deno.unrefTimer(timer);
-      });
-    },
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
   const server = Deno.serve(
@@ -67,7 +46,6 @@ export function startStatsApi(
       const decoded = await decode(request);
       const response = await api.answer(decoded);
       uploads.push({ ...decoded, status: response.status });
-      for (const waiter of [...waiters]) waiter();
       return response;
     },
   );

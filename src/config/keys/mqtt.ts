@@ -1,0 +1,91 @@
+/** The MQTT session: the broker, its credentials, the topics, presence pings. */
+import * as z from "zod/mini";
+import { key } from "../field.ts";
+import { FLAG, flag, HOST, host, int, intAllowed, PATH, path, TEXT, text } from "../values.ts";
+
+const PEM = `a PEM file: ${PATH}`;
+
+/** The keys of this group, each described once (docs/config.md is made from them). */
+export const MQTT_KEYS = {
+  mqtt_host: key(host, HOST, {
+    what: "the broker; without it there is no MQTT session",
+    owners: ["mqtt", "health"],
+    socketman: true,
+  }),
+  port: key(int(1, 65535), intAllowed(1, 65535), {
+    what: "the broker's port",
+    owners: ["mqtt", "health"],
+    socketman: true,
+    derived: "8883 with `tls`, else 1883",
+  }),
+  username: key(z.string(), "a string", {
+    what: "MQTT user name",
+    owners: ["mqtt"],
+    socketman: true,
+  }),
+  password: key(z.string(), "a string", {
+    what: "MQTT password (secret)",
+    owners: ["mqtt"],
+    socketman: true,
+  }),
+  topic: key(text, TEXT, {
+    what: "the first part of the topics' middle: `<topic>/<key>/<mac>`",
+    owners: ["mqtt"],
+    socketman: true,
+  }),
+  key: key(text, TEXT, {
+    what: "the second part of the topics' middle (secret in output)",
+    owners: ["mqtt"],
+    socketman: true,
+  }),
+  tls: key(flag, FLAG, {
+    what: "TLS to the broker, always verified",
+    owners: ["mqtt"],
+    socketman: true,
+    default: false,
+  }),
+  cacrt: key(path, PEM, {
+    what: "the CA (PEM) the broker's certificate is checked against; else the system store",
+    owners: ["mqtt"],
+    socketman: true,
+  }),
+  client_cert: key(path, PEM, {
+    what: "the client certificate (PEM) for mTLS to the broker",
+    owners: ["mqtt"],
+  }),
+  client_key: key(path, PEM, { what: "its private key (PEM)", owners: ["mqtt"] }),
+  qos: key(z.union([z.literal(0), z.literal(1), z.literal(2)]), "0, 1 or 2", {
+    what: "the job subscription's QoS; above 0 the session is persistent",
+    owners: ["mqtt"],
+    socketman: true,
+    default: 1,
+  }),
+  keepalive: key(int(0, 65535), intAllowed(0, 65535, " (seconds)"), {
+    what: "MQTT keepalive, seconds",
+    owners: ["mqtt"],
+    default: 30,
+  }),
+  reconnect_max: key(int(1, 86400), intAllowed(1, 86400, " (seconds)"), {
+    what: "the ceiling of the reconnect backoff (full jitter), seconds",
+    owners: ["mqtt", "replies"],
+    default: 60,
+  }),
+  disable_mqtt: key(flag, FLAG, {
+    what: "no MQTT session",
+    owners: ["agent", "mqtt"],
+    socketman: true,
+    default: false,
+  }),
+  "no-ping": key(flag, FLAG, {
+    what: "no pings",
+    owners: ["mqtt"],
+    socketman: true,
+    default: false,
+  }),
+  "ping-interval": key(int(1), intAllowed(1, undefined, " (seconds; below 30 is raised to 30)"), {
+    what: "seconds between pings on `status/...` (and to `api_url` with `rest`)",
+    owners: ["mqtt"],
+    socketman: true,
+    default: 180,
+  }),
+};

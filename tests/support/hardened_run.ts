@@ -6,6 +6,7 @@
  * Every capability must start under the preset; one disabled or failed fails the run.
  */
 import { assert, assertEquals } from "./assert.ts";
+import { CAPABILITY_NAMES } from "../../src/capability.ts";
 import { type Broker, publish, startBroker, subscribe } from "./mosquitto.ts";
 import { until } from "./poll.ts";
 import {
@@ -19,20 +20,8 @@ import {
 /** Runs one named check. */
 export type StepRunner = (name: string, check: () => Promise<void>) => Promise<void>;
 
-/** Every capability the agent has, as its "agent started" line lists them. */
-/** Every capability, in start order. */
-export const CAPABILITIES = [
-  "control",
-  "spool",
-  "uplink",
-  "collect",
-  "health",
-  "replies",
-  "upgrade",
-  "jobs",
-  "desired",
-  "mqtt",
-];
+/** Every capability the agent has, as its "agent started" line lists them: control first. */
+export const CAPABILITIES = ["control", ...CAPABILITY_NAMES];
 
 /** The `deno` this process found on PATH, as ctl is run. */
 const DENO = "deno";

@@ -1,11 +1,14 @@
 /**
  * `deno task package [ARCH]`: ledge for stock OpenWRT (musl) on x86_64 and aarch64, as `.ipk`
- * packages for opkg (24.10) and plain tarballs, in dist/ with their SHA-256 sums. The
- * package version is `<version>-r<release>` (r1 here; tests build others), a version opkg
- * and apk both accept.
+ * packages for opkg (up to 24.10), `.apk` packages in signed feeds for apk (25.12 on), and
+ * plain tarballs, in dist/ with their SHA-256 sums. The package version is
+ * `<version>-r<release>` (r1 here; tests build others), a version opkg and apk both accept.
+ * The feeds are signed with the key in `$LEDGE_APK_KEY` (PEM), else with a throwaway key.
  */
 import { bundle, kilobytes, ROOT } from "./bundle.ts";
 import { VERSION } from "../src/version.ts";
+import { feedKey, writeApkFeeds } from "./package/apk_feed.ts";
+import type { SigningKey } from "./package/apk/sign.ts";
 import { tarGz, writeIpks } from "./package/ipk.ts";
 import { stage, type Target, TARGETS } from "./package/stage.ts";
 
@@ -18,6 +21,8 @@ export interface BuildOptions {
   out: string;
   /** The package release: `<version>-r<release>`. */
   release: number;
+  /** The feeds' signing key; without one no `.apk` is built. */
+  feedKey?: SigningKey;
 }
 
 export const DIST = `${ROOT}dist`;
@@ -37,7 +42,7 @@ export async function buildTarget(
   target: Target,
   options: Partial<BuildOptions> = {},
 ): Promise<Built> {
-  const { out, release } = { ...DEFAULT_OPTIONS, ...options };
+  const { out, release, feedKey } = { ...DEFAULT_OPTIONS, ...options };
   const version = `${VERSION}-r${release}`;
   const work = `${out}/stage/${target.arch}`;
   await Deno.mkdir(work, { recursive: true });
@@ -45,7 +50,13 @@ export async function buildTarget(
   const tarball = `${out}/ledge_${version}_${target.arch}.tar.gz`;
   await tarGz(staged.root, ["."], tarball);
   const ipks = await writeIpks(target, staged, version, work, out);
-  return { target, version, files: [tarball, ...ipks], installedBytes: staged.installedBytes };
+  const apks = feedKey ? await writeApkFeeds(target, staged, version, out, feedKey) : [];
+  return {
+    target,
+    version,
+    files: [tarball, ...ipks, ...apks],
+    installedBytes: staged.installedBytes,
+  };
 }
 
 /** `sha256sum`-style lines for `files`, written to `out`/SHA256SUMS. */
@@ -68,9 +79,13 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
-  const options = DEFAULT_OPTIONS;
+  const feed = await feedKey();
+  const options = { ...DEFAULT_OPTIONS, feedKey: feed.key };
   console.log(`dist/ledge.js: ${kilobytes(await bundle())}`);
-  await Deno.mkdir(options.out, { recursive: true });
+  await Deno.mkdir(`${options.out}/feed`, { recursive: true });
+  // The public key goes into /etc/apk/keys/ on the box (any file name).
+  await Deno.writeTextFile(`${options.out}/feed/ledge.pub.pem`, feed.publicPem);
+  console.log(feed.note);
   const files: string[] = [];
   for (const target of targets) {
     const built = await buildTarget(target, options);

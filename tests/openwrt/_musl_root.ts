@@ -9,6 +9,8 @@
  */
 import { debianTree, type Target } from "../../scripts/package/stage.ts";
 import { run } from "../../scripts/bundle.ts";
+import { type CheckedPackage, checkPackage } from "../../scripts/package/apk/check.ts";
+import { readAdb } from "../../scripts/package/apk/read.ts";
 
 const QEMU = "/usr/bin/qemu-aarch64-static";
 /** ELF header of aarch64 executables, and its mask: what binfmt_misc matches. */
@@ -72,6 +74,51 @@ export async function installIpk(root: MuslRoot, ipk: string, work: string): Pro
   const out = await inRoot(root, ["/bin/sh", "/tmp/postinst"]).output();
   if (!out.success) throw new Error(`postinst: ${new TextDecoder().decode(out.stderr)}`);
   await Deno.remove(`${root.path}/tmp/postinst`);
+}
+
+/**
+ * Installs an .apk the way apk does (openwrt-apk.md §1.5, §2(b)), with ledge's own reader:
+ * the package is checked, each directory and file made with the mode its entry gives, the
+ * links made, file mtimes set, then its post-install executed by its `#!` line with apk's
+ * environment (APK_SCRIPT, APK_PACKAGE). Returns the scripts, for the caller to run others.
+ */
+export async function installApk(root: MuslRoot, apk: string): Promise<CheckedPackage> {
+  const bytes = await Deno.readFile(apk);
+  const checked = await checkPackage(bytes);
+  const contents = (await readAdb(bytes)).data.map((d) => d.content);
+  for (const entry of checked.entries) {
+    const path = `${root.path}${entry.path}`;
+    if (entry.kind === "dir") {
+      await Deno.mkdir(path, { recursive: true });
+      await Deno.chmod(path, entry.mode);
+    } else if (entry.kind === "symlink") {
+      await Deno.remove(path).catch(() => {});
+      await Deno.symlink(entry.target!, path);
+    } else {
+      await Deno.writeFile(path, entry.size ? contents.shift()! : new Uint8Array());
+      await Deno.chmod(path, entry.mode);
+      if (entry.mtime !== undefined) await Deno.utime(path, entry.mtime, entry.mtime);
+    }
+  }
+  await runApkScript(root, checked, "post-install");
+  return checked;
+}
+
+/** Runs one of a package's scripts inside the root as apk does: executed, not sourced. */
+export async function runApkScript(
+  root: MuslRoot,
+  checked: CheckedPackage,
+  name: keyof CheckedPackage["scripts"],
+): Promise<void> {
+  const script = checked.scripts[name];
+  if (!script) return;
+  await Deno.writeTextFile(`${root.path}/tmp/${name}`, script, { mode: 0o755 });
+  const out = await inRoot(root, [`/tmp/${name}`, String(checked.info.version)], {
+    APK_SCRIPT: name,
+    APK_PACKAGE: String(checked.info.name),
+  }).output();
+  await Deno.remove(`${root.path}/tmp/${name}`);
+  if (!out.success) throw new Error(`${name}: ${new TextDecoder().decode(out.stderr)}`);
 }
 
 /** Files of glibc (by name) anywhere in the root but /usr/lib/ledge. */

@@ -1,6 +1,7 @@
 /**
  * `deno task test:musl`: the package on stock OpenWRT's userland. For x86_64 (natively) and
- * aarch64 (under qemu), the .ipk is installed in a musl-only root the way opkg does it and
+ * aarch64 (under qemu), the .ipk is installed in a musl-only root the way opkg does it (and
+ * for x86_64 also the .apk, from its signed feed, the way apk does it) and
  * the agent is started as procd starts it (`/usr/bin/ledge run` in procd's environment, its
  * LD_PRELOAD included), under
  * the preset its installed config gets, against a mosquitto and a stats API on the host:
@@ -15,8 +16,12 @@ import { publish, startBroker, subscribe } from "../support/mosquitto.ts";
 import { until } from "../support/poll.ts";
 import { tempDir, watchLines } from "../support/process.ts";
 import { startStatsApi } from "../support/stats_api.ts";
+import { feedKey } from "../../scripts/package/apk_feed.ts";
+import { readAdb } from "../../scripts/package/apk/read.ts";
+import { verifies } from "../../scripts/package/apk/sign.ts";
 import {
   inRoot,
+  installApk,
   installIpk,
   type MuslRoot,
   muslRoot,
@@ -57,22 +62,53 @@ async function writtenOutside(root: MuslRoot, since: number): Promise<string[]> 
 // The packages are built from this checkout's code, once.
 await bundle();
 
-for (const target of TARGETS) {
-  Deno.test(`stock OpenWRT ${target.arch}: the .ipk in a musl-only root runs the hardened smoke`, async (t) => {
+/** Each target's .ipk; the .apk where a musl root of its arch runs natively. */
+const RUNS = [
+  ...TARGETS.map((target) => ({ target, format: "ipk" as const })),
+  ...TARGETS.filter((t) => t.arch === "x86_64").map((target) => ({
+    target,
+    format: "apk" as const,
+  })),
+];
+const feed = await feedKey();
+
+for (const { target, format } of RUNS) {
+  Deno.test(`stock OpenWRT ${target.arch}: the .${format} in a musl-only root runs the hardened smoke`, async (t) => {
     await using dir = await tempDir("ledge-musl-");
     await using broker = await startBroker();
     await using api = startStatsApi();
     await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`]);
-    const built = await buildTarget(target);
-    const ipk = built.files.find((f) => f.endsWith(`_${target.openwrt[0]}.ipk`))!;
+    const built = await buildTarget(target, { feedKey: format === "apk" ? feed.key : undefined });
+    const arch = target.openwrt[0];
     const root = await muslRoot(target, `${dir.path}/root`);
 
-    await t.step("installed as opkg does it, no glibc but in /usr/lib/ledge", async () => {
-      await installIpk(root, ipk, `${dir.path}/ipk`);
-      assertEquals(await strayGlibc(root), []);
-      const state = await Deno.stat(`${root.path}/etc/ledge/state`);
-      assertEquals(state.mode! & 0o777, 0o700, "postinst made the state dir");
-    });
+    await t.step(
+      `installed as ${format === "ipk" ? "opkg" : "apk"} does it, no glibc but in /usr/lib/ledge`,
+      async () => {
+        if (format === "ipk") {
+          await installIpk(
+            root,
+            built.files.find((f) => f.endsWith(`_${arch}.ipk`))!,
+            `${dir.path}/ipk`,
+          );
+        } else {
+          const index = await readAdb(
+            await Deno.readFile(built.files.find((f) => f.endsWith(`/${arch}/packages.adb`))!),
+          );
+          assert(await verifies(index, feed.key.public), "the feed's index is signed with its key");
+          const checked = await installApk(
+            root,
+            built.files.find((f) => f.endsWith(`/${arch}/ledge-${built.version}.apk`))!,
+          );
+          assertEquals(checked.info.arch, arch);
+          const listed = await Deno.readTextFile(`${root.path}/lib/apk/packages/ledge.list`);
+          assert(listed.split("\n").includes("/usr/lib/ledge/ledge.js"), listed);
+        }
+        assertEquals(await strayGlibc(root), []);
+        const state = await Deno.stat(`${root.path}/etc/ledge/state`);
+        assertEquals(state.mode! & 0o777, 0o700, "postinst made the state dir");
+      },
+    );
 
     await Deno.writeTextFile(
       `${root.path}/etc/ledge/config.json`,

@@ -39,6 +39,36 @@ function kindOf(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
+/**
+ * Keys where SocketMan took 0 for "the default" (boot.c:134-175: ping 0 became its default,
+ * health_port 0 became 53, monitor and sleep below their floor were raised): 0 is the
+ * default here too, with a warning, instead of a refused config.
+ */
+const ZERO_IS_DEFAULT: readonly ConfigKey[] = [
+  "ping-interval",
+  "health_port",
+  "monitor",
+  "sleep",
+  "heartbeat",
+];
+
+/**
+ * SocketMan's config as it parsed (json-c's `get_int` reads "1883" as 1883): a string of
+ * digits where the key takes a number becomes that number. Undefined: no such reading.
+ */
+function socketmanValue(
+  key: ConfigKey,
+  value: unknown,
+): { value: unknown; note: string } | undefined {
+  const number = typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  if (number === 0 && ZERO_IS_DEFAULT.includes(key)) {
+    return { value: null, note: "0 means the default" };
+  }
+  if (number !== value && FIELDS[key].schema.safeParse(number).success) {
+    return { value: number, note: "a number written as a string" };
+  }
+}
+
 /** Validates a parsed config: every key, every error at once, defaults filled in, clamps warned. */
 export function validateConfig(raw: unknown): Validation {
   const warnings: string[] = [];
@@ -47,12 +77,18 @@ export function validateConfig(raw: unknown): Validation {
   }
   const errors: string[] = [];
   const given: Partial<Record<ConfigKey, unknown>> = {};
-  for (const [key, value] of Object.entries(raw)) {
+  const readAsSocketMan = new Map<string, string[]>();
+  for (const [key, sent] of Object.entries(raw)) {
     if (!isKnown(key)) {
       const near = closest(key, CONFIG_KEYS);
       warnings.push(`unknown key "${key}" ignored${near ? ` (did you mean "${near}"?)` : ""}`);
       continue;
     }
+    const loose = FIELDS[key].schema.safeParse(sent).success
+      ? undefined
+      : socketmanValue(key, sent);
+    if (loose) readAsSocketMan.set(loose.note, [...readAsSocketMan.get(loose.note) ?? [], key]);
+    const value = loose ? loose.value : sent;
     if (value === null) continue; // null means "not set", as an absent key
     const result = FIELDS[key].schema.safeParse(value);
     if (result.success) given[key] = result.data;
@@ -63,6 +99,9 @@ export function validateConfig(raw: unknown): Validation {
       const where = [key, ...path.map(String)].join(".");
       errors.push(`${where}: got ${describe(key, at)}; allowed: ${FIELDS[key].allowed}`);
     }
+  }
+  for (const [note, keys] of readAsSocketMan) {
+    warnings.push(`${keys.join(", ")}: ${note}, read as SocketMan read it`);
   }
   if (errors.length > 0) return { ok: false, errors, warnings };
 

@@ -234,3 +234,44 @@ Deno.test("desired.settle_s: half of confirm_s when that is below 10 s; never mo
     "desired.settle_s: got 7; allowed: at most half of desired.confirm_s (12)",
   ]);
 });
+
+Deno.test("SocketMan configs: digits written as strings are numbers, one warning names the keys", () => {
+  const { config, warnings } = valid({
+    mqtt_host: "b",
+    port: "1883",
+    monitor: "20",
+    rest: "1",
+    qos: "1",
+    reboot: "0",
+    key: "123", // a string key keeps its string
+  });
+  assertEquals([config.port, config.monitor, config.rest, config.qos, config.reboot], [
+    1883,
+    20,
+    true,
+    1,
+    0,
+  ]);
+  assertEquals(config.key, "123");
+  assertEquals(warnings, [
+    "port, monitor, rest, qos, reboot: a number written as a string, read as SocketMan read it",
+  ]);
+  // Only digits: anything else is still refused with the key named.
+  assertEquals(errors({ port: "1883x" }), [
+    'port: got "1883x"; allowed: an integer 1–65535',
+  ]);
+  assertEquals(errors({ port: "70000" }), ['port: got "70000"; allowed: an integer 1–65535']);
+});
+
+Deno.test("SocketMan configs: 0 is the default where SocketMan took it so, with a warning", () => {
+  const { config, warnings } = valid({ "ping-interval": 0, health_port: "0", monitor: 0 });
+  assertEquals(config["ping-interval"], DEFAULTS["ping-interval"]);
+  assertEquals(config.health_port, DEFAULTS.health_port);
+  assertEquals(config.monitor, DEFAULTS.monitor);
+  assertEquals(warnings, [
+    "ping-interval, health_port, monitor: 0 means the default, read as SocketMan read it",
+  ]);
+  // Where 0 has a meaning of its own, it keeps it.
+  assertEquals(valid({ reboot: 0 }).config.reboot, 0);
+  assertEquals(errors({ port: 0 }), ["port: got 0; allowed: an integer 1–65535"]);
+});

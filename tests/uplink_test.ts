@@ -29,6 +29,10 @@ function sample(n: number) {
     id: `01JD${String(n).padStart(10, "0")}`,
     device: { mac: MAC, created_at: 1732420000 + n, uptime: n, load_1: 0.1, free_ram: 100000 },
     interfaces: [{ ifindex: 2, name: "eth0", rx_bytes: n * 1500, tx_bytes: n * 900 }],
+    ssids: [],
+    stations: [],
+    survey: [],
+    dhcp: [],
     pad: "x".repeat(700),
   };
 }
@@ -269,7 +273,7 @@ Deno.test("both formats are what the spec says, decoded by the server", async ()
     assertEquals(upload.format, format);
     assertEquals(upload.ids, ids(0, 20));
     if (format === "multipart") {
-      assertEquals(upload.file, { name: "data.gz", type: "application/gzip" });
+      assertEquals(upload.file, { name: "archive.gz", type: "application/octet-stream" });
       assertMatch(upload.headers.get("content-type")!, /^multipart\/form-data; boundary=/);
       assertEquals(upload.headers.get("content-encoding"), null, "SocketMan's mistake not copied");
     } else {

@@ -47,6 +47,18 @@ export function rateKbits(value: string | undefined): number | undefined {
   return match ? Math.round(Number(match[1]) * 1000) : undefined;
 }
 
+/** A rate in whole Mbit/s, as SocketMan sent station bitrates (nl80211's 100 kbit/s ÷ 10). */
+export function rateMbits(value: string | undefined): number | undefined {
+  const kbits = rateKbits(value);
+  return kbits === undefined ? undefined : Math.floor(kbits / 1000);
+}
+
+/** The MCS index in a rate such as `866.7 MBit/s VHT-MCS 9 80MHz` (HT, VHT, HE, EHT). */
+export function mcsOf(value: string | undefined): number | undefined {
+  const match = value?.match(/(?:^|\s)(?:[A-Z]+-)?MCS (\d{1,2})(?:\s|$)/);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** The 802.11 channel number of a centre frequency in MHz (2.4, 5 and 6 GHz bands). */
 export function channelOfFrequency(mhz: number | undefined): number | undefined {
   if (mhz === undefined) return undefined;

@@ -1,12 +1,19 @@
 /** Builds one sample from the parts the sources returned: pure, so it is tested directly. */
+import { VERSION } from "../version.ts";
 import type { Device, NetInterface, Sample } from "./sample.ts";
 import type { Link, Part } from "./source.ts";
 
-// SocketMan's key order, so that samples read the same side by side.
+// SocketMan's keys in its order (collector.c:560-635), then ledge's own.
 const DEVICE_KEYS: (keyof Device)[] = [
+  "firmware",
+  "wan_name",
+  "wan_gateway",
+  "wan_ip",
+  "machine_type",
+  "smv",
   "mac",
-  "created_at",
-  "online",
+  "tx_bytes",
+  "rx_bytes",
   "uptime",
   "load_1",
   "load_5",
@@ -14,17 +21,22 @@ const DEVICE_KEYS: (keyof Device)[] = [
   "total_ram",
   "free_ram",
   "procs",
+  "v",
+  "status",
+  "connected",
+  "created_at",
+  "online",
   "procs_running",
   "procs_blocked",
-  "wan_name",
-  "wan_ip",
-  "wan_gateway",
-  "tx_bytes",
-  "rx_bytes",
-  "machine_type",
-  "firmware",
   "serial",
 ];
+
+/** SocketMan's `status`: 0 without a default route, 9 online, 1 in between. */
+function statusOf(online: boolean | undefined, route: boolean): number {
+  if (!route) return 0;
+  // Without the health watch the agent assumes it is online, and says so.
+  return online === false ? 1 : 9;
+}
 
 export interface SampleMeta {
   id: string;
@@ -61,30 +73,34 @@ export function assembleSample(meta: SampleMeta, parts: Part[]): Sample {
     return { ...i, mac: i.mac ?? link.mac, addresses: link.addresses };
   });
   const wan = interfaces?.find((i) => i.name === merged.wan_name);
+  const wireless = parts.find((part) => part.wireless)?.wireless;
   const device: Device = {
     ...merged,
     mac: meta.mac,
     created_at: meta.createdAt,
     online: meta.online,
+    // SocketMan wrote the address of a missing gateway.
+    wan_gateway: merged.wan_gateway ?? "0.0.0.0",
     wan_ip: merged.wan_name ? firstIpv4(links?.get(merged.wan_name)?.addresses) : undefined,
     tx_bytes: wan?.tx_bytes,
     rx_bytes: wan?.rx_bytes,
+    smv: VERSION.slice(0, 10),
+    v: "4",
+    status: statusOf(meta.online, merged.wan_gateway !== undefined),
+    connected: wireless?.stations.length ?? 0,
   };
+  // SocketMan's lists are always there, empty when there is nothing: back ends index them.
   const sample: Sample = {
     id: meta.id,
     device: Object.fromEntries(
       DEVICE_KEYS.filter((k) => device[k] !== undefined).map((k) => [k, device[k]]),
     ),
+    ssids: wireless?.ssids ?? [],
+    stations: wireless?.stations ?? [],
+    survey: parts.find((part) => part.survey)?.survey ?? [],
+    dhcp: parts.find((part) => part.dhcp)?.dhcp ?? [],
   };
   if (interfaces) sample.interfaces = interfaces;
-  for (const part of parts) {
-    if (part.wireless) {
-      sample.ssids = part.wireless.ssids;
-      sample.stations = part.wireless.stations;
-    }
-    if (part.survey) sample.survey = part.survey;
-    if (part.dhcp) sample.dhcp = part.dhcp;
-  }
   if (meta.errors && Object.keys(meta.errors).length > 0) sample.errors = meta.errors;
   return sample;
 }

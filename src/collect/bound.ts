@@ -20,7 +20,8 @@ const bytesOf = (value: unknown) => encoder.encode(JSON.stringify(value)).length
  * ```ts
  * import { deepEqual } from "node:assert/strict";
  * const dhcp = Array.from({ length: 10_000 }, (_, i) => ({ ip: `10.0.${i >> 8}.${i & 255}`, expires: 0 }));
- * const bounded = boundSample({ id: "x", device: {}, dhcp }, 64 * 1024);
+ * const lists = { ssids: [], stations: [], survey: [] };
+ * const bounded = boundSample({ id: "x", device: {}, ...lists, dhcp }, 64 * 1024);
  * deepEqual(bounded.errors?.dhcp?.startsWith("kept "), true);
  * deepEqual(JSON.stringify(bounded).length <= 64 * 1024, true);
  * ```

@@ -9,7 +9,14 @@ const lease = (i: number) => ({
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
 
 Deno.test("a sample within the cap is returned as it is", () => {
-  const sample = { id: "a", device: { uptime: 1 }, dhcp: [lease(1)] };
+  const sample = {
+    id: "a",
+    device: { uptime: 1 },
+    ssids: [],
+    stations: [],
+    survey: [],
+    dhcp: [lease(1)],
+  };
   assert(boundSample(sample, 4096) === sample);
 });
 
@@ -20,6 +27,7 @@ Deno.test("an oversized sample is cut to fit: survey first, then leases, and it 
     survey: Array.from({ length: 100 }, (_, i) => ({ mac: `m${i}`, ssid: "neighbour" })),
     dhcp: Array.from({ length: 50_000 }, (_, i) => lease(i)),
     stations: [{ mac: "s", interface: "wlan0" }],
+    ssids: [],
     errors: { wireless: "iw: not found" },
   };
   const bounded = boundSample(sample, 256 * 1024);

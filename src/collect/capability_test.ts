@@ -1,3 +1,4 @@
+import { VERSION } from "../version.ts";
 import { testContext } from "../../tests/support/context.ts";
 import { validateConfig } from "../config/mod.ts";
 import { assert, assertEquals, assertMatch } from "../../tests/support/assert.ts";
@@ -82,7 +83,22 @@ Deno.test("collector: one sample with device, interfaces, wireless and dhcp, exa
     rx_bytes: 2000,
     machine_type: "TP-Link Archer C7 v5",
     firmware: "OpenWrt 23.05.2 r23630-842932a63d",
+    // SocketMan's own: its version, the format's, the connection code, the Wi-Fi clients.
+    smv: VERSION,
+    v: "4",
+    status: 9,
+    connected: 2,
   });
+  // In SocketMan's key order, ledge's own after.
+  assertEquals(Object.keys(sample.device).slice(0, 7), [
+    "firmware",
+    "wan_name",
+    "wan_gateway",
+    "wan_ip",
+    "machine_type",
+    "smv",
+    "mac",
+  ]);
   const interfaces = sample.interfaces!;
   assertEquals(interfaces.map((i) => i.name), ["eth0", "eth1", "eth2"]);
   assertEquals(interfaces[1], {
@@ -102,11 +118,11 @@ Deno.test("collector: one sample with device, interfaces, wireless and dhcp, exa
     tx_dropped: 0,
   });
   assertEquals(sample.ssids, [
-    { interface: "wlan0", ssid: "Cafe", bssid: "60:38:e0:11:22:33", channel: 36, signal: -40 },
+    { interface: "wlan0", ssid: "Cafe", bssid: "60:38:E0:11:22:33", channel: 36, signal: -40 },
   ]);
   assertEquals((sample.stations as unknown[]).length, 2);
   assertEquals((sample.dhcp as unknown[]).length, 4);
-  assertEquals(sample.survey, undefined);
+  assertEquals(sample.survey, [], "SocketMan's lists are there, empty");
   assertEquals(sample.errors, undefined);
   assertEquals(counters.get("stats-collected"), 1);
   assertEquals(counters.get("collect-lines-skipped"), 0);
@@ -133,11 +149,11 @@ Deno.test("collector: scan 0 runs no wireless program; survey 1 adds the neighbo
   const off = setup({ scan: 0 });
   const quiet = (await off.collector.collect()).sample;
   assertEquals(off.exec.calls, []);
-  assertEquals([quiet.ssids, quiet.stations], [undefined, undefined]);
+  assertEquals([quiet.ssids, quiet.stations, quiet.device.connected], [[], [], 0]);
 
   const on = setup({ survey: 1 });
   const { sample } = await on.collector.collect();
-  assertEquals(sample.survey, [{ mac: "c8:0e:14:aa:bb:cc", ssid: "Nachbar", channel: 44 }]);
+  assertEquals(sample.survey, [{ mac: "C8:0E:14:AA:BB:CC", ssid: "Nachbar", channel: 44 }]);
 });
 
 Deno.test("collector: a missing file is logged once, its part omitted, then recovery logged", async () => {
@@ -159,7 +175,7 @@ Deno.test("collector: missing permission omits the part with one warning", async
   });
   await collector.collect();
   const { sample } = await collector.collect();
-  assertEquals(sample.dhcp, undefined);
+  assertEquals(sample.dhcp, []);
   const warnings = logs.filter((l) => l.includes("permission missing"));
   assertEquals(warnings.length, 1);
   assertMatch(warnings[0], /source=dhcp .*--allow-read=\/tmp\/dhcp.leases/);

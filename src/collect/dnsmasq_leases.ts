@@ -20,7 +20,8 @@ export function macFromDuid(duid: string): string | undefined {
 /**
  * A dnsmasq lease file. IPv4 lines are `EXPIRY MAC IP HOSTNAME CLIENT-ID`; a `duid SERVER-DUID`
  * line starts the IPv6 part, whose lines are `EXPIRY IAID IPv6 HOSTNAME CLIENT-DUID`. `*`
- * means "none"; an expiry of 0 is an infinite lease.
+ * means "none": a client id of `*` is left out, a host name of `*` kept as `name: "*"`, as
+ * SocketMan sent it. An expiry of 0 is an infinite lease.
  *
  * @example
  * ```ts
@@ -44,7 +45,7 @@ export function parseDnsmasqLeases(text: string): Parsed<DhcpLease[]> {
     }
     const [expiryText, hw, ip, hostname, clientId] = fields;
     const expires = toCount(expiryText);
-    const name = hostname === "*" ? undefined : toLabel(hostname, 253);
+    const name = hostname === "*" ? "*" : toLabel(hostname, 253);
     const client = clientId === undefined || clientId === "*" ? undefined : clientId;
     const badCommon = fields.length < 4 || fields.length > 5 || expires === undefined ||
       (hostname !== "*" && name === undefined);

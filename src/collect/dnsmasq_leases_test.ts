@@ -2,7 +2,7 @@ import { assertEquals } from "../../tests/support/assert.ts";
 import { fixture } from "../../tests/support/fixtures.ts";
 import { macFromDuid, parseDnsmasqLeases } from "./dnsmasq_leases.ts";
 
-Deno.test("leases: IPv4 and IPv6 leases, * hostname omitted, 0 kept as infinite", () => {
+Deno.test("leases: IPv4 and IPv6 leases, * hostname kept as SocketMan sent it, 0 kept as infinite", () => {
   assertEquals(parseDnsmasqLeases(fixture("dnsmasq/openwrt.leases")), {
     value: [
       {
@@ -15,6 +15,7 @@ Deno.test("leases: IPv4 and IPv6 leases, * hostname omitted, 0 kept as infinite"
       {
         mac: "00:1a:2b:3c:4d:5e",
         ip: "192.168.1.20",
+        name: "*",
         expires: 1732424711,
         client_id: "01:00:1a:2b:3c:4d:5e",
       },
@@ -29,6 +30,7 @@ Deno.test("leases: IPv4 and IPv6 leases, * hostname omitted, 0 kept as infinite"
       },
       {
         ip: "fd12:3456:789a::99",
+        name: "*",
         expires: 1732425000,
         client_id: "00:04:aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99",
       },

@@ -1,4 +1,4 @@
-import { defined, type Parsed, toCount, toLabel, toMac } from "../linux/mod.ts";
+import { defined, type Parsed, toCount, toLabel, toUpperMac } from "../linux/mod.ts";
 import { iwBlocks, leadingNumber } from "./_iw_text.ts";
 import type { Ssid } from "./sample.ts";
 
@@ -40,7 +40,7 @@ export function parseIwDev(text: string): Parsed<IwInterface[]> {
     interfaces.push(defined<IwInterface>({
       interface: name,
       ifindex: toCount(fields.get("ifindex")),
-      bssid: toMac(fields.get("addr")),
+      bssid: toUpperMac(fields.get("addr")),
       ssid: toLabel(fields.get("ssid")),
       type: toLabel(fields.get("type")),
       channel: toCount(channel?.[1]),

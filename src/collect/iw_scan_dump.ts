@@ -54,7 +54,7 @@ export function parseIwScanDump(text: string): Parsed<SurveyEntry[]> {
     const dsChannel = /^channel (\d+)$/.exec(f.get("ds parameter set") ?? "")?.[1];
     const lastSeen = block.lines.map((l) => /last seen: (\d+) ms ago/.exec(l)?.[1]).find(Boolean);
     return defined<SurveyEntry>({
-      mac: block.header[0].toLowerCase(),
+      mac: block.header[0].toUpperCase(),
       ssid: toLabel(f.get("ssid")),
       channel: toCount(dsChannel ?? f.get("primary channel")) ??
         channelOfFrequency(frequency === undefined ? undefined : Math.round(frequency)),

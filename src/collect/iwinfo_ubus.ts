@@ -2,7 +2,7 @@
  * OpenWRT's `ubus call iwinfo devices|info|assoclist|scan` JSON. Every field is checked
  * for its type; a field of the wrong type is omitted, an entry without its key is skipped.
  */
-import { defined, isInterfaceName, type Parsed, toLabel, toMac } from "../linux/mod.ts";
+import { defined, isInterfaceName, type Parsed, toLabel, toUpperMac } from "../linux/mod.ts";
 import type { Ssid, Station, SurveyEntry } from "./sample.ts";
 
 type Json = Record<string, unknown>;
@@ -21,6 +21,8 @@ const isObject = (value: unknown): value is Json =>
 const num = (o: Json, key: string) =>
   typeof o[key] === "number" && Number.isFinite(o[key]) ? o[key] as number : undefined;
 const bool = (o: Json, key: string) => typeof o[key] === "boolean" ? o[key] as boolean : undefined;
+const mbits = (kbits: number | undefined) =>
+  kbits === undefined ? undefined : Math.floor(kbits / 1000);
 const str = (o: Json, key: string) =>
   typeof o[key] === "string" ? toLabel(o[key] as string) : undefined;
 
@@ -71,7 +73,7 @@ export function parseIwinfoInfo(device: string, text: string): Parsed<Ssid | und
     value: defined<Ssid>({
       interface: device,
       ssid: str(info, "ssid"),
-      bssid: toMac(str(info, "bssid")),
+      bssid: toUpperMac(str(info, "bssid")),
       channel: num(info, "channel"),
       frequency: num(info, "frequency"),
       noise: num(info, "noise"),
@@ -93,7 +95,7 @@ export function parseIwinfoInfo(device: string, text: string): Parsed<Ssid | und
  * import { deepEqual } from "node:assert/strict";
  * const text = '{"results":[{"mac":"AA:BB:CC:DD:EE:FF","signal":-50}]}';
  * deepEqual(parseIwinfoAssoclist("wlan0", text), {
- *   value: [{ interface: "wlan0", mac: "aa:bb:cc:dd:ee:ff", signal: -50 }],
+ *   value: [{ interface: "wlan0", mac: "AA:BB:CC:DD:EE:FF", beacon_rx: 0, beacon_loss: 0, signal: -50 }],
  *   skipped: 0,
  * });
  * ```
@@ -102,7 +104,7 @@ export function parseIwinfoAssoclist(device: string, text: string): Parsed<Stati
   const { value: entries, skipped } = results(text);
   const stations: Station[] = [];
   for (const entry of entries) {
-    const mac = toMac(str(entry, "mac"));
+    const mac = toUpperMac(str(entry, "mac"));
     if (!mac) continue;
     const rx = isObject(entry.rx) ? entry.rx : {};
     const tx = isObject(entry.tx) ? entry.tx : {};
@@ -114,17 +116,26 @@ export function parseIwinfoAssoclist(device: string, text: string): Parsed<Stati
       tx_packets: num(tx, "packets"),
       rx_bytes: num(rx, "bytes"),
       tx_bytes: num(tx, "bytes"),
+      // iwinfo has no beacon counters; SocketMan always sent them, 0 on an AP.
+      beacon_rx: 0,
       tx_retries: num(tx, "retries"),
       tx_failed: num(tx, "failed"),
+      beacon_loss: 0,
       signal: num(entry, "signal"),
       signal_avg: num(entry, "signal_avg"),
-      tx_bitrate: num(tx, "rate"),
-      rx_bitrate: num(rx, "rate"),
+      // iwinfo's rates are kbit/s; SocketMan sent whole Mbit/s.
+      tx_bitrate: mbits(num(tx, "rate")),
+      rx_bitrate: mbits(num(rx, "rate")),
       authorized: bool(entry, "authorized"),
       authenticated: bool(entry, "authenticated"),
       associated: bool(entry, "associated"),
+      wmm: bool(entry, "wme"),
+      mfp: bool(entry, "mfp"),
+      tdls: bool(entry, "tdls"),
+      preamble: entry.preamble === "short" ? 1 : entry.preamble === "long" ? 0 : undefined,
       conn_time: num(entry, "connected_time"),
       expected_tput: num(entry, "thr"),
+      mcs: num(tx, "mcs"),
     }));
   }
   return { value: stations, skipped: skipped + entries.length - stations.length };
@@ -164,7 +175,7 @@ export function parseIwinfoScan(text: string): Parsed<SurveyEntry[]> {
   const { value: entries, skipped } = results(text);
   const survey: SurveyEntry[] = [];
   for (const entry of entries) {
-    const mac = toMac(str(entry, "bssid"));
+    const mac = toUpperMac(str(entry, "bssid"));
     if (!mac) continue;
     survey.push(defined<SurveyEntry>({
       mac,

@@ -8,14 +8,14 @@ export interface Sample {
   device: Device;
   /** Every network interface with its counters. */
   interfaces?: NetInterface[];
-  /** The wireless interfaces the box serves. */
-  ssids?: Ssid[];
-  /** The wireless clients associated now. */
-  stations?: Station[];
-  /** Neighbouring access points (with `scan` or `survey` set). */
-  survey?: SurveyEntry[];
-  /** dnsmasq's leases. */
-  dhcp?: DhcpLease[];
+  /** The wireless interfaces the box serves (`[]` when none, as SocketMan sent it). */
+  ssids: Ssid[];
+  /** The wireless clients associated now (`[]` when none). */
+  stations: Station[];
+  /** Neighbouring access points (with `survey` set; `[]` otherwise). */
+  survey: SurveyEntry[];
+  /** dnsmasq's leases (`[]` when none or unreadable). */
+  dhcp: DhcpLease[];
   /** The sources that failed, timed out or were read in part, or what was cut, with why. */
   errors?: Record<string, string>;
 }
@@ -62,6 +62,17 @@ export interface Device {
   firmware?: string;
   /** The board's serial number (SocketMan's field; no source reads one yet). */
   serial?: string;
+  /** The agent's version (SocketMan's `smv`: its own version, cut to 10 characters). */
+  smv?: string;
+  /** SocketMan's collection format version: always `"4"`. */
+  v?: string;
+  /**
+   * SocketMan's connection code: 0 no default route, 1 a route but no health check passed,
+   * 9 online (SocketMan added 3 for DNS and 5 for the web check; ledge has one check).
+   */
+  status?: number;
+  /** Wireless clients associated now (the number of stations). */
+  connected?: number;
 }
 
 /** The kernel's counters of one interface (`/proc/net/dev`), totals since boot. */
@@ -106,7 +117,7 @@ export interface Ssid {
   interface: string;
   /** The network name it serves. */
   ssid?: string;
-  /** Its BSSID. */
+  /** Its BSSID, upper case as SocketMan wrote it. */
   bssid?: string;
   /** The channel number. */
   channel?: number;
@@ -126,13 +137,16 @@ export interface Ssid {
   tx_power?: number;
 }
 
-/** One associated wireless client (`iw dev X station dump`). */
+/**
+ * One associated wireless client (`iw dev X station dump`, or iwinfo's assoclist), with
+ * SocketMan's keys, units (bitrates in Mbit/s) and MAC case (upper).
+ */
 export interface Station {
   /** The wireless interface it is associated with. */
   interface: string;
   /** That interface's network name. */
   ssid?: string;
-  /** The client's MAC. */
+  /** The client's MAC, upper case as SocketMan wrote it. */
   mac: string;
   /** ms */
   inactive_time?: number;
@@ -144,17 +158,25 @@ export interface Station {
   rx_bytes?: number;
   /** Bytes sent to it. */
   tx_bytes?: number;
+  /** Beacons received from it. */
+  beacon_rx?: number;
   /** Transmit retries. */
   tx_retries?: number;
   /** Transmits that failed. */
   tx_failed?: number;
+  /** Beacons it missed. */
+  beacon_loss?: number;
   /** Its last signal in dBm. */
   signal?: number;
   /** Its average signal in dBm. */
   signal_avg?: number;
-  /** kbit/s */
+  /** Its beacons' average signal in dBm. */
+  beacon_signal_avg?: number;
+  /** Its TSF offset, µs. */
+  t_offset?: number;
+  /** Mbit/s, whole (SocketMan's unit). */
   tx_bitrate?: number;
-  /** kbit/s */
+  /** Mbit/s, whole (SocketMan's unit). */
   rx_bitrate?: number;
   /** 802.1X/WPA authorized. */
   authorized?: boolean;
@@ -162,15 +184,25 @@ export interface Station {
   authenticated?: boolean;
   /** 802.11 associated. */
   associated?: boolean;
+  /** WMM/WME in use. */
+  wmm?: boolean;
+  /** Management frame protection in use. */
+  mfp?: boolean;
+  /** A TDLS peer. */
+  tdls?: boolean;
+  /** 1: short preamble, 0: long. */
+  preamble?: number;
   /** s */
   conn_time?: number;
   /** kbit/s */
   expected_tput?: number;
+  /** The MCS index of its transmit rate. */
+  mcs?: number;
 }
 
 /** One neighbouring access point (`iw dev X scan dump`, or the survey). */
 export interface SurveyEntry {
-  /** Its BSSID. */
+  /** Its BSSID, upper case as SocketMan wrote it. */
   mac: string;
   /** Its network name. */
   ssid?: string;
@@ -196,7 +228,7 @@ export interface DhcpLease {
   mac?: string;
   /** The leased address. */
   ip: string;
-  /** The host name the client sent. */
+  /** The host name the client sent; `*` when none (as in the lease file, as SocketMan sent it). */
   name?: string;
   /** Unix seconds; 0 means an infinite lease (dnsmasq writes it so). */
   expires: number;

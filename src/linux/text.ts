@@ -60,6 +60,11 @@ export function toMac(text: string | undefined): string | undefined {
   return text.trim().toLowerCase();
 }
 
+/** A MAC (or BSSID) as SocketMan wrote Wi-Fi addresses: upper case with colons. */
+export function toUpperMac(text: string | undefined): string | undefined {
+  return toMac(text)?.toUpperCase();
+}
+
 /** A network interface name as the kernel allows it (1–15 chars, no `/`, `:` or space). */
 export function isInterfaceName(name: string): boolean {
   return /^[^\s/:]{1,15}$/.test(name);

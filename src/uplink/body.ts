@@ -36,14 +36,14 @@ export async function uploadBody(source: RecordSource, format: UploadFormat): Pr
       body: await settle(gzip),
     };
   }
-  // SocketMan also sent Content-Encoding: gzip on this body, which is wrong: the file part
-  // is gzip, the multipart envelope is not.
+  // SocketMan's part (http.c): file `archive.gz`, `application/octet-stream`. It also sent
+  // Content-Encoding: gzip on this body, which is wrong: the part is gzip, the envelope not.
   const boundary = `ledge-${crypto.randomUUID()}`;
   const encoder = new TextEncoder();
   const head = encoder.encode(
     `--${boundary}\r\n` +
-      `Content-Disposition: form-data; name="data"; filename="data.gz"\r\n` +
-      `Content-Type: application/gzip\r\n\r\n`,
+      `Content-Disposition: form-data; name="data"; filename="archive.gz"\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
   const framed = gzip.pipeThrough<Uint8Array>(

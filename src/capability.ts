@@ -94,6 +94,12 @@ export interface ConfigFileHandle {
   readonly path: string;
   /** Reads it again, as SIGHUP does: what a change touched restarts. */
   reload(): Promise<{ ok: true } | { ok: false; errors: string[] }>;
+  /**
+   * Asks the init server (`-b URL`) for the config again, as SocketMan did when the API
+   * refused its token: rate-limited, the file rewritten and reloaded when it changed.
+   * Absent without `-b`.
+   */
+  reprovision?(): void;
 }
 
 /** A config key, or the device MAC the agent resolved from `mac`/`mac_file`. */

@@ -61,12 +61,13 @@ Deno.test("aedes: a job round trip through a whole agent, and a quiet goodbye", 
   assertEquals(lines.filter((l) => l.includes("k3y-s3cr3t")), []);
 });
 
-Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED stays on MQTT", async () => {
+Deno.test("aedes + REST: pings on MQTT only, results PATCHed as SocketMan, DELIVERED stays on MQTT", async () => {
   await using broker = await startAedes();
   await using state = await tempDir();
   const posts: string[] = [];
   const api = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    posts.push(`${new URL(req.url).search} ${await req.text()}`);
+    const url = new URL(req.url);
+    posts.push(`${req.method} ${url.pathname}${url.search} ${await req.text()}`);
     return new Response("{}");
   });
   // The ping interval's sleep ends when the test says so; every other sleep is real.
@@ -100,20 +101,21 @@ Deno.test("aedes + REST: pings every ping-interval, results POSTed, DELIVERED st
     const ping = broker.published.find((m) => /"PING"/.test(m))!;
     assertEquals(ping.split(" ")[0], "status/t/k3y-s3cr3t/AA");
     assertEquals(JSON.parse(ping.slice(ping.indexOf(" ") + 1)).app, "ledge-test");
-    await until(() => posts.some((p) => /"PING"/.test(p)), "the ping POSTed");
-    assertEquals(posts[0].split(" ")[0], "?access_token=t0k3n-s3cr3t");
 
     const job = { id: "r-1", timestamp: 1, meta: { msg: "echo rest", type: "command" } };
     await broker.publish("sub/t/k3y-s3cr3t/AA", JSON.stringify(job));
-    await until(() => posts.some((p) => /"r-1"/.test(p)), "the result POSTed");
-    const result = JSON.parse(posts.find((p) => /"r-1"/.test(p))!.split(" ").slice(1).join(" "));
-    assertEquals(result, {
-      id: "r-1",
+    await until(() => posts.length > 0, "the result sent to the API");
+    const [method, target, ...body] = posts[0].split(" ");
+    assertEquals([method, target], ["PATCH", "/api/operations/r-1?access_token=t0k3n-s3cr3t"]);
+    assertEquals(JSON.parse(body.join(" ")), {
       success: true,
+      msg: "rest\n",
       output: "rest\n",
-      event_type: "PROCESSED",
       exit_code: 0,
+      event_type: "PROCESSED",
     });
+    // The ping went out before the job: SocketMan never sent one to the API, nor does ledge.
+    assertEquals(posts.filter((p) => /PING/.test(p)), []);
     assert(broker.published.some((m) => /^delivery\/.*"r-1".*DELIVERED/.test(m)));
     assert(!broker.published.some((m) => m.startsWith("pub/")), "no result on pub/ in REST mode");
   } finally {
@@ -136,7 +138,7 @@ Deno.test("aedes: garbage on the job topic is refused and the agent goes on", as
       "null",
       '{"id":""}',
       '{"id":"g1"}',
-      '{"id":"g2","meta":{"msg":42}}',
+      '{"id":"g2","meta":{"msg":true}}',
       "\uFFFD\u0000\u001b[2J",
       "{".repeat(10_000),
       JSON.stringify({ id: "g3", timestamp: 1, meta: { msg: "x".repeat(70 * 1024) } }),

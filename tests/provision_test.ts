@@ -3,30 +3,55 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { runLedge, spawnLedge, tempDir } from "./support/process.ts";
 
 const PROVISIONED = JSON.stringify({ monitor: 30, token: "from-the-init-server" });
-const EXISTING = JSON.stringify({ monitor: 60 }) + "\n";
 
+/**
+ * The init server (`/init`) and a stats API (`/stats`) on one port: the API refuses the
+ * box's token (401) until a config with the init server's token comes, as after a rotation.
+ */
 function initServer(answer: () => Response) {
   const queries: URLSearchParams[] = [];
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
-    queries.push(new URL(req.url).searchParams);
+  const tokens: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/stats") {
+      await req.body?.cancel();
+      const token = url.searchParams.get("access_token") ?? "";
+      tokens.push(token);
+      return new Response(null, { status: token === "from-the-init-server" ? 200 : 401 });
+    }
+    queries.push(url.searchParams);
     return answer();
   });
-  return { server, queries, url: `http://127.0.0.1:${server.addr.port}/init` };
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return { server, queries, tokens, url: `${base}/init`, stats: `${base}/stats` };
 }
 
+/**
+ * A box with a valid config that uploads each sample at once to the init server's stats API
+ * with a token it refuses; `keys` are the box's own.
+ */
+function boxWithStaleToken(init: ReturnType<typeof initServer>, keys: Record<string, unknown>) {
+  return JSON.stringify({
+    mac: "88-DC-96-00-00-01",
+    stats_url: init.stats,
+    token: "stale",
+    "no-cache": 1,
+    scan: 0,
+    ...keys,
+  }) + "\n";
+}
+
+/** The agent as the launcher starts it: under `ledge flags run ... -b URL`. */
 async function withAgent(
   configPath: string,
   init: ReturnType<typeof initServer>,
   body: (agent: ReturnType<typeof spawnLedge>) => Promise<void>,
 ) {
   const dir = configPath.slice(0, configPath.lastIndexOf("/"));
-  const agent = spawnLedge(["run", "-c", configPath, "-S", `${dir}/ctl.sock`, "-b", init.url], {
-    flags: [
-      `--allow-read=${dir}`,
-      `--allow-write=${dir}`,
-      `--allow-net=127.0.0.1:${init.server.addr.port}`,
-    ],
-  });
+  const args = ["run", "-c", configPath, "-S", `${dir}/ctl.sock`, "-b", init.url];
+  const printed = await runLedge(["flags", ...args], ["--allow-read"]);
+  assertEquals(printed.code, 0, printed.stderr);
+  const agent = spawnLedge(args, { flags: printed.stdout.split("\n").filter(Boolean) });
   try {
     await body(agent);
     agent.kill("SIGTERM");
@@ -99,41 +124,51 @@ Deno.test("run -b from nothing, under the printed preset: provisioned, then run 
   }
 });
 
-Deno.test("run -b: an invalid answer never overwrites a valid config; the agent runs on it", async () => {
+Deno.test("run -b: with a valid config the init server is asked only when the API refuses the token", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/config.json`;
-  await Deno.writeTextFile(path, EXISTING, { mode: 0o600 });
-  const init = initServer(() => new Response(JSON.stringify({ monitor: "often" })));
+  const init = initServer(() => new Response(PROVISIONED));
+  await Deno.writeTextFile(path, boxWithStaleToken(init, {}), { mode: 0o600 });
   await withAgent(path, init, async (agent) => {
     await agent.waitFor(/INFO ledge agent started/);
-    const refused = await agent.waitFor(/WARN provision provisioning answer refused/);
-    assertMatch(refused, /monitor: got \\"often\\"/);
-    assertEquals(await Deno.readTextFile(path), EXISTING);
+    const asked = await agent.waitFor(/token refused: asking the init server/, 60_000);
+    // Nothing was asked at start: the first request came after the refusal.
+    assertEquals(init.tokens[0], "stale");
+    assertMatch(asked, /WARN/);
+    await agent.waitFor(/INFO ledge config reloaded/, 30_000);
+    assertEquals(init.queries.length, 1, "one ask for one refusal");
+    const written = JSON.parse(await Deno.readTextFile(path));
+    assertEquals([written.token, written.monitor], ["from-the-init-server", 30]);
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
   });
 });
 
-Deno.test("run -b: with a valid config, a different provisioned one replaces it by a reload", async () => {
+Deno.test("run -b: an invalid answer never overwrites a valid config; the agent runs on it", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/config.json`;
-  await Deno.writeTextFile(path, EXISTING, { mode: 0o600 });
-  const init = initServer(() => new Response(PROVISIONED));
+  const init = initServer(() => new Response(JSON.stringify({ monitor: "often" })));
+  const existing = boxWithStaleToken(init, { monitor: 60 });
+  await Deno.writeTextFile(path, existing, { mode: 0o600 });
   await withAgent(path, init, async (agent) => {
-    await agent.waitFor(/INFO ledge config reloaded/);
-    assertEquals(await Deno.readTextFile(path), PROVISIONED);
-    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+    await agent.waitFor(/INFO ledge agent started/);
+    const refused = await agent.waitFor(/WARN provision provisioning answer refused/, 60_000);
+    assertMatch(refused, /monitor: got \\"often\\"/);
+    assertEquals(await Deno.readTextFile(path), existing);
   });
 });
 
 Deno.test("run -b: an answer without job_secret keeps the box's, and says which keys it ignored", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/config.json`;
-  const local = { monitor: 60, job_secret: "the-box-job-secret", control_socket_group: "root" };
-  await Deno.writeTextFile(path, JSON.stringify(local) + "\n", { mode: 0o600 });
   const init = initServer(() =>
-    new Response(JSON.stringify({ monitor: 30, control_socket_group: "users" }))
+    new Response(
+      JSON.stringify({ monitor: 30, control_socket_group: "users", token: "from-the-init-server" }),
+    )
   );
+  const local = { monitor: 60, job_secret: "the-box-job-secret", control_socket_group: "root" };
+  await Deno.writeTextFile(path, boxWithStaleToken(init, local), { mode: 0o600 });
   await withAgent(path, init, async (agent) => {
-    await agent.waitFor(/INFO ledge config reloaded/);
+    await agent.waitFor(/INFO ledge config reloaded/, 60_000);
     const written = JSON.parse(await Deno.readTextFile(path));
     assertEquals(
       [written.monitor, written.job_secret, written.control_socket_group],

@@ -40,6 +40,8 @@ export interface AgentOptions {
   controlSocket?: string | null;
   /** `-b URL`: the config may be rewritten by provisioning from there. */
   initUrl?: string;
+  /** Asks the init server for the config again (a token the API refused); with `initUrl`. */
+  reprovision?: () => void;
   /** Reads the config again on reload; default: the file at `configPath`. */
   loadConfig?: () => Promise<Validation>;
   /** Control socket limits (tests shorten the timeouts). */
@@ -269,9 +271,13 @@ export class Agent {
       io: this.io,
       agentStartedAt: this.startedAt,
       preset: (config) => permissionFlags(presetFor(config, this.#run(), specs)),
-      ...(this.options.configPath === "-"
-        ? {}
-        : { configFile: { path: this.options.configPath, reload: () => this.reload() } }),
+      ...(this.options.configPath === "-" ? {} : {
+        configFile: {
+          path: this.options.configPath,
+          reload: () => this.reload(),
+          reprovision: this.options.reprovision,
+        },
+      }),
     };
   }
 

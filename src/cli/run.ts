@@ -119,13 +119,17 @@ async function runWith(
   if (config.debug) log.core.level = "debug";
   log.debug("config loaded", { path: args.configPath });
   for (const warning of warnings) log.warn(`config: ${warning}`);
-  const agent = new Agent({
+  const stopped = new AbortController();
+  const agent: Agent = new Agent({
     config,
     configPath: args.configPath,
     log,
     controlSocket: args.controlSocket,
     initUrl: args.initUrl,
+    reprovision: provisioner &&
+      reprovisioner(provisioner, () => agent.reload(), stopped.signal, log),
   });
+  agent.stopped.then(() => stopped.abort());
   // Bad input must never kill the daemon: a stray rejection is logged, not fatal.
   const onRejection = (event: PromiseRejectionEvent) => {
     event.preventDefault();
@@ -144,15 +148,8 @@ async function runWith(
       log.error(error.message);
       return 1;
     }
-    if (provisioner) {
-      // SocketMan provisions at every start: run on the valid config meanwhile, and
-      // switch to the provisioned one (a reload) if it differs.
-      const stopped = new AbortController();
-      agent.stopped.then(() => stopped.abort());
-      provisioner(stopped.signal).then((provisioned) => {
-        if (provisioned?.changed) void agent.reload();
-      });
-    }
+    // With a valid config the init server is not asked at start (as SocketMan): only when
+    // the API refuses the token (reprovisioner).
     await agent.stopped;
   } finally {
     for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, stop);
@@ -162,8 +159,37 @@ async function runWith(
   return 0;
 }
 
+/** SocketMan asked its init server at every 401; here at most once in this long. */
+export const REPROVISION_EVERY_MS = 10 * 60_000;
+
+/**
+ * Asks the init server again when the API refuses the token (rotated on the server): at
+ * most once per REPROVISION_EVERY_MS, one at a time; a changed config is reloaded. The
+ * cached samples stay where they are: the uploads go on with the new token.
+ */
+export function reprovisioner(
+  provisioner: Provisioner,
+  reload: () => Promise<unknown>,
+  signal: AbortSignal,
+  log: Logger,
+): () => void {
+  let last = -Infinity;
+  let asking = false;
+  return () => {
+    const now = performance.now();
+    if (asking || now - last < REPROVISION_EVERY_MS) return;
+    [last, asking] = [now, true];
+    log.warn("token refused: asking the init server (-b) for the config again");
+    provisioner(signal).then(async (provisioned) => {
+      if (provisioned?.changed) await reload();
+      else if (provisioned) log.warn("the init server gave the same config: token still refused");
+    }).catch((error) => log.error("re-provisioning failed", { error }))
+      .finally(() => asking = false);
+  };
+}
+
 /** Resolves with the accepted config and whether the file changed; undefined if stopped. */
-type Provisioner = (
+export type Provisioner = (
   signal: AbortSignal,
 ) => Promise<{ config: Config; changed: boolean } | undefined>;
 

@@ -3,7 +3,7 @@
  * `reload_config`. Values are argv words, never shell text: uci takes everything after the
  * first `=` as the value.
  */
-import type { Exec, ExecResult } from "../io/mod.ts";
+import { type Exec, type ExecResult, saidBy } from "../io/mod.ts";
 import { findSection, parseUciExport, type UciValue } from "../openwrt/mod.ts";
 
 const UCI_TIMEOUT_MS = 30_000;
@@ -98,6 +98,6 @@ function splitPath(path: string): [string, string, string] {
 
 function failure(what: string, result: ExecResult): Error {
   const why = result.error ?? (result.timedOut ? "timed out" : `exit ${result.exitCode}`);
-  const output = result.output.trim();
+  const output = saidBy(result);
   return new Error(`${what} failed (${why})${output ? `: ${output}` : ""}`);
 }

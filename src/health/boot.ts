@@ -5,7 +5,7 @@
  */
 import type { CapabilityContext } from "../capability.ts";
 import { type BoundedBackoff, boundedJitterDelay } from "../backoff.ts";
-import { apiUrl, type ExecResult, readCapped } from "../io/mod.ts";
+import { apiUrl, type ExecResult, readCapped, saidBy } from "../io/mod.ts";
 import type { Logger } from "../log/mod.ts";
 
 const BOOT_URL_BACKOFF: BoundedBackoff = { baseMs: 5_000, maxMs: 300_000, jitter: 0.2 };
@@ -21,7 +21,7 @@ export function logResult(log: Logger, what: string, result: ExecResult): void {
     ms: Math.round(result.durationMs),
     timed_out: result.timedOut || undefined,
     error: result.error,
-    output: result.output.slice(-ANSWER_LOG_MAX).trim() || undefined,
+    output: saidBy(result).slice(-ANSWER_LOG_MAX) || undefined,
   };
   if (result.exitCode === 0) log.info(`${what} done`, fields);
   else log.warn(`${what} failed`, fields);

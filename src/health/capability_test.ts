@@ -44,6 +44,7 @@ function world(config: Record<string, unknown> = {}, given: Given = {}) {
       return Promise.resolve({
         exitCode: 0,
         output: "done",
+        stderr: "",
         truncated: false,
         timedOut: false,
         cancelled: false,

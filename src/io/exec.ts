@@ -11,8 +11,10 @@ export interface ExecRequest {
    * copy of its page tables, on a box at every collection).
    */
   alone?: boolean;
-  /** Bytes of combined stdout+stderr kept (the tail). */
+  /** Bytes of stdout kept (the head: a command's first lines, as SocketMan sent them). */
   outputMax: number;
+  /** Bytes of stderr kept (the tail: where a failing program says why); default 4 KiB. */
+  stderrMax?: number;
   /** Aborting kills it too; the result says `cancelled`. */
   signal?: AbortSignal;
   /**
@@ -25,13 +27,15 @@ export interface ExecRequest {
   gate?: Promise<boolean>;
 }
 
-/** How a program ended, with the tail of its output. */
+/** How a program ended, with the head of its stdout and the tail of its stderr. */
 export interface ExecResult {
   /** `null` when the program could not start or was killed by a signal. */
   exitCode: number | null;
-  /** The tail of stdout and stderr, interleaved as written. */
+  /** The first `outputMax` bytes of stdout. */
   output: string;
-  /** Whether output was cut to `outputMax`. */
+  /** The last `stderrMax` bytes of stderr. */
+  stderr: string;
+  /** Whether stdout or stderr was cut. */
   truncated: boolean;
   /** Whether it was killed for running past `timeoutMs`. */
   timedOut: boolean;
@@ -47,4 +51,9 @@ export interface ExecResult {
 export interface Exec {
   /** Runs one program to its end; never throws (a failure to start is in `error`). */
   run(request: ExecRequest): Promise<ExecResult>;
+}
+
+/** What a program said, for a log line or an error: its stderr, else its stdout, trimmed. */
+export function saidBy(result: ExecResult): string {
+  return (result.stderr.trim() || result.output.trim());
 }

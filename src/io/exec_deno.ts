@@ -1,4 +1,5 @@
 import type { Exec, ExecRequest, ExecResult } from "./exec.ts";
+import { HeadBuffer } from "./head_buffer.ts";
 import { TailBuffer } from "./tail_buffer.ts";
 
 /** The program that starts shell jobs in their own session, when this process may run it. */
@@ -11,6 +12,8 @@ export const SETSID = "setsid";
  */
 const GATE_SCRIPT = "read -r ledge_go || exit 125; unset ledge_go\n";
 const GO = new TextEncoder().encode("go\n");
+/** A program's stderr kept by default: the end of what it says, for a log line or a reply. */
+const STDERR_MAX = 4096;
 
 export interface DenoExecOptions {
   /** Time between SIGTERM and SIGKILL on timeout or cancel (default 5 s). */
@@ -27,8 +30,8 @@ export interface DenoExecOptions {
 /**
  * Runs programs in their own session and process group, so that a timeout or a cancel
  * reaches every process the job started (`alone` ones in this process's group). stdout and
- * stderr are drained concurrently into one tail buffer of `outputMax` bytes: memory stays
- * flat whatever the job prints.
+ * stderr are drained concurrently, stdout's head and stderr's tail kept: memory stays flat
+ * whatever the job prints.
  */
 export function createDenoExec(options: DenoExecOptions = {}): Exec {
   const timing = { killGraceMs: options.killGraceMs ?? 5_000, drainMs: options.drainMs ?? 1_000 };
@@ -53,11 +56,13 @@ async function runProgram(
 ): Promise<ExecResult> {
   const started = performance.now();
   const [program, ...args] = request.argv;
-  const tail = new TailBuffer(request.outputMax);
+  const stdout = new HeadBuffer(request.outputMax);
+  const stderr = new TailBuffer(request.stderrMax ?? STDERR_MAX);
   const result = (fields: Partial<ExecResult>): ExecResult => ({
     exitCode: null,
-    output: tail.text(),
-    truncated: tail.truncated,
+    output: stdout.text(),
+    stderr: stderr.text(),
+    truncated: stdout.truncated || stderr.truncated,
     timedOut: false,
     cancelled: false,
     durationMs: Math.round(performance.now() - started),
@@ -98,7 +103,7 @@ async function runProgram(
   if (gated) await Promise.race([gate, child.status]);
   const readers = [child.stdout, child.stderr].map((pipe) => pipe.getReader({ mode: "byob" }));
   let drainedAll = false;
-  const drained = Promise.all(readers.map((reader) => drain(reader, tail)))
+  const drained = Promise.all([drain(readers[0], stdout), drain(readers[1], stderr)])
     .then(() => void (drainedAll = true));
   try {
     const status = await child.status;
@@ -167,16 +172,16 @@ async function openWhen(gate: Promise<boolean>, stdin: WritableStream<Uint8Array
 }
 
 /**
- * Reads a pipe into the tail through one reused buffer: a fresh chunk per read would
- * leave 100 MB of garbage for the collector to find later, and RSS would follow it.
+ * Reads a pipe into `kept` through one reused buffer: a fresh chunk per read would leave
+ * 100 MB of garbage for the collector to find later, and RSS would follow it.
  */
-async function drain(reader: ReadableStreamBYOBReader, tail: TailBuffer) {
+async function drain(reader: ReadableStreamBYOBReader, kept: { push(chunk: Uint8Array): void }) {
   let buffer = new Uint8Array(16 * 1024);
   try {
     for (;;) {
       const { done, value } = await reader.read(buffer);
       if (done || !value) return;
-      tail.push(value);
+      kept.push(value);
       buffer = new Uint8Array(value.buffer);
     }
   } catch {

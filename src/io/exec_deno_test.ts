@@ -14,10 +14,10 @@ function groupOf(output: string): number {
   return pgid;
 }
 
-Deno.test("denoExec collects stdout and stderr together with the exit code", async () => {
+Deno.test("denoExec keeps stdout and stderr apart, with the exit code", async () => {
   const result = await denoExec.run({ ...base, argv: sh("echo out; echo err >&2; exit 3") });
   assertEquals(result.exitCode, 3);
-  assertEquals(result.output.split("\n").sort(), ["", "err", "out"]);
+  assertEquals([result.output, result.stderr], ["out\n", "err\n"]);
   assertEquals([result.truncated, result.timedOut, result.cancelled], [false, false, false]);
   assertEquals(result.error, undefined);
 });
@@ -27,7 +27,7 @@ Deno.test("denoExec runs without a shell when given argv", async () => {
   assertEquals([result.exitCode, result.output], [0, "$(id); *\n"]);
 });
 
-Deno.test("denoExec keeps the tail of long output and says it was cut", async () => {
+Deno.test("denoExec keeps the head of a long stdout and says it was cut", async () => {
   const result = await denoExec.run({
     ...base,
     argv: sh("i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done; echo END"),
@@ -35,7 +35,20 @@ Deno.test("denoExec keeps the tail of long output and says it was cut", async ()
   assertEquals(result.exitCode, 0);
   assert(result.truncated);
   assertEquals(new TextEncoder().encode(result.output).length, 1024);
-  assert(result.output.endsWith("line-2999\nEND\n"));
+  assert(result.output.startsWith("line-0\nline-1\n"), result.output.slice(0, 20));
+  assertEquals(result.stderr, "");
+});
+
+Deno.test("denoExec keeps the tail of a long stderr, where a program says why it failed", async () => {
+  const result = await denoExec.run({
+    ...base,
+    argv: sh("i=0; while [ $i -lt 2000 ]; do echo noise-$i >&2; i=$((i+1)); done; echo FATAL >&2"),
+    stderrMax: 512,
+  });
+  assert(result.truncated);
+  assertEquals(result.output, "");
+  assertEquals(new TextEncoder().encode(result.stderr).length, 512);
+  assert(result.stderr.endsWith("noise-1999\nFATAL\n"));
 });
 
 Deno.test("denoExec reports a program that cannot start", async () => {

@@ -7,7 +7,7 @@ export { apiUrl } from "./api_url.ts";
 export { parseArgv } from "./argv.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { deadline, settlesWithin, TIMED_OUT } from "./deadline.ts";
-export type { Exec, ExecRequest, ExecResult } from "./exec.ts";
+export { type Exec, type ExecRequest, type ExecResult, saidBy } from "./exec.ts";
 export { denoExec, SETSID } from "./exec_deno.ts";
 export {
   concatBytes,

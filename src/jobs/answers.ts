@@ -50,6 +50,17 @@ export class JobAnswers {
     return this.#replies.send("delivery", deliveredReply(id, this.context()));
   }
 
+  /**
+   * Answers a job without a usable id: not run (no id, no protection against running it
+   * twice), a `REJECTED` on `delivery/...` under a generated `sm_` id, where SocketMan sent
+   * its DELIVERED for such a job, so that the back end sees why.
+   */
+  refuseAnonymous(reason: string): void {
+    const id = `sm_${crypto.randomUUID().replaceAll("-", "")}`;
+    this.refuse(undefined, "REJECTED", `${reason} (answered as ${id})`);
+    this.#replies.send("delivery", refusalReply(id, "REJECTED", this.context(), reason));
+  }
+
   /** Answers a job that does not run (when its id is known), counts and logs it. */
   refuse(id: string | undefined, refusal: Refusal, reason?: string): void {
     this.#ctx.counters.inc(COUNTER_OF[refusal]);
@@ -84,7 +95,11 @@ export class JobAnswers {
   keep(record: JobRecord, reply: JobReply): void {
     record.state = reply.event_type as JobState;
     if (typeof reply.reason === "string") record.reason = reply.reason;
-    this.#ctx.counters.inc(COUNTER_OF[reply.event_type as Outcome | Refusal]);
+    // A program that ran and exited non-zero is PROCESSED on the wire, a failure here.
+    const failed = reply.event_type === "PROCESSED" && reply.success === false;
+    this.#ctx.counters.inc(
+      failed ? "jobs-failed" : COUNTER_OF[reply.event_type as Outcome | Refusal],
+    );
     this.#history()?.keep(record).catch((error) =>
       this.#log.warn("job history not written", { id: record.id, error })
     );

@@ -119,7 +119,8 @@ export class JobsCapability implements Capability {
     this.#ctx.counters.inc("jobs-received");
     const parsed = parseJob(payload);
     if (!parsed.ok) {
-      this.#answers.refuse(parsed.id, "REJECTED", parsed.reason);
+      if (parsed.anonymous) this.#answers.refuseAnonymous(parsed.reason);
+      else this.#answers.refuse(parsed.id, "REJECTED", parsed.reason);
       return Promise.resolve();
     }
     const admit = () => this.#admit(parsed.job, parsed.raw);

@@ -86,8 +86,28 @@ export type ParsedJob = { ok: true; job: Job; raw: RawJob } | {
   ok: false;
   /** The id, when one could be read: the refusal can then be answered. */
   id?: string;
+  /** A JSON object without a usable id: answered under a generated one (SocketMan's `sm_`). */
+  anonymous?: boolean;
   reason: string;
 };
+
+/**
+ * SocketMan's looser types, as they parse: a numeric id is its decimal string, a timestamp
+ * of digits its number, a numeric command its decimal string (SocketMan ran `42`). The raw
+ * job is left as sent: a signature covers what the back end signed.
+ */
+function loosened(raw: RawJob): RawJob {
+  const job: RawJob = { ...raw };
+  if (typeof job.id === "number" && Number.isSafeInteger(job.id)) job.id = String(job.id);
+  if (typeof job.timestamp === "string" && /^\d{1,15}$/.test(job.timestamp)) {
+    job.timestamp = Number(job.timestamp);
+  }
+  const meta = job.meta as Record<string, unknown> | undefined;
+  if (typeof meta === "object" && meta !== null && typeof meta.msg === "number") {
+    job.meta = { ...meta, msg: String(meta.msg) };
+  }
+  return job;
+}
 
 /** Decodes and validates one payload; never throws. */
 export function parseJob(payload: Uint8Array): ParsedJob {
@@ -109,23 +129,15 @@ export function parseJob(payload: Uint8Array): ParsedJob {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: "payload is not a JSON object" };
   }
-  if (depthOf(raw) > MAX_DEPTH) {
-    return {
-      ok: false,
-      id: readableId(raw),
-      reason: `payload nested deeper than ${MAX_DEPTH} levels`,
-    };
-  }
-  const parsed = jobSchema.safeParse(raw);
+  const job = loosened(raw as RawJob);
+  const id = jobIdSchema.safeParse(job.id).success ? job.id as string : undefined;
+  const refused = (reason: string): ParsedJob => ({ ok: false, id, anonymous: !id, reason });
+  if (depthOf(raw) > MAX_DEPTH) return refused(`payload nested deeper than ${MAX_DEPTH} levels`);
+  const parsed = jobSchema.safeParse(job);
   if (parsed.success) return { ok: true, job: parsed.data, raw: raw as RawJob };
   const issue = parsed.error.issues[0];
   const where = issue.path.length > 0 ? issue.path.join(".") : "job";
-  return { ok: false, id: readableId(raw), reason: `invalid ${where}: ${issue.message}` };
-}
-
-function readableId(raw: object): string | undefined {
-  const id = (raw as RawJob).id;
-  return jobIdSchema.safeParse(id).success ? id as string : undefined;
+  return refused(`invalid ${where}: ${issue.message}`);
 }
 
 /** How deep objects and arrays nest (a scalar is 0), without recursion. */

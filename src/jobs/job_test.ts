@@ -35,8 +35,9 @@ Deno.test("parseJob refuses bytes that are not UTF-8 or not JSON, without an id"
 Deno.test("parseJob names the bad field and keeps a readable id", () => {
   const cases: [unknown, RegExp][] = [
     [{ id: "a", timestamp: 1 }, /^invalid meta: /],
-    [{ id: "a", timestamp: "1", meta: { msg: "x" } }, /^invalid timestamp: /],
-    [{ id: "a", timestamp: 1, meta: { msg: 3 } }, /^invalid meta\.msg: /],
+    [{ id: "a", timestamp: "1.5", meta: { msg: "x" } }, /^invalid timestamp: /],
+    [{ id: "a", timestamp: "soon", meta: { msg: "x" } }, /^invalid timestamp: /],
+    [{ id: "a", timestamp: 1, meta: { msg: true } }, /^invalid meta\.msg: /],
     [{ id: "a", timestamp: 1, meta: { msg: "x" }, timeout: 0 }, /^invalid timeout: /],
     [{ id: "a", timestamp: 1, meta: { msg: "x" }, timeout: 1e9 }, /^invalid timeout: /],
     [{ id: "a", timestamp: 1, meta: { msg: "x".repeat(MAX_MSG_BYTES + 1) } }, /meta\.msg/],
@@ -49,11 +50,11 @@ Deno.test("parseJob names the bad field and keeps a readable id", () => {
   }
 });
 
-Deno.test("parseJob refuses empty, long and non-string ids without echoing them", () => {
-  for (const id of ["", "x".repeat(129), 42, null]) {
+Deno.test("parseJob refuses missing, empty, long and non-string ids without echoing them", () => {
+  for (const id of [undefined, "", "x".repeat(129), 4.5, true, null]) {
     const parsed = parseJob(json({ id, timestamp: 1, meta: { msg: "x" } }));
     assert(!parsed.ok);
-    assertEquals(parsed.id, undefined);
+    assertEquals([parsed.id, parsed.anonymous], [undefined, true], "answered under an sm_ id");
     assertMatch(parsed.reason, /^invalid id: /);
   }
   const longest = parseJob(json({ id: "x".repeat(128), timestamp: 1, meta: { msg: "x" } }));
@@ -79,4 +80,18 @@ Deno.test("parseJob refuses JSON that is not an object", () => {
     assert(!parsed.ok);
     assertEquals(parsed.id, undefined);
   }
+});
+
+Deno.test("parseJob reads SocketMan's looser types: numeric id, digit timestamp, numeric msg", () => {
+  const parsed = parseJob(json({ id: 12345, timestamp: "1484484399", meta: { msg: 42 } }));
+  assert(parsed.ok);
+  assertEquals(parsed.job, { id: "12345", timestamp: 1484484399, meta: { msg: "42" } });
+  // The raw job stays as sent: a signature covers what the back end signed.
+  assertEquals(parsed.raw.id, 12345);
+});
+
+Deno.test("parseJob: garbage is not answered; a JSON object without a usable id is", () => {
+  assertEquals(parseJob(bytes("garbage")), { ok: false, reason: "payload is not JSON" });
+  const idless = parseJob(json({ meta: { msg: "uptime" } }));
+  assert(!idless.ok && idless.anonymous);
 });

@@ -29,6 +29,7 @@ export const COUNTER_OF: Record<Outcome | Refusal, (typeof JOB_COUNTERS)[number]
 const NOT_RUN: ExecResult = {
   exitCode: null,
   output: "",
+  stderr: "",
   truncated: false,
   timedOut: false,
   cancelled: false,

@@ -6,15 +6,7 @@
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
 import { settlesWithin } from "../io/mod.ts";
-import {
-  type JobReply,
-  postJson,
-  type ReplyKind,
-  type ReplyTransport,
-  type RestTarget,
-  restTarget,
-  type Sent,
-} from "../replies/mod.ts";
+import type { JobReply, ReplyKind, ReplyTransport, Sent } from "../replies/mod.ts";
 import { MqttSession, type SessionTls } from "./session.ts";
 import {
   clientIdFor,
@@ -50,7 +42,6 @@ export class MqttCapability implements Capability {
 
   readonly #ctx: CapabilityContext;
   readonly #deps: MqttDeps;
-  readonly #rest: RestTarget | undefined;
   #session: MqttSession | undefined;
   #topics: JobTopics | undefined;
   #clientId = "";
@@ -61,7 +52,6 @@ export class MqttCapability implements Capability {
   constructor(ctx: CapabilityContext, deps: MqttDeps) {
     this.#ctx = ctx;
     this.#deps = deps;
-    this.#rest = restTarget(ctx.config);
     this.replyTransport = {
       ready: () => this.connected,
       deliver: (kind, reply) => this.#publishReply(kind, reply),
@@ -187,12 +177,8 @@ export class MqttCapability implements Capability {
 
   #sendPing(): void {
     const ping = pingEvent(this.#ctx.config.app, this.#nowS());
+    // On MQTT only, REST mode too: SocketMan never sent a ping to the API (ping.c:27).
     if (this.#session?.connected) this.#publishStatus(JSON.stringify(ping));
-    if (this.#rest) {
-      // SocketMan's pings go to api_url only; the backup is for results.
-      postJson(this.#ctx.io.net, { ...this.#rest, urls: this.#rest.urls.slice(0, 1) }, ping)
-        .catch((error) => this.#ctx.log.debug("ping not posted", { error }));
-    }
   }
 
   #registerCommands(): void {

@@ -82,6 +82,7 @@ Deno.test("REST: api_url failing falls back to backup_url, with the token", asyn
   const base = `http://127.0.0.1:${server.addr.port}`;
   try {
     const transport = restTransport(denoNet, {
+      format: "post",
       urls: [`${base}/api`, `${base}/backup`],
       token: "t0ken",
     });
@@ -99,6 +100,7 @@ Deno.test("REST: api_url failing falls back to backup_url, with the token", asyn
 Deno.test("REST: with every URL down the result waits in the outbox", async () => {
   await using dir = await tempDir();
   const transport = restTransport(denoNet, {
+    format: "post",
     urls: ["http://127.0.0.1:9/x"],
     token: undefined,
     timeoutMs: 2000,

@@ -8,7 +8,7 @@ export {
   type ReplyTransport,
   type Sent,
 } from "./channel.ts";
-export { postJson, type RestTarget, restTarget } from "./rest.ts";
+export { restRequest, type RestTarget, restTarget, sendRest } from "./rest.ts";
 export { RepliesCapability, type RepliesDeps } from "./capability.ts";
 export { repliesSpec } from "./spec.ts";
 export {

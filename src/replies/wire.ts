@@ -36,14 +36,25 @@ export function deliveredReply(id: string, ctx: ReplyContext): JobReply {
   };
 }
 
-/** What a finished run is called on the wire. */
+/**
+ * What a finished run is called on the wire: `PROCESSED` for every program that ran to its
+ * end, whatever its exit code, as SocketMan said (`success` and `exit_code` tell them
+ * apart); `FAILED` only when it could not start.
+ */
 export function outcomeOf(result: ExecResult): Outcome {
   if (result.cancelled) return "CANCELLED";
   if (result.timedOut) return "TIMEOUT";
-  return result.exitCode === 0 && !result.error ? "PROCESSED" : "FAILED";
+  return result.error ? "FAILED" : "PROCESSED";
 }
 
-/** The `pub/...` result of a job that ran (or could not start). */
+/** SocketMan's `meta.msg` for a command that printed nothing. */
+export const NO_OUTPUT = "DNE";
+
+/**
+ * The `pub/...` result of a job that ran (or could not start): SocketMan's fields, `meta.msg`
+ * the head of stdout (`"DNE"` when empty), and ours added: `success`, `exit_code`, `stderr`
+ * (its tail, when it said anything), `duration_ms`, `truncated`.
+ */
 export function resultReply(
   job: { id: string; meta: { type?: string } },
   result: ExecResult,
@@ -55,8 +66,10 @@ export function resultReply(
     timestamp: seconds(ctx.now),
     app: ctx.app,
     event_type: outcomeOf(result),
-    meta: { msg: result.output, type: job.meta.type ?? "" },
+    meta: { msg: result.output || NO_OUTPUT, type: job.meta.type ?? "" },
+    success: result.exitCode === 0 && !result.error,
     exit_code: result.exitCode,
+    ...(result.stderr ? { stderr: result.stderr } : {}),
     duration_ms: Math.round(result.durationMs),
     truncated: result.truncated,
     ...(result.error ? { error: result.error } : {}),
@@ -82,7 +95,7 @@ export function refusalReply(
   };
 }
 
-/** The body POSTed to `api_url` in REST mode (the seed's contract). */
+/** A reply's fields in REST mode (`rest_format: "post"` POSTs them as they are). */
 export interface RestResult {
   id: string;
   success: boolean;
@@ -97,7 +110,7 @@ export function toRestResult(reply: JobReply): RestResult {
   const exitCode = reply.exit_code;
   return {
     id: reply.id,
-    success: reply.event_type === "PROCESSED",
+    success: typeof reply.success === "boolean" ? reply.success : reply.event_type === "PROCESSED",
     output: typeof meta?.msg === "string"
       ? meta.msg
       : typeof reply.reason === "string"

@@ -6,7 +6,7 @@
  * A stop or `job-cancel` before FLASHING answers CANCELLED; from FLASHING on nothing stops it.
  */
 import type { CapabilityContext } from "../capability.ts";
-import { privateDir } from "../io/mod.ts";
+import { privateDir, saidBy } from "../io/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { JobReply } from "../replies/mod.ts";
 import type { UpgradeBox } from "./box.ts";
@@ -161,7 +161,7 @@ export class UpgradeRun {
     const result = await system.sysupgrade(["-T", system.imagePath], signal);
     if (result.exitCode !== 0) {
       const why = result.error ?? `exit ${result.exitCode}`;
-      throw new Error(`sysupgrade -T refused the image (${why}): ${result.output.trim()}`);
+      throw new Error(`sysupgrade -T refused the image (${why}): ${saidBy(result)}`);
     }
   }
 
@@ -190,7 +190,7 @@ export class UpgradeRun {
     if (result.exitCode === 0) return;
     const why = result.error ?? `exit ${result.exitCode}`;
     await system.removeImage();
-    const reason = `sysupgrade failed (${why}): ${result.output.trim()}`;
+    const reason = `sysupgrade failed (${why}): ${saidBy(result)}`;
     watcher.settled(await journal.finish({ event_type: "FAILED", reason }));
   }
 

@@ -63,6 +63,8 @@ export class UplinkCapability implements Capability {
       counters,
       timeoutMs: REQUEST_TIMEOUT_MS,
       signal: this.#stop.signal,
+      // With an init server, a refused token asks it for the config again (SocketMan did).
+      tokenRefused: () => this.ctx.configFile?.reprovision?.(),
     });
     if (cacheOff(config)) {
       this.#direct = new DirectSink(poster, counters);

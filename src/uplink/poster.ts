@@ -38,6 +38,8 @@ export interface StatsPosterOptions {
   timeoutMs: number;
   /** Aborts requests in flight when the capability stops. */
   signal: AbortSignal;
+  /** Told at each 401: the token was refused (the data is kept either way). */
+  tokenRefused?: () => void;
 }
 
 /** POSTs stats to `stats_url`, then `backup_stats_url`, logging failures once until they end. */
@@ -98,6 +100,7 @@ export class StatsPoster {
     if (verdict === "token") {
       if (!this.#tokenRefused) log.error("token rejected by the stats API (401): data kept");
       this.#tokenRefused = true;
+      this.options.tokenRefused?.();
     } else if (verdict === "retry" && !this.#failing) {
       log.warn("upload failed: data kept, backing off", { host: url.host, status, error });
       this.#failing = true;

@@ -63,7 +63,15 @@ export class FakeFs implements Fs {
 
 /** A finished run with this output and exit code. */
 export function okResult(output: string, exitCode = 0): ExecResult {
-  return { exitCode, output, truncated: false, timedOut: false, cancelled: false, durationMs: 3 };
+  return {
+    exitCode,
+    output,
+    stderr: "",
+    truncated: false,
+    timedOut: false,
+    cancelled: false,
+    durationMs: 3,
+  };
 }
 
 /** A program that could not start. */

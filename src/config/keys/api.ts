@@ -6,8 +6,9 @@ import { FLAG, flag, httpUrl, URL_ALLOWED } from "../values.ts";
 /** The keys of this group, each described once (docs/config.md is made from them). */
 export const API_KEYS = {
   api_url: key(httpUrl, URL_ALLOWED, {
-    what: "REST replies and pings (with `rest`)",
-    owners: ["replies", "mqtt"],
+    what:
+      "REST replies (with `rest`): `PATCH <api_url>/operations/<id>` as SocketMan's code sent them",
+    owners: ["replies"],
     socketman: true,
   }),
   backup_url: key(httpUrl, URL_ALLOWED, {
@@ -21,10 +22,17 @@ export const API_KEYS = {
     socketman: true,
   }),
   rest: key(flag, FLAG, {
-    what: "job results POSTed to `api_url` instead of MQTT",
-    owners: ["replies", "mqtt"],
+    what: "job results sent to `api_url` instead of MQTT (`DELIVERED` stays on MQTT)",
+    owners: ["replies"],
     socketman: true,
     default: false,
+  }),
+  rest_format: key(z.enum(["socketman", "post"]), '"socketman" or "post"', {
+    what:
+      "REST results as SocketMan sent them (`PATCH .../operations/<id>`, `{success, msg}` + ours) " +
+      "or ledge's earlier `POST <api_url>` of `{id, success, output, event_type, exit_code}`",
+    owners: ["replies"],
+    default: "socketman",
   }),
   insecure: key(flag, FLAG, {
     what: "API requests without certificate checks (never the broker)",

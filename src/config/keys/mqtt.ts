@@ -83,7 +83,7 @@ export const MQTT_KEYS = {
     default: false,
   }),
   "ping-interval": key(int(1), intAllowed(1, undefined, " (seconds; below 30 is raised to 30)"), {
-    what: "seconds between pings on `status/...` (and to `api_url` with `rest`)",
+    what: "seconds between pings on `status/...` (MQTT only, as SocketMan)",
     owners: ["mqtt"],
     socketman: true,
     default: 180,

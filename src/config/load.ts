@@ -2,6 +2,7 @@
 import { parse, type ParseError, printParseErrorCode } from "jsonc-parser";
 import { validateConfig, type Validation } from "./validate.ts";
 import type { Config } from "./schema.ts";
+import { topicLevel } from "./values.ts";
 import { flagFor } from "../permissions.ts";
 
 /** Reads a file's text (`Deno.readTextFile`, or a fake in tests). */
@@ -56,14 +57,18 @@ export function describeFsError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The device MAC: `mac` as written, else the first line of `mac_file` (SocketMan's /etc/mac). */
+/**
+ * The device MAC: `mac` as written, else the first line of `mac_file` (SocketMan's /etc/mac)
+ * when it can be a topic level (no `+`, `#`, `/` or NUL); else undefined, as when unreadable.
+ */
 export async function resolveMac(
   config: Pick<Config, "mac" | "mac_file">,
   readText: ReadText,
 ): Promise<string | undefined> {
   if (config.mac) return config.mac;
   try {
-    return (await readText(config.mac_file)).trim().split("\n")[0] || undefined;
+    const line = (await readText(config.mac_file)).trim().split("\n")[0];
+    return topicLevel.safeParse(line).success ? line : undefined;
   } catch {
     return undefined;
   }

@@ -103,6 +103,10 @@ export function validateConfig(raw: unknown): Validation {
   for (const [note, keys] of readAsSocketMan) {
     warnings.push(`${keys.join(", ")}: ${note}, read as SocketMan read it`);
   }
+  // MQTT-3.1.2-22: a CONNECT with a password and no user name is invalid; brokers refuse it.
+  if (given.password !== undefined && given.username === undefined) {
+    errors.push("password: got a string; allowed: only with username (MQTT has no password alone)");
+  }
   if (errors.length > 0) return { ok: false, errors, warnings };
 
   // In the order of the schema, so that printed configs read like the reference.

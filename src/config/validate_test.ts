@@ -275,3 +275,18 @@ Deno.test("SocketMan configs: 0 is the default where SocketMan took it so, with 
   assertEquals(valid({ reboot: 0 }).config.reboot, 0);
   assertEquals(errors({ port: 0 }), ["port: got 0; allowed: an integer 1–65535"]);
 });
+
+Deno.test("MQTT: a password needs a user name; topic, key and mac are single topic levels", () => {
+  assertEquals(errors({ password: "p" }), [
+    "password: got a string; allowed: only with username (MQTT has no password alone)",
+  ]);
+  assert(valid({ username: "u", password: "p" }).ok);
+  for (const key of ["topic", "key", "mac"]) {
+    for (const bad of ["a/b", "+", "x#", "a\u0000b"]) {
+      assertMatch(
+        errors({ [key]: bad })[0],
+        new RegExp(`^${key}: got .*; allowed: a non-empty string without '\\+', '#', '/' or NUL`),
+      );
+    }
+  }
+});

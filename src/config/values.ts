@@ -105,3 +105,15 @@ export const httpUrl = z.string().check(z.refine(httpUrlOk));
 export const URL_ALLOWED = "an http:// or https:// URL";
 export const text = z.string().check(z.minLength(1));
 export const TEXT = "a non-empty string";
+
+/**
+ * A level of an MQTT topic name: `+` and `#` are wildcards and `/` a separator in a filter,
+ * and NUL is never allowed (MQTT-4.7.1, 4.7.3-2): the broker would refuse the subscription
+ * or publish to another topic than the box's.
+ */
+export const topicLevel = z.string().check(
+  z.minLength(1),
+  // deno-lint-ignore no-control-regex
+  z.refine((s) => !/[+#/\u0000]/.test(s)),
+);
+export const TOPIC_LEVEL = "a non-empty string without '+', '#', '/' or NUL (one MQTT topic level)";

@@ -1,10 +1,10 @@
 /** The agent itself: who the box is, its files, its control socket, its log. */
 import { key } from "../field.ts";
-import { FLAG, flag, PATH, path, TEXT, text } from "../values.ts";
+import { FLAG, flag, PATH, path, TEXT, text, TOPIC_LEVEL, topicLevel } from "../values.ts";
 
 /** The keys of this group, each described once (docs/config.md is made from them). */
 export const AGENT_KEYS = {
-  mac: key(text, TEXT, {
+  mac: key(topicLevel, TOPIC_LEVEL, {
     what: "the device's MAC, exactly as it appears in the topics; else read from `mac_file`",
     owners: ["agent", "mqtt", "cli"],
     socketman: true,

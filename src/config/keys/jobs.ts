@@ -36,6 +36,12 @@ export const JOBS_KEYS = {
       default: 51200,
     },
   ),
+  max_reply: key(int(512, 256 * 1024), intAllowed(512, 256 * 1024, " (bytes)"), {
+    what: "the largest reply sent, as JSON: a longer output is cut to fit (a broker with a " +
+      "packet limit drops the connection on a larger one)",
+    owners: ["replies"],
+    default: 65536,
+  }),
   job_secret: key(z.string().check(z.minLength(16)), "a string of at least 16 characters", {
     what: "jobs (and desired states) must be signed with it (secret)",
     owners: ["jobs", "desired"],

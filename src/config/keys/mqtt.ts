@@ -1,7 +1,18 @@
 /** The MQTT session: the broker, its credentials, the topics, presence pings. */
 import * as z from "zod/mini";
 import { key } from "../field.ts";
-import { FLAG, flag, HOST, host, int, intAllowed, PATH, path, TEXT, text } from "../values.ts";
+import {
+  FLAG,
+  flag,
+  HOST,
+  host,
+  int,
+  intAllowed,
+  PATH,
+  path,
+  TOPIC_LEVEL,
+  topicLevel,
+} from "../values.ts";
 
 const PEM = `a PEM file: ${PATH}`;
 
@@ -28,12 +39,12 @@ export const MQTT_KEYS = {
     owners: ["mqtt"],
     socketman: true,
   }),
-  topic: key(text, TEXT, {
+  topic: key(topicLevel, TOPIC_LEVEL, {
     what: "the first part of the topics' middle: `<topic>/<key>/<mac>`",
     owners: ["mqtt"],
     socketman: true,
   }),
-  key: key(text, TEXT, {
+  key: key(topicLevel, TOPIC_LEVEL, {
     what: "the second part of the topics' middle (secret in output)",
     owners: ["mqtt"],
     socketman: true,
@@ -45,7 +56,8 @@ export const MQTT_KEYS = {
     default: false,
   }),
   cacrt: key(path, PEM, {
-    what: "the CA (PEM) the broker's certificate is checked against; else the system store",
+    what: "the only CA (PEM) the broker's certificate may chain to (a pin: the runtime's " +
+      "roots are not used; about 4 MB more memory); else the runtime's root store",
     owners: ["mqtt"],
     socketman: true,
   }),

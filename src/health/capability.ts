@@ -132,7 +132,7 @@ export class HealthCapability implements Capability {
    * move the watch. `details` has one short line per check.
    */
   async check(): Promise<{ online: boolean; details: string[] }> {
-    const round = await this.#round();
+    const round = await this.#round(true);
     return { online: roundVerdict(round).ok, details: describeRound(round) };
   }
 
@@ -160,8 +160,8 @@ export class HealthCapability implements Capability {
     );
   }
 
-  async #round(): Promise<CheckRound> {
-    const round = await runChecks(this.#checks);
+  async #round(fresh = false): Promise<CheckRound> {
+    const round = await runChecks(this.#checks, fresh);
     // Deno asks for the resolver's address (e.g. 127.0.0.1:53), which the config cannot
     // name; DNS is only evidence, so without that permission it is dropped, said once.
     const denied = round.dns?.error?.match(/Requires net access to "([^"]+)"/);

@@ -20,11 +20,12 @@ function world(config: Record<string, unknown> = {}, given: Given = {}) {
   const link = { up: true, route: true };
   const runs: { at: number; argv: string[]; request: ExecRequest }[] = [];
   const fetches: string[] = [];
+  const probes: string[] = [];
   const answers: Response[] = [];
   const net: Net = {
     tcpProbe: (host, port) =>
-      Promise.resolve(
-        link.up ? { ok: true, ms: 4 } : { ok: false, ms: 3000, error: `${host}:${port} timed out` },
+      Promise.resolve(void probes.push(`${host}:${port}`)).then(() =>
+        link.up ? { ok: true, ms: 4 } : { ok: false, ms: 3000, error: `${host}:${port} timed out` }
       ),
     resolveDns: () => Promise.resolve({ ok: link.up, ms: 2 }),
     fetch: (input) => {
@@ -84,6 +85,7 @@ function world(config: Record<string, unknown> = {}, given: Given = {}) {
     steps,
     flushes,
     fetches,
+    probes,
     answers,
     lines,
     counters,
@@ -215,6 +217,20 @@ Deno.test("health: an open MQTT session keeps the agent online when the probe fa
   await w.clock.advance(600 * S);
   assertEquals(w.counters.get("health-offline"), 0);
   assertEquals(w.runs, []);
+  await w.health.stop();
+});
+
+Deno.test("health: while MQTT is connected the watch opens no TCP connection; a network job's check does", async () => {
+  let mqtt = true;
+  const w = world({}, { mqttConnected: () => mqtt });
+  await w.health.start();
+  await w.clock.advance(300 * S);
+  assertEquals(w.probes, [], "a live session is proof enough: no probe at the broker");
+  assertEquals((await w.health.check()).online, true);
+  assertEquals(w.probes.length, 1, "a fresh check for a network job probes");
+  mqtt = false;
+  await w.clock.advance(60 * S);
+  assert(w.probes.length > 1, "without the session the watch probes again");
   await w.health.stop();
 });
 

@@ -18,6 +18,7 @@ async function startAgent(
   port: number,
   extra: Record<string, unknown> = {},
   net = `127.0.0.1:${port}`,
+  env: Record<string, string> = {},
 ): Promise<LedgeProcess> {
   const config = `${dir}/config.json`;
   const state = `${dir}/state`;
@@ -45,7 +46,9 @@ async function startAgent(
       `--allow-net=${net}`,
       "--allow-run=/bin/sh",
       "--allow-sys=uid",
+      ...(env.DENO_CERT ? [`--allow-read=${env.DENO_CERT}`] : []),
     ],
+    env,
   });
 }
 
@@ -220,7 +223,8 @@ Deno.test("mTLS: accepted with a client certificate, refused without, and the CA
   });
   const refusals = [
     [noClientCert, /CertificateRequired/],
-    [wrongCa, /UnknownIssuer/],
+    // Verified by node:tls against cacrt alone (the pin).
+    [wrongCa, /self-signed certificate in certificate chain|unable to verify/],
     [noCa, /UnknownIssuer/],
   ] as const;
   try {
@@ -263,5 +267,70 @@ Deno.test("wrong credentials: one clear log line, then backoff rather than a tig
   } finally {
     agent.kill();
     await agent.status;
+  }
+});
+
+Deno.test("a reply over the broker's packet limit is cut down once refused; the replies behind it go out", async () => {
+  await using dir = await tempDir();
+  // mosquitto drops a client that publishes a packet over this size: no error, a close.
+  await using broker = await startBroker({ listener: ["max_packet_size 2048"] });
+  await using watch = await subscribe(broker.port, [`pub/${TAIL}`]);
+  const agent = await startAgent(dir.path, broker.port);
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    await publish(broker.port, `sub/${TAIL}`, job("big", "head -c 5000 /dev/zero | tr '\\0' x"));
+    await publish(broker.port, `sub/${TAIL}`, job("after", "echo after"));
+    const big = payloadOf(await watch.waitFor(/^pub\/\S+ .*"id":"big"/, 60_000));
+    assertEquals([big.event_type, big.truncated], ["PROCESSED", true]);
+    assert(new TextEncoder().encode(JSON.stringify(big)).length <= 2048);
+    assertMatch((big.meta as { msg: string }).msg, /^x+$/);
+    const after = payloadOf(await watch.waitFor(/^pub\/\S+ .*"id":"after"/, 60_000));
+    assertEquals((after.meta as { msg: string }).msg, "after\n");
+    const said = agent.lines.filter((l) => l.includes("reply refused by the broker"));
+    assertEquals(said.length, 1, said.join("\n"));
+    assertMatch(said[0], /id=big/);
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("cacrt is a pin: a broker certificate from another CA the runtime trusts is refused", async () => {
+  await using dir = await tempDir();
+  await using certsDir = await tempDir();
+  const certs = await makeCerts(certsDir.path);
+  await using broker = await startBroker({
+    listener: [`certfile ${certs.serverCert}`, `keyfile ${certs.serverKey}`],
+  });
+  // The broker's CA is in the runtime's own store (as a public CA would be); cacrt names
+  // another one. Deno's caCerts would add cacrt to that store and accept the broker.
+  const trusted = { DENO_CERT: certs.ca };
+  const pinned = await startAgent(
+    `${dir.path}/a`,
+    broker.port,
+    { tls: true, cacrt: certs.otherCa, debug: 1 },
+    undefined,
+    trusted,
+  );
+  const storeOnly = await startAgent(
+    `${dir.path}/b`,
+    broker.port,
+    { tls: true },
+    undefined,
+    trusted,
+  );
+  try {
+    await storeOnly.waitFor(/INFO mqtt connected to broker/, 30_000);
+    await until(() => pinned.lines.filter((l) => /reconnecting/.test(l)).length >= 2, "retries");
+    assert(!pinned.lines.some((l) => /connected to broker/.test(l)), pinned.lines.join("\n"));
+    assertMatch(
+      pinned.lines.find((l) => /WARN mqtt cannot connect to broker/.test(l)) ?? "",
+      /self-signed certificate in certificate chain|unable to verify/,
+    );
+  } finally {
+    for (const agent of [pinned, storeOnly]) {
+      agent.kill();
+      await agent.status;
+    }
   }
 });

@@ -158,7 +158,8 @@ export class MqttCapability implements Capability {
       return { acked: Promise.reject(new Error("mqtt not started")), written: undefined };
     }
     const topic = kind === "delivery" ? topics.delivery : topics.pub;
-    return session.publish(topic, JSON.stringify(reply), 1);
+    // Keyed: a reply sent again after a lost connection keeps its packet id, with DUP.
+    return session.publish(topic, JSON.stringify(reply), 1, false, `${kind}:${reply.id}`);
   }
 
   #publishStatus(message: string): void {

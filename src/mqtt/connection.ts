@@ -59,6 +59,14 @@ export interface ConnectionOptions {
   keepaliveS: number;
   /** The largest packet taken; a larger PUBLISH is skipped and reported. */
   maxPacketBytes: number;
+  /**
+   * QoS 2 packet ids handled and awaiting the broker's PUBREL: kept by the session across
+   * its connections, so a PUBLISH sent again before its PUBREL is not handled twice
+   * (MQTT-4.3.3-2).
+   */
+  awaitingRelease?: Set<number>;
+  /** Packet ids the session keeps for publishes to re-send: never given to new ones. */
+  reservedIds?: () => Iterable<number>;
 }
 
 const READ_CHUNK = 16 * 1024;
@@ -88,6 +96,8 @@ export class MqttConnection {
   #lastSent: number;
   #lastReceived: number;
   #closed: Error | undefined;
+  #connacked = false;
+  readonly #awaitingRelease: Set<number>;
   #stopKeepalive = new AbortController();
 
   constructor(stream: ByteStream, options: ConnectionOptions, deps: ConnectionDeps) {
@@ -95,6 +105,7 @@ export class MqttConnection {
     this.#options = options;
     this.#deps = deps;
     this.#reader = new PacketReader(options.maxPacketBytes);
+    this.#awaitingRelease = options.awaitingRelease ?? new Set();
     this.#lastSent = this.#lastReceived = options.clock.monotonic();
   }
 
@@ -135,16 +146,26 @@ export class MqttConnection {
    * Deno's TCP and TLS sockets take them at once, measured: they arrive while the caller's
    * loop is blocked), else it resolves once they have gone behind the writes before them.
    */
-  publish(topic: string, payload: string, qos: 0 | 1, retain = false): Published {
+  publish(
+    topic: string,
+    payload: string,
+    qos: 0 | 1,
+    retain = false,
+    resend?: number,
+  ): Published & { id?: number } {
     const queued = this.#unwritten > 0;
     if (qos === 0) {
       const write = this.#write(encodePublish(topic, payload, 0, undefined, retain));
       return { acked: write, written: queued ? write.catch(() => {}) : undefined };
     }
-    const id = this.#takeId();
+    // A re-send keeps its first id and says DUP (MQTT-4.4.0-1); a new one takes a free id.
+    const id = resend !== undefined && !this.#waiting.has(`puback:${resend}`)
+      ? resend
+      : this.#takeId();
     const ack = this.#expect(`puback:${id}`);
-    const write = this.#write(encodePublish(topic, payload, 1, id, retain));
+    const write = this.#write(encodePublish(topic, payload, 1, id, retain, id === resend));
     return {
+      id,
       acked: Promise.all([ack, write]).then(() => {}),
       written: queued ? write.catch(() => {}) : undefined,
     };
@@ -185,9 +206,11 @@ export class MqttConnection {
   }
 
   #takeId(): number {
+    const reserved = new Set(this.#options.reservedIds?.() ?? []);
     for (;;) {
       const id = this.#nextId;
       this.#nextId = id === 0xffff ? 1 : id + 1;
+      if (reserved.has(id)) continue;
       if (!this.#waiting.has(`puback:${id}`) && !this.#waiting.has(`suback:${id}`)) return id;
     }
   }
@@ -227,8 +250,15 @@ export class MqttConnection {
   }
 
   #dispatch(packet: Packet | Oversize): void {
+    // MQTT-3.2.0-1: the CONNACK comes first, and once; anything else breaks the protocol.
+    if ((packet.type === "connack") === this.#connacked) {
+      const what = packet.type === "connack" ? "a second CONNACK" : `${packet.type} before CONNACK`;
+      this.close(new ProtocolError(what));
+      return;
+    }
     switch (packet.type) {
       case "connack":
+        this.#connacked = true;
         this.#answered("connack", packet);
         // The broker closes right after a refusal: the refusal, not the close, is the reason.
         if (packet.code !== 0) this.close(new ConnackRefused(packet.code));
@@ -243,6 +273,7 @@ export class MqttConnection {
         return this.#acknowledge(packet.qos, packet.id);
       case "pubrel":
         // The broker's second step of QoS 2: answered whether we know the id or not.
+        this.#awaitingRelease.delete(packet.id);
         return void this.#write(encodeAck("pubcomp", packet.id)).catch(() => {});
       case "pubrec":
       case "pubcomp":
@@ -252,10 +283,17 @@ export class MqttConnection {
     }
   }
 
-  /** Handles messages in order; each is acknowledged once its handler is done. */
+  /**
+   * Handles messages in order; each is acknowledged once its handler is done. A QoS 2
+   * message handled already and not released yet is only acknowledged again.
+   */
   #receive(packet: Extract<Packet, { type: "publish" }>): void {
     this.#inbox = this.#inbox.then(async () => {
       if (this.#closed) return; // not acknowledged: the broker sends it again
+      if (packet.qos === 2) {
+        if (this.#awaitingRelease.has(packet.id!)) return this.#acknowledge(2, packet.id);
+        this.#awaitingRelease.add(packet.id!);
+      }
       await this.#deps.onMessage(packet.topic, packet.payload);
       this.#acknowledge(packet.qos, packet.id);
     });

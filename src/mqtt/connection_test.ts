@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { until } from "../../tests/support/poll.ts";
 import { ConnackRefused, MqttConnection } from "./connection.ts";
@@ -180,4 +180,76 @@ Deno.test("a broker that breaks the protocol closes the connection with the reas
   broker.send(new Uint8Array([0x10, 0]));
   await until(() => closes.length === 1, "closed");
   assertEquals(closes, ["packet type 1 is not one a broker sends"]);
+});
+
+Deno.test("each of the broker's violations closes the connection (MQTT-4.8.0-1), with why", async () => {
+  const publish = (topic: string, qos: 0 | 1 | 2, id?: number) =>
+    encodePublish(topic, "x", qos, id);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ["packet id 0", publish("sub/x", 1, 0), /PUBLISH with packet id 0/],
+    ["a second CONNACK", CONNACK, /a second CONNACK/],
+    ["PINGRESP with flags", new Uint8Array([0xd1, 0]), /packet type 13 with reserved flags 1/],
+    [
+      "PUBREL without its 0010",
+      new Uint8Array([0x60, 2, 0, 1]),
+      /packet type 6 with reserved flags 0/,
+    ],
+    ["NUL in a topic", publish("sub/a\u0000b", 0), /wildcard or NUL/],
+    ["a wildcard in a topic name", publish("sub/+", 0), /wildcard or NUL/],
+  ];
+  for (const [name, packet, reason] of cases) {
+    const broker = new FakeBroker();
+    const { closes, messages } = await connected(broker);
+    broker.send(packet);
+    await until(() => closes.length === 1, name);
+    assertMatch(closes[0], reason);
+    assertEquals(messages, [], `${name}: nothing handed over`);
+  }
+  // Before the handshake's answer: a job, and a CONNACK with reserved bits.
+  for (
+    const [name, packet, reason] of [
+      ["a job before CONNACK", publish("sub/x", 1, 3), /publish before CONNACK/],
+      ["CONNACK reserved bits", new Uint8Array([0x20, 2, 0x02, 0]), /reserved flags set/],
+    ] as const
+  ) {
+    const broker = new FakeBroker();
+    const { conn, closes, messages } = connection(broker);
+    const open = conn.handshake(CONNECT, 1000).catch((e) => e.message);
+    broker.send(packet);
+    assertMatch(await open, reason);
+    assertEquals([closes.length, messages], [1, []], name);
+  }
+});
+
+Deno.test("QoS 2: the same PUBLISH again before its PUBREL is acknowledged, not handled twice", async () => {
+  const awaitingRelease = new Set<number>();
+  const broker = new FakeBroker();
+  const messages: string[] = [];
+  const conn = new MqttConnection(broker.stream, {
+    clock: new ManualClock(),
+    keepaliveS: 10,
+    maxPacketBytes: 1024,
+    awaitingRelease,
+  }, {
+    onMessage: (_topic, payload) =>
+      Promise.resolve(void messages.push(new TextDecoder().decode(payload))),
+    onOversize: () => {},
+    onClose: () => {},
+  });
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(CONNACK);
+  await open;
+  const dup = encodePublish("sub/x", "job-9", 2, 9);
+  dup[0] |= 0x08;
+  broker.send(encodePublish("sub/x", "job-9", 2, 9), dup);
+  await until(() => broker.written.length === 3, "two PUBRECs");
+  assertEquals(messages, ["job-9"]);
+  assertEquals(broker.written.slice(1), [[0x50, 2, 0, 9], [0x50, 2, 0, 9]]);
+  assertEquals([...awaitingRelease], [9], "kept for the session's next connection");
+  broker.send(new Uint8Array([0x62, 2, 0, 9]));
+  await until(() => broker.written.length === 4, "PUBCOMP");
+  assertEquals(awaitingRelease.size, 0);
+  // Released: the id may carry a new message now.
+  broker.send(encodePublish("sub/x", "job-10", 2, 9));
+  await until(() => messages.length === 2, "a new message under the id");
 });

@@ -103,17 +103,22 @@ export function encodeConnect(options: ConnectOptions): Uint8Array {
   ]);
 }
 
-/** PUBLISH; `id` is needed above QoS 0; `retain`: the broker keeps it for later subscribers. */
+/**
+ * PUBLISH; `id` is needed above QoS 0; `retain`: the broker keeps it for later subscribers;
+ * `dup`: a re-send of an unacknowledged one, under its first id (MQTT-3.3.1-1).
+ */
 export function encodePublish(
   topic: string,
   payload: string | Uint8Array,
   qos: 0 | 1 | 2,
   id?: number,
   retain = false,
+  dup = false,
 ): Uint8Array {
   if (qos > 0 && id === undefined) throw new RangeError("a QoS 1 or 2 publish needs an id");
   const body = typeof payload === "string" ? encoder.encode(payload) : payload;
-  return packet((TYPE.publish << 4) | (qos << 1) | (retain ? 1 : 0), [
+  const flags = (dup && qos > 0 ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  return packet((TYPE.publish << 4) | flags, [
     field(topic),
     ...(qos > 0 ? [u16(id!)] : []),
     body,
@@ -235,16 +240,34 @@ function readHeader(data: Uint8Array) {
   return undefined;
 }
 
+/**
+ * The fixed header's flags each type must carry (MQTT-2.2.2-1): 0010 for PUBREL, 0000 for
+ * the others a broker sends; PUBLISH's flags are its own.
+ */
+const FLAGS: Record<number, number> = { [TYPE.pubrel]: 0x02 };
+
+/** A packet id: 1 to 65 535 (MQTT-2.3.1-1). */
+function packetId(high: number, low: number, what: string): number {
+  const id = (high << 8) | low;
+  if (id === 0) throw new ProtocolError(`${what} with packet id 0`);
+  return id;
+}
+
 /** Decodes one packet from its first byte and its body. */
 export function decodePacket(first: number, body: Uint8Array): Packet {
   const type = first >> 4;
+  if (type !== TYPE.publish && (first & 0x0f) !== (FLAGS[type] ?? 0)) {
+    throw new ProtocolError(`packet type ${type} with reserved flags ${first & 0x0f}`);
+  }
   const id = () => {
     if (body.length !== 2) throw new ProtocolError(`type ${type}: body of ${body.length} bytes`);
-    return (body[0] << 8) | body[1];
+    return packetId(body[0], body[1], `packet type ${type}`);
   };
   switch (type) {
     case TYPE.connack:
       if (body.length !== 2) throw new ProtocolError("CONNACK of the wrong length");
+      // MQTT-3.2.2-1: bits 7-1 of the acknowledge flags are reserved, 0.
+      if (body[0] & 0xfe) throw new ProtocolError("CONNACK with reserved flags set");
       return { type: "connack", sessionPresent: (body[0] & 1) === 1, code: body[1] };
     case TYPE.publish:
       return decodePublish(first, body);
@@ -262,7 +285,7 @@ export function decodePacket(first: number, body: Uint8Array): Packet {
       if (body.length < 3) throw new ProtocolError("SUBACK without a return code");
       return {
         type: "suback",
-        id: (body[0] << 8) | body[1],
+        id: packetId(body[0], body[1], "SUBACK"),
         granted: [...body.subarray(2)],
       };
     case TYPE.pingresp:
@@ -287,12 +310,15 @@ function decodePublish(first: number, body: Uint8Array, headerOnly = false) {
   } catch {
     throw new ProtocolError("PUBLISH topic is not UTF-8");
   }
+  // A topic name has no wildcard (MQTT-3.3.2-2) and no NUL (MQTT-1.5.3-2).
+  // deno-lint-ignore no-control-regex
+  if (/[+#\u0000]/.test(topic)) throw new ProtocolError("PUBLISH topic with a wildcard or NUL");
   return {
     type: "publish" as const,
     topic,
     payload: headerOnly ? body.subarray(payloadStart) : body.slice(payloadStart),
     qos: qos as 0 | 1 | 2,
     dup: (flags & 0x08) !== 0,
-    ...(qos > 0 ? { id: (body[topicEnd] << 8) | body[topicEnd + 1] } : {}),
+    ...(qos > 0 ? { id: packetId(body[topicEnd], body[topicEnd + 1], "PUBLISH") } : {}),
   };
 }

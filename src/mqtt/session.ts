@@ -7,15 +7,16 @@
  */
 import { fullJitterDelay } from "../backoff.ts";
 import { type Clock, deadline, settlesWithin, TIMED_OUT } from "../io/mod.ts";
-import { ConnackRefused, MqttConnection, type Published } from "./connection.ts";
+import { type ByteStream, ConnackRefused, MqttConnection, type Published } from "./connection.ts";
+import { connectPinned } from "./pinned_tls.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
 import { redactTopic } from "./topics.ts";
 
 export interface SessionTls {
   /**
-   * CA PEM; absent means Deno's root store (the OS's with DENO_TLS_CA_STORE=system).
-   * Broker verification is never turned off.
+   * CA PEM, the only one the broker's certificate may chain to (a pin); absent means Deno's
+   * root store (the OS's with DENO_TLS_CA_STORE=system). Verification is never turned off.
    */
   ca?: string;
   cert?: string;
@@ -109,6 +110,15 @@ export class MqttSession {
   /** One line per outage: the first failure is logged, the retries only at debug. */
   #failureLogged = false;
   #stop = new AbortController();
+  /** Whether this session subscribed once: a resumed broker session then keeps that. */
+  #subscribed = false;
+  /**
+   * Publishes not acknowledged when their connection was lost, by the sender's key, with
+   * their packet id: sent again under it, with DUP (MQTT-4.4.0-1), in a resumed session.
+   */
+  #unacked = new Map<string, number>();
+  /** QoS 2 ids handled, awaiting PUBREL: the session's, across its connections. */
+  #awaitingRelease = new Set<number>();
 
   constructor(
     private readonly options: SessionOptions,
@@ -134,16 +144,29 @@ export class MqttSession {
    * when the bytes wait behind others (undefined when they went out within the call), at
    * most `FLUSH_MAX_MS`, so that a stalled link never holds whoever waits for it.
    */
-  publish(topic: string, payload: string, qos: 0 | 1 = 1, retain = false): Published {
+  publish(
+    topic: string,
+    payload: string,
+    qos: 0 | 1 = 1,
+    retain = false,
+    key?: string,
+  ): Published {
     const connection = this.#connection;
     if (!connection || !this.connected) {
       const refused = Promise.reject(new Error("not connected to the broker"));
       return { acked: refused, written: undefined };
     }
-    const published = connection.publish(topic, payload, qos, retain);
+    // `key` names a message its sender may send again (a reply): if an earlier send of it
+    // was lost unacknowledged, this is that send again.
+    const resend = key === undefined ? undefined : this.#unacked.get(key);
+    const published = connection.publish(topic, payload, qos, retain, resend);
+    if (key !== undefined && published.id !== undefined) this.#unacked.set(key, published.id);
     const written = published.written;
     return {
-      acked: published.acked.then(() => this.ctx.counters.inc("mqtt-messages-out")),
+      acked: published.acked.then(() => {
+        if (key !== undefined) this.#unacked.delete(key);
+        this.ctx.counters.inc("mqtt-messages-out");
+      }),
       written: written && settlesWithin(this.ctx.clock, FLUSH_MAX_MS, written).then(() => {}),
     };
   }
@@ -180,12 +203,15 @@ export class MqttSession {
     if (this.#stop.signal.aborted) return;
     const { options, ctx } = this;
     let connection: MqttConnection | undefined;
+    let resumed = false;
     try {
       const stream = await this.#openSocket();
       connection = new MqttConnection(stream, {
         clock: ctx.clock,
         keepaliveS: options.keepaliveS,
         maxPacketBytes: MAX_PACKET_BYTES,
+        awaitingRelease: this.#awaitingRelease,
+        reservedIds: () => this.#unacked.values(),
       }, {
         onMessage: (topic, payload) => this.#onMessage(topic, payload),
         onOversize: ({ topic, bytes }) => {
@@ -196,7 +222,8 @@ export class MqttSession {
       });
       if (this.#stop.signal.aborted) return void connection.close(new Error("session stopped"));
       this.#connection = connection;
-      await connection.handshake({
+      const timeoutMs = options.connectTimeoutMs ?? 15_000;
+      const { sessionPresent } = await connection.handshake({
         clientId: options.clientId,
         clean: options.clean,
         keepaliveS: options.keepaliveS,
@@ -205,9 +232,23 @@ export class MqttSession {
         // Not retained: every status message is an event with its own timestamp, as
         // SocketMan's.
         will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
-      }, options.connectTimeoutMs ?? 15_000);
-      for (const { topic, qos } of options.subscriptions) {
-        if (await connection.subscribe(topic, qos) === 128) {
+      }, timeoutMs);
+      // A kept session keeps its subscriptions: subscribing again would make the broker send
+      // a retained job again (MQTT-3.8.4-3), a DUPLICATE at every reconnect. This session's
+      // first connect subscribes all the same: a new start may have new topics.
+      resumed = sessionPresent && !options.clean && this.#subscribed;
+      // A new session on the broker: the ids it had sent are over.
+      if (!sessionPresent) {
+        this.#awaitingRelease.clear();
+        this.#unacked.clear();
+      }
+      const subscriptions = resumed ? [] : options.subscriptions;
+      for (const { topic, qos } of subscriptions) {
+        const granted = await deadline(ctx.clock, timeoutMs, connection.subscribe(topic, qos));
+        if (granted === TIMED_OUT) {
+          throw connection.close(new Error(`no SUBACK within ${timeoutMs} ms`));
+        }
+        if (granted === 128) {
           throw connection.close(
             new Error(`subscription refused by broker: ${redactTopic(topic)}`),
           );
@@ -221,6 +262,7 @@ export class MqttSession {
       return;
     }
     if (this.#connection !== connection || !connection.open) return;
+    this.#subscribed = true;
     this.#attempt = 0;
     this.#failureLogged = false;
     this.#lastError = undefined;
@@ -230,6 +272,7 @@ export class MqttSession {
       broker: `${options.host}:${options.port}`,
       "client-id": options.clientId,
       subscribed: options.subscriptions.map((s) => redactTopic(s.topic)).join(","),
+      ...(resumed ? { session: "resumed" } : {}),
     });
     this.deps.onConnect();
   }
@@ -240,14 +283,26 @@ export class MqttSession {
    * on TCP sockets only, so TLS is started over one; but a client certificate needs
    * `Deno.connectTls`, whose socket keeps Nagle (and takes no signal: a late one is closed).
    */
-  async #openSocket(): Promise<Deno.Conn> {
+  async #openSocket(): Promise<ByteStream> {
     const { host, port, tls, connectTimeoutMs } = this.options;
     const timeoutMs = connectTimeoutMs ?? 15_000;
+    if (tls?.ca) {
+      // Deno's caCerts would add to its root store: the pin goes through node:tls.
+      const { ca, cert, key } = tls;
+      return await connectPinned({
+        host,
+        port,
+        ca,
+        cert,
+        key,
+        timeoutMs,
+        signal: this.#stop.signal,
+      });
+    }
     if (tls?.cert && tls.key) {
       const connecting = Deno.connectTls({
         hostname: host,
         port,
-        caCerts: tls.ca ? [tls.ca] : undefined,
         cert: tls.cert,
         key: tls.key,
       });
@@ -261,7 +316,7 @@ export class MqttSession {
     tcp.setNoDelay(true);
     if (!tls) return tcp;
     // The handshake itself runs on the first write, within the CONNACK's timeout.
-    return await Deno.startTls(tcp, { hostname: host, caCerts: tls.ca ? [tls.ca] : undefined });
+    return await Deno.startTls(tcp, { hostname: host });
   }
 
   /**

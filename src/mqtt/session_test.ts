@@ -1,4 +1,5 @@
 import { assertEquals } from "../../tests/support/assert.ts";
+import { until } from "../../tests/support/poll.ts";
 import { Counters } from "../counters.ts";
 import { systemClock } from "../io/mod.ts";
 import { memoryLogger } from "../log/logger.ts";
@@ -43,4 +44,141 @@ Deno.test("a session stopped while connecting does not connect after all", async
   assertEquals(next, "closed");
   await stopping;
   assertEquals(connected, []);
+});
+
+/** Reads the next whole packet's first byte from a broker-side socket. */
+async function nextPacket(conn: Deno.Conn): Promise<number | "closed"> {
+  const head = new Uint8Array(1);
+  if ((await conn.read(head).catch(() => null)) === null) return "closed";
+  let length = 0;
+  for (let factor = 1, byte = 0x80; byte & 0x80; factor *= 128) {
+    const b = new Uint8Array(1);
+    if ((await conn.read(b).catch(() => null)) === null) return "closed";
+    byte = b[0];
+    length += (byte & 0x7f) * factor;
+  }
+  const body = new Uint8Array(length);
+  for (let got = 0; got < length;) {
+    const n = await conn.read(body.subarray(got)).catch(() => null);
+    if (n === null) return "closed";
+    got += n;
+  }
+  return head[0];
+}
+
+function sessionOn(port: number, connected: string[], connectTimeoutMs = 15_000) {
+  const { log, lines } = memoryLogger();
+  const session = new MqttSession(
+    {
+      host: "127.0.0.1",
+      port,
+      clientId: "ledge-AA",
+      keepaliveS: 30,
+      clean: false,
+      reconnectMaxS: 1,
+      subscriptions: [{ topic: "sub/t/k/AA", qos: 1 }],
+      will: { topic: "status/t/k/AA", payload: () => "{}" },
+      connectTimeoutMs,
+    },
+    { onConnect: () => connected.push("connect"), onMessage: () => {} },
+    { log, counters: new Counters(), clock: systemClock },
+  );
+  return { session, lines };
+}
+
+Deno.test("a broker that never answers SUBSCRIBE: timed out, closed, said why, tried again", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connected: string[] = [];
+  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected, 300);
+  await session.start();
+  try {
+    using first = await listener.accept();
+    assertEquals(await nextPacket(first), 0x10);
+    await first.write(CONNACK_ACCEPTED);
+    assertEquals(await nextPacket(first), 0x82, "SUBSCRIBE");
+    // No SUBACK: the session gives up on this connection and connects again.
+    assertEquals(await nextPacket(first), "closed");
+    assertEquals(session.info()["last-error"], "no SUBACK within 300 ms");
+    using second = await listener.accept();
+    assertEquals(await nextPacket(second), 0x10, "a new CONNECT after the backoff");
+    assertEquals(connected, []);
+  } finally {
+    await session.stop();
+  }
+});
+
+Deno.test("a resumed session is not subscribed again: a retained job is not sent again", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connected: string[] = [];
+  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected);
+  await session.start();
+  try {
+    const first = await listener.accept();
+    assertEquals(await nextPacket(first), 0x10);
+    await first.write(CONNACK_ACCEPTED);
+    assertEquals(await nextPacket(first), 0x82);
+    await first.write(new Uint8Array([0x90, 3, 0, 1, 1])); // SUBACK, QoS 1
+    await until(() => connected.length === 1, "connected");
+    first.close(); // the link drops; the broker keeps the session
+    using second = await listener.accept();
+    assertEquals(await nextPacket(second), 0x10);
+    await second.write(new Uint8Array([0x20, 2, 1, 0])); // session present
+    // The first packet after a resumed CONNACK is ours to publish, not a SUBSCRIBE.
+    await until(() => connected.length === 2, "connected again");
+    await session.publish("pub/t/k/AA", "after", 0).acked;
+    assertEquals(await nextPacket(second), 0x30, "the publish, no SUBSCRIBE before it");
+  } finally {
+    await session.stop();
+  }
+});
+
+/** The first byte and the body of the next packet from a broker-side socket. */
+async function nextWhole(conn: Deno.Conn): Promise<{ first: number; body: Uint8Array }> {
+  const byte = async () => {
+    const b = new Uint8Array(1);
+    if ((await conn.read(b)) === null) throw new Error("closed");
+    return b[0];
+  };
+  const first = await byte();
+  let length = 0;
+  for (let factor = 1, b = 0x80; b & 0x80; factor *= 128) {
+    b = await byte();
+    length += (b & 0x7f) * factor;
+  }
+  const body = new Uint8Array(length);
+  for (let got = 0; got < length;) got += (await conn.read(body.subarray(got)))!;
+  return { first, body };
+}
+
+Deno.test("a reply lost unacknowledged is sent again under its packet id, with DUP", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connected: string[] = [];
+  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected);
+  await session.start();
+  try {
+    const first = await listener.accept();
+    await nextWhole(first);
+    await first.write(CONNACK_ACCEPTED);
+    await nextWhole(first);
+    await first.write(new Uint8Array([0x90, 3, 0, 1, 1]));
+    await until(() => connected.length === 1, "connected");
+    const lost = session.publish("pub/t/k/AA", "reply", 1, false, "result:j1").acked;
+    const sent = await nextWhole(first);
+    assertEquals(sent.first, 0x32, "QoS 1, no DUP");
+    const id = (sent.body[2 + 10] << 8) | sent.body[2 + 11]; // after the topic "pub/t/k/AA"
+    first.close(); // no PUBACK: the link drops
+    await lost.catch(() => {});
+    using second = await listener.accept();
+    await nextWhole(second);
+    await second.write(new Uint8Array([0x20, 2, 1, 0])); // the session is still there
+    await until(() => connected.length === 2, "connected again");
+    const again = session.publish("pub/t/k/AA", "reply", 1, false, "result:j1").acked;
+    const resent = await nextWhole(second);
+    assertEquals(resent.first, 0x3a, "QoS 1 with DUP");
+    assertEquals((resent.body[2 + 10] << 8) | resent.body[2 + 11], id, "the same packet id");
+    await second.write(new Uint8Array([0x40, 2, id >> 8, id & 0xff]));
+    await again;
+  } finally {
+    await session.stop();
+  }
 });

@@ -49,6 +49,7 @@ export class RepliesCapability implements Capability {
         counters: ctx.counters,
         clock: ctx.io.clock,
         retryMaxS: config.reconnect_max,
+        maxReplyBytes: () => ctx.config.max_reply,
       },
     );
   }

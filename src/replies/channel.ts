@@ -10,6 +10,7 @@ import type { Clock } from "../io/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
+import { boundReply, MIN_REPLY_BYTES } from "./bound.ts";
 
 /** What the jobs send their replies through. */
 export interface ReplyChannel {
@@ -46,9 +47,19 @@ export interface ReplyChannelOptions {
   random?: () => number;
   /** The retry ceiling after a failed drain, in seconds (the config's `reconnect_max`). */
   retryMaxS: number;
+  /** The largest reply sent, as JSON (the config's `max_reply`, read at each send). */
+  maxReplyBytes?: () => number;
 }
 
-export const REPLY_COUNTERS = ["replies-sent", "replies-queued", "replies-dropped"];
+/**
+ * A broker that refuses a packet (over its size limit) drops the connection on it: after
+ * this many connections lost with the same reply unacknowledged, it is cut to half.
+ */
+export const REFUSALS_BEFORE_CUT = 2;
+
+export const REPLY_COUNTERS = ["replies-sent", "replies-queued", "replies-dropped", "replies-cut"];
+
+const keyOf = ({ kind, reply }: OutboxEntry) => `${kind}:${reply.id}`;
 
 /** Sends replies straight through while the transport is ready, else through the on-disk outbox, in order. */
 export class OutboxReplyChannel implements ReplyChannel {
@@ -60,6 +71,8 @@ export class OutboxReplyChannel implements ReplyChannel {
   #appending = 0;
   #retry: AbortController | undefined;
   #closed = false;
+  /** By reply (`kind:id`): sends lost with it unacknowledged, and the limit it is cut to. */
+  #refusals = new Map<string, { lost: number; limit: number }>();
 
   /** Declares its counters; `open()` loads the outbox. */
   constructor(
@@ -95,7 +108,7 @@ export class OutboxReplyChannel implements ReplyChannel {
     const direct = this.#opened !== undefined && this.waiting === 0 && this.#failures === 0 &&
       this.transport.ready();
     if (!direct) return void this.#enqueue(entry);
-    const sent = this.transport.deliver(kind, reply);
+    const sent = this.transport.deliver(kind, this.#bounded(entry));
     sent.acked.then(
       () => this.options.counters.inc("replies-sent"),
       () => this.#enqueue(entry),
@@ -111,8 +124,12 @@ export class OutboxReplyChannel implements ReplyChannel {
       let sent = 0;
       try {
         while (sent < this.outbox.size && this.transport.ready() && !this.#closed) {
-          const { kind, reply } = this.outbox.at(sent)!;
-          await this.transport.deliver(kind, reply).acked;
+          const entry = this.outbox.at(sent)!;
+          await this.transport.deliver(entry.kind, this.#bounded(entry)).acked.catch((error) => {
+            this.#lost(entry);
+            throw error;
+          });
+          this.#refusals.delete(keyOf(entry));
           sent++;
           this.options.counters.inc("replies-sent");
         }
@@ -132,6 +149,39 @@ export class OutboxReplyChannel implements ReplyChannel {
     this.#retry?.abort();
     await this.#chain;
     this.outbox.close();
+  }
+
+  /** The reply as sent: within `max_reply`, and within what the broker seemed to refuse. */
+  #bounded({ kind, reply }: OutboxEntry): JobReply {
+    const limit = Math.min(
+      this.options.maxReplyBytes?.() ?? Infinity,
+      this.#refusals.get(keyOf({ kind, reply }))?.limit ?? Infinity,
+    );
+    return limit === Infinity ? reply : boundReply(reply, limit);
+  }
+
+  /**
+   * A send of `entry` failed unacknowledged (the connection dropped). Twice in a row for the
+   * same reply, the broker is taken to refuse its size: it is cut to half, said once, so
+   * that it no longer holds every reply behind it at every reconnect.
+   */
+  #lost(entry: OutboxEntry): void {
+    const key = keyOf(entry);
+    const sent = new TextEncoder().encode(JSON.stringify(this.#bounded(entry))).length;
+    const refusal = this.#refusals.get(key) ?? { lost: 0, limit: Infinity };
+    if (++refusal.lost >= REFUSALS_BEFORE_CUT && sent > MIN_REPLY_BYTES) {
+      if (refusal.limit === Infinity) {
+        this.options.log.warn("reply refused by the broker, sent cut down", {
+          id: entry.reply.id,
+          kind: entry.kind,
+          bytes: sent,
+        });
+      }
+      refusal.limit = Math.max(MIN_REPLY_BYTES, Math.floor(sent / 2));
+      refusal.lost = 0;
+      this.options.counters.inc("replies-cut");
+    }
+    this.#refusals.set(key, refusal);
   }
 
   #enqueue(entry: OutboxEntry): void {

@@ -334,3 +334,18 @@ Deno.test("cacrt is a pin: a broker certificate from another CA the runtime trus
     }
   }
 });
+
+Deno.test("client_id names the session and the presence message", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker();
+  await using watch = await subscribe(broker.port, [`status/${TAIL}`]);
+  const agent = await startAgent(dir.path, broker.port, { client_id: "fleet-box-7" });
+  try {
+    const connect = payloadOf(await watch.waitFor(/^status\/.*"online":"1"/, 30_000));
+    assertEquals(connect.meta, { online: "1", client_id: "fleet-box-7" });
+    assertMatch(broker.log(), /New client connected .* as fleet-box-7/);
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});

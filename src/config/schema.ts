@@ -75,6 +75,8 @@ export const PATH_KEYS = [
   "cacrt",
   "client_cert",
   "client_key",
+  "client_id",
+  "mqtt_alpn",
   "control_socket",
   "cache_dir",
   "state_dir",

@@ -66,7 +66,7 @@ export class MqttCapability implements Capability {
       throw new Error("topic and key are needed for the MQTT topics");
     }
     const topics = jobTopics(config.topic, config.key, mac);
-    const clientId = clientIdFor(mac);
+    const clientId = config.client_id ?? clientIdFor(mac);
     this.#clientId = clientId;
     const tls = config.tls ? await readTls(config, (p) => io.fs.readTextFile(p)) : undefined;
     this.#topics = topics;
@@ -221,5 +221,6 @@ async function readTls(
     ca: await load(config.cacrt, "cacrt"),
     cert: await load(config.client_cert, "client_cert"),
     key: await load(config.client_key, "client_key"),
+    alpn: config.mqtt_alpn,
   };
 }

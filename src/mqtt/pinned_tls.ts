@@ -14,6 +14,8 @@ export interface PinnedTlsOptions {
   ca: string;
   cert?: string;
   key?: string;
+  /** ALPN protocols offered. */
+  alpn?: string[];
   timeoutMs: number;
   signal: AbortSignal;
 }
@@ -27,6 +29,7 @@ export async function connectPinned(options: PinnedTlsOptions): Promise<ByteStre
     ca: [options.ca],
     cert: options.cert,
     key: options.key,
+    ALPNProtocols: options.alpn,
     servername: /^[\d.]+$|:/.test(options.host) ? undefined : options.host,
     rejectUnauthorized: true,
   });

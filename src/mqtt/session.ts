@@ -21,6 +21,8 @@ export interface SessionTls {
   ca?: string;
   cert?: string;
   key?: string;
+  /** ALPN protocols offered (AWS IoT takes MQTT on 443 with `x-amzn-mqtt-ca`). */
+  alpn?: string[];
 }
 
 export interface SessionOptions {
@@ -288,13 +290,14 @@ export class MqttSession {
     const timeoutMs = connectTimeoutMs ?? 15_000;
     if (tls?.ca) {
       // Deno's caCerts would add to its root store: the pin goes through node:tls.
-      const { ca, cert, key } = tls;
+      const { ca, cert, key, alpn } = tls;
       return await connectPinned({
         host,
         port,
         ca,
         cert,
         key,
+        alpn,
         timeoutMs,
         signal: this.#stop.signal,
       });
@@ -305,6 +308,7 @@ export class MqttSession {
         port,
         cert: tls.cert,
         key: tls.key,
+        alpnProtocols: tls.alpn,
       });
       const conn = await deadline(this.ctx.clock, timeoutMs, connecting, this.#stop.signal);
       if (conn !== TIMED_OUT) return conn;
@@ -316,7 +320,7 @@ export class MqttSession {
     tcp.setNoDelay(true);
     if (!tls) return tcp;
     // The handshake itself runs on the first write, within the CONNACK's timeout.
-    return await Deno.startTls(tcp, { hostname: host });
+    return await Deno.startTls(tcp, { hostname: host, alpnProtocols: tls.alpn });
   }
 
   /**

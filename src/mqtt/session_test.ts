@@ -1,5 +1,7 @@
 import { assertEquals } from "../../tests/support/assert.ts";
 import { until } from "../../tests/support/poll.ts";
+import { makeCerts } from "../../tests/support/certs.ts";
+import { tempDir } from "../../tests/support/process.ts";
 import { Counters } from "../counters.ts";
 import { systemClock } from "../io/mod.ts";
 import { memoryLogger } from "../log/logger.ts";
@@ -178,6 +180,41 @@ Deno.test("a reply lost unacknowledged is sent again under its packet id, with D
     assertEquals((resent.body[2 + 10] << 8) | resent.body[2 + 11], id, "the same packet id");
     await second.write(new Uint8Array([0x40, 2, id >> 8, id & 0xff]));
     await again;
+  } finally {
+    await session.stop();
+  }
+});
+
+Deno.test("TLS offers the configured ALPN protocols (AWS IoT's MQTT on 443)", async () => {
+  await using dir = await tempDir();
+  const certs = await makeCerts(dir.path);
+  using listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(certs.serverCert),
+    key: await Deno.readTextFile(certs.serverKey),
+    alpnProtocols: ["x-amzn-mqtt-ca"],
+  });
+  const { log } = memoryLogger();
+  const session = new MqttSession(
+    {
+      host: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+      tls: { ca: await Deno.readTextFile(certs.ca), alpn: ["x-amzn-mqtt-ca"] },
+      clientId: "ledge-AA",
+      keepaliveS: 30,
+      clean: false,
+      reconnectMaxS: 1,
+      subscriptions: [],
+      will: { topic: "status/t/k/AA", payload: () => "{}" },
+    },
+    { onConnect: () => {}, onMessage: () => {} },
+    { log, counters: new Counters(), clock: systemClock },
+  );
+  await session.start();
+  try {
+    using conn = await listener.accept();
+    assertEquals((await conn.handshake()).alpnProtocol, "x-amzn-mqtt-ca");
   } finally {
     await session.stop();
   }

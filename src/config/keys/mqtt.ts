@@ -66,6 +66,26 @@ export const MQTT_KEYS = {
     owners: ["mqtt"],
   }),
   client_key: key(path, PEM, { what: "its private key (PEM)", owners: ["mqtt"] }),
+  client_id: key(
+    // deno-lint-ignore no-control-regex
+    z.string().check(z.minLength(1), z.maxLength(256), z.refine((s) => !/\u0000/.test(s))),
+    "a string of 1 to 256 characters without NUL",
+    {
+      what: "the MQTT client id; it names the persistent session on the broker, so keep it " +
+        "stable per box",
+      owners: ["mqtt"],
+      derived: "`ledge-<mac>`",
+    },
+  ),
+  mqtt_alpn: key(
+    z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.minLength(1)),
+    "a list of ALPN protocol names (1 to 255 characters each)",
+    {
+      what: "ALPN protocols offered in the broker's TLS handshake (AWS IoT on port 443: " +
+        '`["x-amzn-mqtt-ca"]`)',
+      owners: ["mqtt"],
+    },
+  ),
   qos: key(z.union([z.literal(0), z.literal(1), z.literal(2)]), "0, 1 or 2", {
     what: "the job subscription's QoS; above 0 the session is persistent",
     owners: ["mqtt"],

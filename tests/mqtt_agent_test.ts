@@ -349,3 +349,74 @@ Deno.test("client_id names the session and the presence message", async () => {
     await agent.status;
   }
 });
+
+Deno.test("MQTT 5 with mosquitto 2: a job round trip; a retained job comes to a new subscription, not again at a restart", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker();
+  await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`]);
+  const runs = `${dir.path}/state/runs`;
+  // Parked for the box, retained: MQTT 5's Retain Handling 1 sends it to a new subscription.
+  await publish(broker.port, `sub/${TAIL}`, job("parked", `echo ran >> ${runs}; echo parked`), [
+    "-r",
+  ]);
+  let agent = await startAgent(dir.path, broker.port, { mqtt_version: "5" });
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    assertMatch(broker.log(), /as ledge-AA-BB-CC-00-11-22 \(p5, c0, k30/);
+    const parked = payloadOf(await watch.waitFor(/^pub\/\S+ .*"id":"parked"/, 30_000));
+    assertEquals(parked.event_type, "PROCESSED");
+    await publish(broker.port, `sub/${TAIL}`, job("v5", "echo five"));
+    const five = payloadOf(await watch.waitFor(/^pub\/\S+ .*"id":"v5"/, 30_000));
+    assertEquals([five.event_type, (five.meta as { msg: string }).msg], ["PROCESSED", "five\n"]);
+
+    // A restart subscribes again (a new start may have new topics): the retained job is not
+    // sent again to the existing subscription, so no DUPLICATE.
+    agent.kill();
+    await agent.status;
+    agent = await startAgent(dir.path, broker.port, { mqtt_version: "5" });
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    await publish(broker.port, `sub/${TAIL}`, job("marker", "echo marker"));
+    await watch.waitFor(/^pub\/\S+ .*"id":"marker"/, 30_000);
+    assertEquals(
+      watch.messages.filter((m) => /"parked".*DUPLICATE|DUPLICATE.*"parked"/.test(m)),
+      [],
+    );
+    assertEquals(await Deno.readTextFile(runs), "ran\n");
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("MQTT auto: 3.1.1 with a broker that refuses level 5", async () => {
+  await using dir = await tempDir();
+  // A broker that answers a level-5 CONNECT with 3.1.1's "unacceptable protocol version".
+  using refusing = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (refusing.addr as Deno.NetAddr).port;
+  /** The next connection that sends a CONNECT (the health watch probes the port too). */
+  const nextConnect = async () => {
+    for (;;) {
+      const conn = await refusing.accept();
+      const buffer = new Uint8Array(256);
+      const n = await conn.read(buffer).catch(() => null);
+      // After the remaining length (1-4 bytes) and "MQTT" (6): the protocol level.
+      let i = 1;
+      while (buffer[i] & 0x80) i++;
+      if (n !== null && buffer[0] === 0x10) return { conn, level: buffer[i + 7] };
+      conn.close();
+    }
+  };
+  const agent = await startAgent(dir.path, port, { mqtt_version: "auto" });
+  try {
+    const first = await nextConnect();
+    assertEquals(first.level, 5, "the first CONNECT asks for level 5");
+    await first.conn.write(new Uint8Array([0x20, 2, 0, 1]));
+    const second = await nextConnect();
+    assertEquals(second.level, 4, "then 3.1.1");
+    await agent.waitFor(/does not speak MQTT 5: using 3.1.1/, 10_000);
+    for (const { conn } of [first, second]) conn.close();
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});

@@ -77,6 +77,8 @@ export const PATH_KEYS = [
   "client_key",
   "client_id",
   "mqtt_alpn",
+  "mqtt_version",
+  "session_expiry_s",
   "control_socket",
   "cache_dir",
   "state_dir",

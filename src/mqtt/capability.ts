@@ -55,6 +55,11 @@ export class MqttCapability implements Capability {
     this.replyTransport = {
       ready: () => this.connected,
       deliver: (kind, reply) => this.#publishReply(kind, reply),
+      // MQTT 5: the broker's packet limit, less a reply's topic and header.
+      maxBytes: () => {
+        const limit = this.#session?.brokerMaxPacket;
+        return limit === undefined ? undefined : limit - 16 - (this.#topics?.pub.length ?? 0);
+      },
     };
     this.#registerCommands();
   }
@@ -89,6 +94,8 @@ export class MqttCapability implements Capability {
           topic: topics.status,
           payload: () => this.#presence(false),
         },
+        version: config.mqtt_version === "3.1.1" ? 4 : config.mqtt_version === "5" ? 5 : "auto",
+        sessionExpiryS: config.session_expiry_s,
       },
       {
         onConnect: () => {

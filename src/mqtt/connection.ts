@@ -19,7 +19,16 @@ import {
   PacketReader,
   PINGREQ,
   ProtocolError,
+  type Version,
 } from "./packet.ts";
+import { type Properties, REASONS } from "./properties.ts";
+
+/** MQTT 5: the broker refused a publish (PUBACK reason code from 0x80). */
+export class PublishRefused extends Error {
+  constructor(readonly reason: number, why: string) {
+    super(`publish refused by the broker: ${why}`);
+  }
+}
 
 /** The part of a Deno.Conn a connection uses; tests pass a fake. */
 export interface ByteStream {
@@ -30,9 +39,10 @@ export interface ByteStream {
 
 /** The broker refused the CONNECT with this return code (4, 5: credentials, identity). */
 export class ConnackRefused extends Error {
-  /** The CONNACK return code. */
-  constructor(readonly code: number) {
-    super(`connection refused by the broker: ${CONNACK_REASONS[code] ?? `code ${code}`}`);
+  /** The CONNACK return code (MQTT 5: its reason code, 0x80 and up). */
+  constructor(readonly code: number, reasonString?: string) {
+    const why = CONNACK_REASONS[code] ?? REASONS[code] ?? `code ${code}`;
+    super(`connection refused by the broker: ${why}${reasonString ? ` (${reasonString})` : ""}`);
   }
 }
 
@@ -67,6 +77,8 @@ export interface ConnectionOptions {
   awaitingRelease?: Set<number>;
   /** Packet ids the session keeps for publishes to re-send: never given to new ones. */
   reservedIds?: () => Iterable<number>;
+  /** The protocol: 4 (MQTT 3.1.1, default) or 5. */
+  version?: Version;
 }
 
 const READ_CHUNK = 16 * 1024;
@@ -97,6 +109,7 @@ export class MqttConnection {
   #lastReceived: number;
   #closed: Error | undefined;
   #connacked = false;
+  #keepaliveS: number;
   readonly #awaitingRelease: Set<number>;
   #stopKeepalive = new AbortController();
 
@@ -104,9 +117,10 @@ export class MqttConnection {
     this.#stream = stream;
     this.#options = options;
     this.#deps = deps;
-    this.#reader = new PacketReader(options.maxPacketBytes);
+    this.#reader = new PacketReader(options.maxPacketBytes, options.version ?? 4);
     this.#awaitingRelease = options.awaitingRelease ?? new Set();
     this.#lastSent = this.#lastReceived = options.clock.monotonic();
+    this.#keepaliveS = options.keepaliveS;
   }
 
   /** Whether it is still open. */
@@ -118,16 +132,23 @@ export class MqttConnection {
   async handshake(
     connect: ConnectOptions,
     timeoutMs: number,
-  ): Promise<{ sessionPresent: boolean }> {
+  ): Promise<{ sessionPresent: boolean; properties: Properties }> {
     void this.#readLoop();
     const connack = this.#expect("connack");
-    this.#write(encodeConnect(connect)).catch(() => {}); // a failed write closes: connack rejects
+    const version = this.#options.version ?? 4;
+    // A failed write closes: connack rejects.
+    this.#write(encodeConnect({ ...connect, version })).catch(() => {});
     const answer = await deadline(this.#options.clock, timeoutMs, connack);
     if (answer === TIMED_OUT) throw this.close(new Error("no CONNACK in time"));
     if (answer.type !== "connack") throw this.close(new ProtocolError("no CONNACK"));
-    if (answer.code !== 0) throw this.close(new ConnackRefused(answer.code));
+    const properties = answer.properties ?? {};
+    if (answer.code !== 0) {
+      throw this.close(new ConnackRefused(answer.code, properties.reasonString));
+    }
+    // MQTT 5: the broker may set the keepalive (MQTT-3.2.2-21).
+    this.#keepaliveS = properties.serverKeepAlive ?? connect.keepaliveS;
     void this.#keepalive();
-    return { sessionPresent: answer.sessionPresent };
+    return { sessionPresent: answer.sessionPresent, properties };
   }
 
   /** Subscribes to one filter; resolves with the QoS the broker granted (128: refused). */
@@ -135,7 +156,7 @@ export class MqttConnection {
     const id = this.#takeId();
     const [answer] = await Promise.all([
       this.#expect(`suback:${id}`),
-      this.#write(encodeSubscribe(id, filter, qos)),
+      this.#write(encodeSubscribe(id, filter, qos, this.#options.version)),
     ]);
     return answer.type === "suback" ? answer.granted[0] : 128;
   }
@@ -154,8 +175,11 @@ export class MqttConnection {
     resend?: number,
   ): Published & { id?: number } {
     const queued = this.#unwritten > 0;
+    const version = this.#options.version;
     if (qos === 0) {
-      const write = this.#write(encodePublish(topic, payload, 0, undefined, retain));
+      const write = this.#write(
+        encodePublish(topic, payload, 0, undefined, retain, false, version),
+      );
       return { acked: write, written: queued ? write.catch(() => {}) : undefined };
     }
     // A re-send keeps its first id and says DUP (MQTT-4.4.0-1); a new one takes a free id.
@@ -163,7 +187,7 @@ export class MqttConnection {
       ? resend
       : this.#takeId();
     const ack = this.#expect(`puback:${id}`);
-    const write = this.#write(encodePublish(topic, payload, 1, id, retain, id === resend));
+    const write = this.#write(encodePublish(topic, payload, 1, id, retain, id === resend, version));
     return {
       id,
       acked: Promise.all([ack, write]).then(() => {}),
@@ -264,8 +288,23 @@ export class MqttConnection {
         if (packet.code !== 0) this.close(new ConnackRefused(packet.code));
         return;
       case "suback":
+        return this.#answered(`suback:${packet.id}`, packet);
       case "puback":
-        return this.#answered(`${packet.type}:${packet.id}`, packet);
+        // MQTT 5: a reason code from 0x80 is a refusal (not authorized, quota, too large).
+        if ((packet.reason ?? 0) >= 0x80) {
+          const waiting = this.#waiting.get(`puback:${packet.id}`);
+          this.#waiting.delete(`puback:${packet.id}`);
+          const why = REASONS[packet.reason!] ?? `reason 0x${packet.reason!.toString(16)}`;
+          return void waiting?.reject(new PublishRefused(packet.reason!, why));
+        }
+        return this.#answered(`puback:${packet.id}`, packet);
+      case "disconnect": {
+        const why = REASONS[packet.reason] ?? `reason 0x${packet.reason.toString(16)}`;
+        const said = packet.properties?.reasonString;
+        return void this.close(
+          new Error(`the broker disconnected: ${why}${said ? ` (${said})` : ""}`),
+        );
+      }
       case "publish":
         return this.#receive(packet);
       case "oversize":
@@ -309,7 +348,8 @@ export class MqttConnection {
    * one and a half (the broker answers a ping at once).
    */
   async #keepalive(): Promise<void> {
-    const { clock, keepaliveS } = this.#options;
+    const { clock } = this.#options;
+    const keepaliveS = this.#keepaliveS;
     if (keepaliveS === 0) return;
     const half = keepaliveS * 500;
     try {

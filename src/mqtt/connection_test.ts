@@ -78,7 +78,7 @@ Deno.test("the handshake waits for the CONNACK; a refusal says why", async () =>
   const { conn } = connection(broker);
   const done = conn.handshake(CONNECT, 1000);
   broker.send(new Uint8Array([0x20, 2, 1, 0]));
-  assertEquals(await done, { sessionPresent: true });
+  assertEquals(await done, { sessionPresent: true, properties: {} });
   assertEquals(broker.types, [0x10]);
 
   const refusing = new FakeBroker();

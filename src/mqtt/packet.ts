@@ -1,18 +1,22 @@
 /**
- * MQTT 3.1.1 packets, as a client writes and reads them: pure encoding and a streaming
- * decoder, no I/O. Only what one agent's session uses is here: CONNECT with a will,
+ * MQTT 3.1.1 and 5 packets, as a client writes and reads them: pure encoding and a
+ * streaming decoder, no I/O; MQTT 5's properties are in properties.ts. Only what one agent's session uses is here: CONNECT with a will,
  * SUBSCRIBE to one filter, PUBLISH at QoS 0–2 both ways, their acknowledgements, PINGREQ
  * and DISCONNECT. A packet that breaks the protocol is a `ProtocolError`: the session drops
  * the connection and connects again.
  */
 import { concatBytes } from "../io/mod.ts";
+import { encodeProperties, type Properties, PropertyError, readProperties } from "./properties.ts";
+
+/** The protocol level: 4 is MQTT 3.1.1 (SocketMan's), 5 is MQTT 5. */
+export type Version = 4 | 5;
 
 /** Broke the protocol: the connection cannot go on. */
 export class ProtocolError extends Error {}
 
 /** What a client receives from a broker. */
 export type Packet =
-  | { type: "connack"; sessionPresent: boolean; code: number }
+  | { type: "connack"; sessionPresent: boolean; code: number; properties?: Properties }
   | {
     type: "publish";
     topic: string;
@@ -20,10 +24,17 @@ export type Packet =
     qos: 0 | 1 | 2;
     dup: boolean;
     id?: number;
+    properties?: Properties;
   }
-  | { type: "puback" | "pubrec" | "pubrel" | "pubcomp" | "unsuback"; id: number }
+  | {
+    type: "puback" | "pubrec" | "pubrel" | "pubcomp" | "unsuback";
+    id: number;
+    /** MQTT 5: the reason code (0 when the packet leaves it out: success). */
+    reason?: number;
+  }
   | { type: "suback"; id: number; granted: number[] }
-  | { type: "pingresp" };
+  | { type: "pingresp" }
+  | { type: "disconnect"; reason: number; properties?: Properties };
 
 const TYPE = {
   connect: 1,
@@ -39,6 +50,7 @@ const TYPE = {
   pingreq: 12,
   pingresp: 13,
   disconnect: 14,
+  auth: 15,
 } as const;
 
 const encoder = new TextEncoder();
@@ -83,21 +95,41 @@ export interface ConnectOptions {
   password?: string;
   /** Published by the broker when the connection ends without a DISCONNECT. */
   will?: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean };
+  /** 4 (MQTT 3.1.1, the default) or 5. */
+  version?: Version;
+  /** MQTT 5: how long the broker keeps the session after the connection ends, seconds. */
+  sessionExpiryS?: number;
+  /** MQTT 5: the QoS 1 and 2 messages the broker may have in flight to us. */
+  receiveMaximum?: number;
+  /** MQTT 5: the largest packet we take; the broker does not send a larger one. */
+  maximumPacketSize?: number;
 }
 
-/** CONNECT, protocol level 4 (MQTT 3.1.1). */
+/** CONNECT, protocol level 4 (MQTT 3.1.1) or 5 with its properties. */
 export function encodeConnect(options: ConnectOptions): Uint8Array {
   const { will, username, password } = options;
+  const version = options.version ?? 4;
   let flags = options.clean ? 0x02 : 0;
   if (will) flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
   if (password !== undefined) flags |= 0x40;
   if (username !== undefined) flags |= 0x80;
+  const properties = version === 5
+    ? [encodeProperties({
+      sessionExpiry: options.sessionExpiryS,
+      receiveMaximum: options.receiveMaximum,
+      maximumPacketSize: options.maximumPacketSize,
+    })]
+    : [];
   return packet(TYPE.connect << 4, [
     field("MQTT"),
-    new Uint8Array([4, flags]),
+    new Uint8Array([version, flags]),
     u16(options.keepaliveS),
+    ...properties,
     field(options.clientId),
-    ...(will ? [field(will.topic), field(will.payload)] : []),
+    // MQTT 5's will has properties of its own: none here.
+    ...(will
+      ? [...(version === 5 ? [new Uint8Array([0])] : []), field(will.topic), field(will.payload)]
+      : []),
     ...(username !== undefined ? [field(username)] : []),
     ...(password !== undefined ? [field(password)] : []),
   ]);
@@ -114,6 +146,7 @@ export function encodePublish(
   id?: number,
   retain = false,
   dup = false,
+  version: Version = 4,
 ): Uint8Array {
   if (qos > 0 && id === undefined) throw new RangeError("a QoS 1 or 2 publish needs an id");
   const body = typeof payload === "string" ? encoder.encode(payload) : payload;
@@ -121,13 +154,32 @@ export function encodePublish(
   return packet((TYPE.publish << 4) | flags, [
     field(topic),
     ...(qos > 0 ? [u16(id!)] : []),
+    ...(version === 5 ? [new Uint8Array([0])] : []),
     body,
   ]);
 }
 
-/** SUBSCRIBE to one topic filter. */
-export function encodeSubscribe(id: number, filter: string, qos: 0 | 1 | 2): Uint8Array {
-  return packet((TYPE.subscribe << 4) | 0x02, [u16(id), field(filter), new Uint8Array([qos])]);
+/**
+ * SUBSCRIBE to one topic filter. With MQTT 5, Retain Handling 1: a retained message comes
+ * when the subscription is new, not when a kept session's is made again (a retained job
+ * would otherwise come at every start); 2 would also keep it from a box whose session
+ * expired, which would then never see it.
+ */
+export function encodeSubscribe(
+  id: number,
+  filter: string,
+  qos: 0 | 1 | 2,
+  version: Version = 4,
+): Uint8Array {
+  if (version === 4) {
+    return packet((TYPE.subscribe << 4) | 0x02, [u16(id), field(filter), new Uint8Array([qos])]);
+  }
+  return packet((TYPE.subscribe << 4) | 0x02, [
+    u16(id),
+    new Uint8Array([0]),
+    field(filter),
+    new Uint8Array([qos | 0x10]),
+  ]);
 }
 
 /** PUBACK, PUBREC, PUBREL or PUBCOMP of packet `id`. */
@@ -153,7 +205,7 @@ export class PacketReader {
   /** An oversize PUBLISH being skipped: its header, and the bytes still to skip. */
   #skipping: { header: Uint8Array; first: number; total: number; left: number } | undefined;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number, private readonly version: Version = 4) {}
 
   /** The packets completed by `chunk`, in order; throws `ProtocolError` on a bad one. */
   push(chunk: Uint8Array): (Packet | Oversize)[] {
@@ -186,7 +238,7 @@ export class PacketReader {
       }
       if (data.length < header.offset + header.length) break;
       const body = data.subarray(header.offset, header.offset + header.length);
-      packets.push(decodePacket(data[0], body));
+      packets.push(decodePacket(data[0], body, this.version));
       data = data.subarray(header.offset + header.length);
     }
     // A copy: the caller may reuse the buffer the chunk is in.
@@ -206,7 +258,12 @@ export class PacketReader {
     const rest = data.subarray(take);
     if (skipping.left > 0) return { rest };
     this.#skipping = undefined;
-    const { topic, qos, id, payload } = decodePublish(skipping.first, skipping.header, true);
+    const { topic, qos, id, payload } = decodePublish(
+      skipping.first,
+      skipping.header,
+      this.version,
+      true,
+    );
     // The kept prefix ends with the start of the payload.
     const bytes = skipping.total - (skipping.header.length - payload.length);
     return {
@@ -254,56 +311,88 @@ function packetId(high: number, low: number, what: string): number {
 }
 
 /** Decodes one packet from its first byte and its body. */
-export function decodePacket(first: number, body: Uint8Array): Packet {
+export function decodePacket(first: number, body: Uint8Array, version: Version = 4): Packet {
+  try {
+    return decode(first, body, version);
+  } catch (error) {
+    // A property that breaks the rules breaks the protocol.
+    if (error instanceof PropertyError) throw new ProtocolError(error.message);
+    throw error;
+  }
+}
+
+function decode(first: number, body: Uint8Array, version: Version): Packet {
   const type = first >> 4;
   if (type !== TYPE.publish && (first & 0x0f) !== (FLAGS[type] ?? 0)) {
     throw new ProtocolError(`packet type ${type} with reserved flags ${first & 0x0f}`);
   }
-  const id = () => {
-    if (body.length !== 2) throw new ProtocolError(`type ${type}: body of ${body.length} bytes`);
-    return packetId(body[0], body[1], `packet type ${type}`);
+  const v5 = version === 5;
+  /** An acknowledgement: its id, and with MQTT 5 a reason code (absent: success). */
+  const ack = <T extends "puback" | "pubrec" | "pubrel" | "pubcomp" | "unsuback">(kind: T) => {
+    if (body.length < 2 || (!v5 && body.length !== 2)) {
+      throw new ProtocolError(`type ${type}: body of ${body.length} bytes`);
+    }
+    const id = packetId(body[0], body[1], `packet type ${type}`);
+    if (body.length > 3) readProperties(body, 3);
+    return { type: kind, id, ...(v5 && body.length > 2 ? { reason: body[2] } : {}) };
   };
   switch (type) {
-    case TYPE.connack:
-      if (body.length !== 2) throw new ProtocolError("CONNACK of the wrong length");
+    case TYPE.connack: {
+      // A 3.1.1 broker refuses a level-5 CONNECT with its own 2-byte CONNACK (code 1).
+      if (v5 ? body.length < 2 : body.length !== 2) {
+        throw new ProtocolError("CONNACK of the wrong length");
+      }
       // MQTT-3.2.2-1: bits 7-1 of the acknowledge flags are reserved, 0.
       if (body[0] & 0xfe) throw new ProtocolError("CONNACK with reserved flags set");
-      return { type: "connack", sessionPresent: (body[0] & 1) === 1, code: body[1] };
+      const sessionPresent = (body[0] & 1) === 1;
+      if (!v5 || body.length === 2) return { type: "connack", sessionPresent, code: body[1] };
+      const { properties } = readProperties(body, 2);
+      return { type: "connack", sessionPresent, code: body[1], properties };
+    }
     case TYPE.publish:
-      return decodePublish(first, body);
+      return decodePublish(first, body, version);
     case TYPE.puback:
-      return { type: "puback", id: id() };
+      return ack("puback");
     case TYPE.pubrec:
-      return { type: "pubrec", id: id() };
+      return ack("pubrec");
     case TYPE.pubrel:
-      return { type: "pubrel", id: id() };
+      return ack("pubrel");
     case TYPE.pubcomp:
-      return { type: "pubcomp", id: id() };
+      return ack("pubcomp");
     case TYPE.unsuback:
-      return { type: "unsuback", id: id() };
-    case TYPE.suback:
+      if (v5) return { type: "unsuback", id: packetId(body[0], body[1], "UNSUBACK") };
+      return ack("unsuback");
+    case TYPE.suback: {
       if (body.length < 3) throw new ProtocolError("SUBACK without a return code");
-      return {
-        type: "suback",
-        id: packetId(body[0], body[1], "SUBACK"),
-        granted: [...body.subarray(2)],
-      };
+      const id = packetId(body[0], body[1], "SUBACK");
+      const codes = v5 ? readProperties(body, 2).next : 2;
+      if (codes >= body.length) throw new ProtocolError("SUBACK without a return code");
+      return { type: "suback", id, granted: [...body.subarray(codes)] };
+    }
     case TYPE.pingresp:
       return { type: "pingresp" };
-    default:
-      throw new ProtocolError(`packet type ${type} is not one a broker sends`);
+    case TYPE.disconnect: {
+      if (!v5) break;
+      const reason = body.length > 0 ? body[0] : 0;
+      const properties = body.length > 1 ? readProperties(body, 1).properties : undefined;
+      return { type: "disconnect", reason, ...(properties ? { properties } : {}) };
+    }
   }
+  throw new ProtocolError(`packet type ${type} is not one a broker sends`);
 }
 
-function decodePublish(first: number, body: Uint8Array, headerOnly = false) {
+function decodePublish(first: number, body: Uint8Array, version: Version, headerOnly = false) {
   const flags = first & 0x0f;
   const qos = (flags >> 1) & 0x03;
   if (qos === 3) throw new ProtocolError("PUBLISH with QoS 3");
   if (body.length < 2) throw new ProtocolError("PUBLISH without a topic");
   const topicLength = (body[0] << 8) | body[1];
   const topicEnd = 2 + topicLength;
-  const payloadStart = topicEnd + (qos > 0 ? 2 : 0);
-  if (body.length < payloadStart) throw new ProtocolError("PUBLISH shorter than its header");
+  const headerEnd = topicEnd + (qos > 0 ? 2 : 0);
+  if (body.length < headerEnd) throw new ProtocolError("PUBLISH shorter than its header");
+  // MQTT 5's properties come before the payload; an oversize message's are not read.
+  const v5 = version === 5 && !headerOnly ? readProperties(body, headerEnd) : undefined;
+  const payloadStart = v5?.next ?? headerEnd;
   let topic: string;
   try {
     topic = decoder.decode(body.subarray(2, topicEnd));
@@ -320,5 +409,6 @@ function decodePublish(first: number, body: Uint8Array, headerOnly = false) {
     qos: qos as 0 | 1 | 2,
     dup: (flags & 0x08) !== 0,
     ...(qos > 0 ? { id: packetId(body[topicEnd], body[topicEnd + 1], "PUBLISH") } : {}),
+    ...(v5 ? { properties: v5.properties } : {}),
   };
 }

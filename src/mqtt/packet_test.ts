@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { seededRandom } from "../../tests/support/random.ts";
 import {
   decodePacket,
@@ -165,4 +165,90 @@ Deno.test("fuzz: 20 000 random streams only ever give packets or a ProtocolError
       if (!(error instanceof ProtocolError)) throw error;
     }
   }
+});
+
+Deno.test("MQTT 5: CONNECT carries level 5, session expiry and our packet limit; SUBSCRIBE retain handling 1", () => {
+  const connect = encodeConnect({
+    clientId: "c",
+    clean: false,
+    keepaliveS: 30,
+    version: 5,
+    sessionExpiryS: 604800,
+    maximumPacketSize: 262144,
+    will: { topic: "s", payload: "w", qos: 1, retain: false },
+  });
+  // fixed header, "MQTT", level 5, flags (will QoS 1), keepalive, properties (11 bytes).
+  assertEquals([...connect.subarray(2, 12)], [0, 4, 77, 81, 84, 84, 5, 0x0c, 0, 30]);
+  assertEquals([...connect.subarray(12, 23)], [10, 0x11, 0, 9, 0x3a, 0x80, 0x27, 0, 4, 0, 0]);
+  // client id, then the will's own (empty) properties before its topic.
+  assertEquals([...connect.subarray(23, 27)], [0, 1, 99, 0]);
+  const subscribe = encodeSubscribe(7, "sub/x", 1, 5);
+  assertEquals([...subscribe], [
+    0x82,
+    11,
+    0,
+    7,
+    0,
+    0,
+    5,
+    ...new TextEncoder().encode("sub/x"),
+    0x11,
+  ]);
+});
+
+Deno.test("MQTT 5: CONNACK, PUBLISH, PUBACK and DISCONNECT with their properties and reasons", () => {
+  const connack = decodePacket(0x20, new Uint8Array([1, 0, 8, 0x27, 0, 0, 8, 0, 0x13, 0, 60]), 5);
+  assertEquals(connack, {
+    type: "connack",
+    sessionPresent: true,
+    code: 0,
+    properties: { maximumPacketSize: 2048, serverKeepAlive: 60 },
+  });
+  const text = (s: string) => [0, s.length, ...new TextEncoder().encode(s)];
+  const publish = decodePacket(
+    0x32,
+    new Uint8Array([
+      ...text("sub/x"),
+      0,
+      3,
+      12,
+      0x02,
+      0,
+      0,
+      0,
+      30,
+      0x26,
+      ...text("a"),
+      ...text("b"),
+      0x7b,
+      0x7d,
+    ]),
+    5,
+  );
+  assertEquals(publish, {
+    type: "publish",
+    topic: "sub/x",
+    payload: new Uint8Array([0x7b, 0x7d]),
+    qos: 1,
+    dup: false,
+    id: 3,
+    properties: { messageExpiry: 30, userProperties: [["a", "b"]] },
+  });
+  assertEquals(decodePacket(0x40, new Uint8Array([0, 3, 0x87]), 5), {
+    type: "puback",
+    id: 3,
+    reason: 0x87,
+  });
+  assertEquals(decodePacket(0x40, new Uint8Array([0, 3]), 5), { type: "puback", id: 3 });
+  assertEquals(decodePacket(0xe0, new Uint8Array([0x8e, 0]), 5), {
+    type: "disconnect",
+    reason: 0x8e,
+    properties: {},
+  });
+  // 3.1.1 knows no DISCONNECT from a broker, and MQTT 5 no unknown property.
+  assertThrows(() => decodePacket(0xe0, new Uint8Array([]), 4), /not one a broker sends/);
+  assertThrows(
+    () => decodePacket(0x20, new Uint8Array([0, 0, 2, 0x7f, 0]), 5),
+    /unknown property 0x7f/,
+  );
 });

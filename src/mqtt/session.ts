@@ -7,7 +7,13 @@
  */
 import { fullJitterDelay } from "../backoff.ts";
 import { type Clock, deadline, settlesWithin, TIMED_OUT } from "../io/mod.ts";
-import { type ByteStream, ConnackRefused, MqttConnection, type Published } from "./connection.ts";
+import {
+  type ByteStream,
+  ConnackRefused,
+  MqttConnection,
+  type Published,
+  PublishRefused,
+} from "./connection.ts";
 import { connectPinned } from "./pinned_tls.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
@@ -42,6 +48,10 @@ export interface SessionOptions {
   /** The last will, made at each connect (its timestamp is the connect's). */
   will: { topic: string; payload: () => string };
   connectTimeoutMs?: number;
+  /** 4 (MQTT 3.1.1, default), 5, or `auto`: 5, and 4 for a broker that refuses 5. */
+  version?: 4 | 5 | "auto";
+  /** MQTT 5: how long the broker keeps the session once the box is gone, seconds. */
+  sessionExpiryS?: number;
 }
 
 export interface SessionDeps {
@@ -101,8 +111,8 @@ export function reconnectDelayMs(
   );
 }
 
-/** CONNACK codes (MQTT 3.1.1) that mean our credentials or identity were refused. */
-const REFUSED_CREDENTIALS = new Set([4, 5]);
+/** CONNACK codes (MQTT 3.1.1, then 5) that mean our credentials or identity were refused. */
+const REFUSED_CREDENTIALS = new Set([4, 5, 0x86, 0x87]);
 
 export class MqttSession {
   #connection: MqttConnection | undefined;
@@ -112,6 +122,12 @@ export class MqttSession {
   /** One line per outage: the first failure is logged, the retries only at debug. */
   #failureLogged = false;
   #stop = new AbortController();
+  /** The protocol spoken: `auto` settles on 4 once a broker refuses 5. */
+  #version: 4 | 5;
+  /** MQTT 5: why the broker last refused a publish, for `mqtt-info`. */
+  #lastRefusal: string | undefined;
+  /** MQTT 5: the broker's largest packet (CONNACK), for what is sent to it. */
+  #brokerMaxPacket: number | undefined;
   /** Whether this session subscribed once: a resumed broker session then keeps that. */
   #subscribed = false;
   /**
@@ -128,6 +144,12 @@ export class MqttSession {
     private readonly ctx: { log: Logger; counters: Counters; clock: Clock },
   ) {
     ctx.counters.declare(...MQTT_COUNTERS);
+    this.#version = options.version === 4 || options.version === undefined ? 4 : 5;
+  }
+
+  /** MQTT 5: the largest packet the broker takes, when it said (its CONNACK). */
+  get brokerMaxPacket(): number | undefined {
+    return this.#brokerMaxPacket;
   }
 
   /** Whether a connection is up and subscribed. */
@@ -168,6 +190,13 @@ export class MqttSession {
       acked: published.acked.then(() => {
         if (key !== undefined) this.#unacked.delete(key);
         this.ctx.counters.inc("mqtt-messages-out");
+      }, (error) => {
+        // MQTT 5: the broker answered, with a refusal: nothing to send again under the id.
+        if (error instanceof PublishRefused) {
+          if (key !== undefined) this.#unacked.delete(key);
+          this.#lastRefusal = error.message;
+        }
+        throw error;
       }),
       written: written && settlesWithin(this.ctx.clock, FLUSH_MAX_MS, written).then(() => {}),
     };
@@ -190,6 +219,7 @@ export class MqttSession {
   info(): Record<string, unknown> {
     return {
       broker: `${this.options.host}:${this.options.port}`,
+      "mqtt-version": this.#version === 5 ? "5" : "3.1.1",
       tls: this.options.tls !== undefined,
       "client-id": this.options.clientId,
       connected: this.connected,
@@ -197,6 +227,7 @@ export class MqttSession {
         ? null
         : new Date(this.#connectedSince).toISOString(),
       "last-error": this.#lastError ?? null,
+      ...(this.#version === 5 ? { "last-refusal": this.#lastRefusal ?? null } : {}),
     };
   }
 
@@ -214,6 +245,7 @@ export class MqttSession {
         maxPacketBytes: MAX_PACKET_BYTES,
         awaitingRelease: this.#awaitingRelease,
         reservedIds: () => this.#unacked.values(),
+        version: this.#version,
       }, {
         onMessage: (topic, payload) => this.#onMessage(topic, payload),
         onOversize: ({ topic, bytes }) => {
@@ -225,7 +257,7 @@ export class MqttSession {
       if (this.#stop.signal.aborted) return void connection.close(new Error("session stopped"));
       this.#connection = connection;
       const timeoutMs = options.connectTimeoutMs ?? 15_000;
-      const { sessionPresent } = await connection.handshake({
+      const { sessionPresent, properties } = await connection.handshake({
         clientId: options.clientId,
         clean: options.clean,
         keepaliveS: options.keepaliveS,
@@ -234,7 +266,10 @@ export class MqttSession {
         // Not retained: every status message is an event with its own timestamp, as
         // SocketMan's.
         will: { topic: options.will.topic, payload: options.will.payload(), qos: 1, retain: false },
+        sessionExpiryS: options.sessionExpiryS,
+        maximumPacketSize: MAX_PACKET_BYTES,
       }, timeoutMs);
+      this.#brokerMaxPacket = properties.maximumPacketSize;
       // A kept session keeps its subscriptions: subscribing again would make the broker send
       // a retained job again (MQTT-3.8.4-3), a DUPLICATE at every reconnect. This session's
       // first connect subscribes all the same: a new start may have new topics.
@@ -363,6 +398,17 @@ export class MqttSession {
 
   #noteError(error: Error): void {
     this.#lastError = error.message;
+    // `auto`: a broker that does not speak 5 refuses the protocol level (3.1.1's code 1,
+    // MQTT 5's 0x84); the session speaks 3.1.1 to it from now on, and retries at once.
+    if (
+      error instanceof ConnackRefused && (error.code === 1 || error.code === 0x84) &&
+      this.options.version === "auto" && this.#version === 5
+    ) {
+      this.#version = 4;
+      this.#attempt = 0;
+      this.ctx.log.info("the broker does not speak MQTT 5: using 3.1.1");
+      return;
+    }
     if (error instanceof ConnackRefused && REFUSED_CREDENTIALS.has(error.code)) {
       this.#lastError = "broker refused credentials";
       if (!this.#failureLogged) {

@@ -36,6 +36,7 @@ export class RepliesCapability implements Capability {
       deliver: (kind, reply) =>
         mqtt()?.deliver(kind, reply) ??
           { acked: Promise.reject(new Error("no MQTT session")), written: undefined },
+      maxBytes: () => mqtt()?.maxBytes?.(),
     };
     // In REST mode only results go to the API: acknowledgements stay on delivery/...
     const transport: ReplyTransport = rest

@@ -38,6 +38,8 @@ export interface ReplyTransport {
   ready(): boolean;
   /** Hands the reply over. */
   deliver(kind: ReplyKind, reply: JobReply): Sent;
+  /** The largest reply it takes as JSON, when it knows (an MQTT 5 broker's packet limit). */
+  maxBytes?(): number | undefined;
 }
 
 export interface ReplyChannelOptions {
@@ -56,6 +58,8 @@ export interface ReplyChannelOptions {
  * this many connections lost with the same reply unacknowledged, it is cut to half.
  */
 export const REFUSALS_BEFORE_CUT = 2;
+/** MQTT 5's reason code for a packet over the broker's limit. */
+const PACKET_TOO_LARGE = 0x95;
 
 export const REPLY_COUNTERS = ["replies-sent", "replies-queued", "replies-dropped", "replies-cut"];
 
@@ -126,7 +130,7 @@ export class OutboxReplyChannel implements ReplyChannel {
         while (sent < this.outbox.size && this.transport.ready() && !this.#closed) {
           const entry = this.outbox.at(sent)!;
           await this.transport.deliver(entry.kind, this.#bounded(entry)).acked.catch((error) => {
-            this.#lost(entry);
+            this.#lost(entry, error);
             throw error;
           });
           this.#refusals.delete(keyOf(entry));
@@ -155,20 +159,35 @@ export class OutboxReplyChannel implements ReplyChannel {
   #bounded({ kind, reply }: OutboxEntry): JobReply {
     const limit = Math.min(
       this.options.maxReplyBytes?.() ?? Infinity,
+      this.transport.maxBytes?.() ?? Infinity,
       this.#refusals.get(keyOf({ kind, reply }))?.limit ?? Infinity,
     );
     return limit === Infinity ? reply : boundReply(reply, limit);
   }
 
   /**
-   * A send of `entry` failed unacknowledged (the connection dropped). Twice in a row for the
-   * same reply, the broker is taken to refuse its size: it is cut to half, said once, so
-   * that it no longer holds every reply behind it at every reconnect.
+   * A send of `entry` failed. Unacknowledged (the connection dropped) twice in a row for the
+   * same reply, the broker is taken to refuse its size (MQTT 3.1.1 says nothing): it is cut
+   * to half, said once, so that it no longer holds every reply behind it at every
+   * reconnect. An MQTT 5 broker says why: "packet too large" cuts at once; another refusal
+   * ("not authorized") keeps the reply as it is, said once, and it is tried again later.
    */
-  #lost(entry: OutboxEntry): void {
+  #lost(entry: OutboxEntry, error: unknown): void {
     const key = keyOf(entry);
     const sent = new TextEncoder().encode(JSON.stringify(this.#bounded(entry))).length;
     const refusal = this.#refusals.get(key) ?? { lost: 0, limit: Infinity };
+    const reason = (error as { reason?: unknown })?.reason;
+    if (typeof reason === "number" && reason !== PACKET_TOO_LARGE) {
+      if (refusal.lost++ === 0) {
+        this.options.log.warn("reply refused by the broker, kept", {
+          id: entry.reply.id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      this.#refusals.set(key, refusal);
+      return;
+    }
+    if (reason === PACKET_TOO_LARGE) refusal.lost = REFUSALS_BEFORE_CUT - 1;
     if (++refusal.lost >= REFUSALS_BEFORE_CUT && sent > MIN_REPLY_BYTES) {
       if (refusal.limit === Infinity) {
         this.options.log.warn("reply refused by the broker, sent cut down", {

@@ -86,6 +86,18 @@ export const MQTT_KEYS = {
       owners: ["mqtt"],
     },
   ),
+  mqtt_version: key(z.enum(["3.1.1", "5", "auto"]), '"3.1.1", "5" or "auto"', {
+    what: 'the MQTT protocol: 3.1.1 (SocketMan\'s), 5, or "auto" (5, then 3.1.1 for a broker ' +
+      "that refuses it)",
+    owners: ["mqtt"],
+    default: "3.1.1",
+  }),
+  session_expiry_s: key(int(0, 0xffffffff), intAllowed(0, 0xffffffff, " (seconds)"), {
+    what: "MQTT 5: how long the broker keeps the box's session once it is gone (0: not at " +
+      "all; 3.1.1 sessions never expire)",
+    owners: ["mqtt"],
+    default: 7 * 86400,
+  }),
   qos: key(z.union([z.literal(0), z.literal(1), z.literal(2)]), "0, 1 or 2", {
     what: "the job subscription's QoS; above 0 the session is persistent",
     owners: ["mqtt"],

@@ -6,7 +6,13 @@
  * the connection and connects again.
  */
 import { concatBytes } from "../io/mod.ts";
-import { encodeProperties, type Properties, PropertyError, readProperties } from "./properties.ts";
+import {
+  encodeProperties,
+  type Properties,
+  PropertyError,
+  readProperties,
+  varint,
+} from "./properties.ts";
 
 /** The protocol level: 4 is MQTT 3.1.1 (SocketMan's), 5 is MQTT 5. */
 export type Version = 4 | 5;
@@ -71,14 +77,7 @@ function u16(value: number): Uint8Array {
 
 function remainingLength(length: number): Uint8Array {
   if (length > MAX_REMAINING) throw new RangeError("an MQTT packet is at most 256 MiB");
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return new Uint8Array(bytes);
+  return varint(length);
 }
 
 function packet(first: number, parts: Uint8Array[]): Uint8Array {

@@ -75,6 +75,7 @@ export function readVarint(data: Uint8Array, at: number): { value: number; next:
   throw new PropertyError("malformed variable byte integer");
 }
 
+/** A variable byte integer: 7 bits a byte, the high bit saying another follows. */
 export function varint(value: number): Uint8Array {
   const bytes: number[] = [];
   do {

@@ -5,7 +5,7 @@ import { tempDir } from "../../tests/support/process.ts";
 import { Counters } from "../counters.ts";
 import { systemClock } from "../io/mod.ts";
 import { memoryLogger } from "../log/logger.ts";
-import { MqttSession } from "./session.ts";
+import { MqttSession, type SessionOptions } from "./session.ts";
 
 const CONNACK_ACCEPTED = new Uint8Array([0x20, 0x02, 0x00, 0x00]);
 
@@ -14,20 +14,7 @@ Deno.test("a session stopped while connecting does not connect after all", async
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   const connected: string[] = [];
-  const session = new MqttSession(
-    {
-      host: "127.0.0.1",
-      port,
-      clientId: "ledge-AA",
-      keepaliveS: 30,
-      clean: false,
-      reconnectMaxS: 1,
-      subscriptions: [{ topic: "sub/t/k/AA", qos: 1 }],
-      will: { topic: "status/t/k/AA", payload: () => "{}" },
-    },
-    { onConnect: () => connected.push("connect"), onMessage: () => {} },
-    { log: memoryLogger().log, counters: new Counters(), clock: systemClock },
-  );
+  const { session } = sessionOn(port, connected);
   await session.start();
   using conn = await listener.accept();
   const buffer = new Uint8Array(1024);
@@ -68,7 +55,8 @@ async function nextPacket(conn: Deno.Conn): Promise<number | "closed"> {
   return head[0];
 }
 
-function sessionOn(port: number, connected: string[], connectTimeoutMs = 15_000) {
+/** A session to a test's broker on `port`; `connected` gets a line at each connect. */
+function sessionOn(port: number, connected: string[], extra: Partial<SessionOptions> = {}) {
   const { log, lines } = memoryLogger();
   const session = new MqttSession(
     {
@@ -80,7 +68,7 @@ function sessionOn(port: number, connected: string[], connectTimeoutMs = 15_000)
       reconnectMaxS: 1,
       subscriptions: [{ topic: "sub/t/k/AA", qos: 1 }],
       will: { topic: "status/t/k/AA", payload: () => "{}" },
-      connectTimeoutMs,
+      ...extra,
     },
     { onConnect: () => connected.push("connect"), onMessage: () => {} },
     { log, counters: new Counters(), clock: systemClock },
@@ -91,7 +79,9 @@ function sessionOn(port: number, connected: string[], connectTimeoutMs = 15_000)
 Deno.test("a broker that never answers SUBSCRIBE: timed out, closed, said why, tried again", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connected: string[] = [];
-  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected, 300);
+  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected, {
+    connectTimeoutMs: 300,
+  });
   await session.start();
   try {
     using first = await listener.accept();
@@ -195,22 +185,10 @@ Deno.test("TLS offers the configured ALPN protocols (AWS IoT's MQTT on 443)", as
     key: await Deno.readTextFile(certs.serverKey),
     alpnProtocols: ["x-amzn-mqtt-ca"],
   });
-  const { log } = memoryLogger();
-  const session = new MqttSession(
-    {
-      host: "127.0.0.1",
-      port: (listener.addr as Deno.NetAddr).port,
-      tls: { ca: await Deno.readTextFile(certs.ca), alpn: ["x-amzn-mqtt-ca"] },
-      clientId: "ledge-AA",
-      keepaliveS: 30,
-      clean: false,
-      reconnectMaxS: 1,
-      subscriptions: [],
-      will: { topic: "status/t/k/AA", payload: () => "{}" },
-    },
-    { onConnect: () => {}, onMessage: () => {} },
-    { log, counters: new Counters(), clock: systemClock },
-  );
+  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, [], {
+    tls: { ca: await Deno.readTextFile(certs.ca), alpn: ["x-amzn-mqtt-ca"] },
+    subscriptions: [],
+  });
   await session.start();
   try {
     using conn = await listener.accept();

@@ -110,6 +110,10 @@ export class MqttConnection {
   #closed: Error | undefined;
   #connacked = false;
   #keepaliveS: number;
+  /** QoS 1 publishes written and not acknowledged, and the broker's limit on them. */
+  #inFlight = 0;
+  #sendQuota = Infinity;
+  #slotWaiters: PromiseWithResolvers<void>[] = [];
   readonly #awaitingRelease: Set<number>;
   #stopKeepalive = new AbortController();
 
@@ -145,8 +149,9 @@ export class MqttConnection {
     if (answer.code !== 0) {
       throw this.close(new ConnackRefused(answer.code, properties.reasonString));
     }
-    // MQTT 5: the broker may set the keepalive (MQTT-3.2.2-21).
+    // MQTT 5: the broker may set the keepalive (MQTT-3.2.2-21) and its Receive Maximum.
     this.#keepaliveS = properties.serverKeepAlive ?? connect.keepaliveS;
+    this.#sendQuota = properties.receiveMaximum ?? Infinity;
     void this.#keepalive();
     return { sessionPresent: answer.sessionPresent, properties };
   }
@@ -187,12 +192,36 @@ export class MqttConnection {
       ? resend
       : this.#takeId();
     const ack = this.#expect(`puback:${id}`);
-    const write = this.#write(encodePublish(topic, payload, 1, id, retain, id === resend, version));
+    const packet = encodePublish(topic, payload, 1, id, retain, id === resend, version);
+    // MQTT 5: no more unacknowledged than the broker's Receive Maximum (MQTT-4.9.0-2); the
+    // rest wait for a PUBACK. (3.1.1 sets no limit.)
+    let counted = false;
+    const send = () => {
+      counted = true;
+      this.#inFlight++;
+      return this.#write(packet);
+    };
+    const deferred = this.#inFlight >= this.#sendQuota;
+    const write = deferred ? this.#slot().then(send) : send();
+    ack.then(() => {}, () => {}).finally(() => counted && this.#release());
     return {
       id,
       acked: Promise.all([ack, write]).then(() => {}),
-      written: queued ? write.catch(() => {}) : undefined,
+      written: queued || deferred ? write.catch(() => {}) : undefined,
     };
+  }
+
+  /** Resolves when fewer than the broker's Receive Maximum publishes are unacknowledged. */
+  #slot(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const slot = Promise.withResolvers<void>();
+    this.#slotWaiters.push(slot);
+    return slot.promise;
+  }
+
+  #release(): void {
+    this.#inFlight--;
+    this.#slotWaiters.shift()?.resolve();
   }
 
   /** A DISCONNECT (the broker then drops the will), then closed. */
@@ -211,6 +240,7 @@ export class MqttConnection {
     } catch { /* closed already */ }
     for (const waiting of this.#waiting.values()) waiting.reject(reason);
     this.#waiting.clear();
+    for (const slot of this.#slotWaiters.splice(0)) slot.reject(reason);
     this.#deps.onClose(reason);
     return reason;
   }

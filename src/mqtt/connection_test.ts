@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/support/assert.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
 import { until } from "../../tests/support/poll.ts";
-import { ConnackRefused, MqttConnection } from "./connection.ts";
+import { ConnackRefused, MqttConnection, PublishRefused } from "./connection.ts";
 import { encodeAck, encodePublish, type Oversize } from "./packet.ts";
 
 const CONNACK = new Uint8Array([0x20, 2, 0, 0]);
@@ -252,4 +252,51 @@ Deno.test("QoS 2: the same PUBLISH again before its PUBREL is acknowledged, not 
   // Released: the id may carry a new message now.
   broker.send(encodePublish("sub/x", "job-10", 2, 9));
   await until(() => messages.length === 2, "a new message under the id");
+});
+
+Deno.test("MQTT 5: no more unacknowledged publishes than the broker's Receive Maximum", async () => {
+  const broker = new FakeBroker();
+  const conn = new MqttConnection(
+    broker.stream,
+    { clock: new ManualClock(), keepaliveS: 10, maxPacketBytes: 1024, version: 5 },
+    { onMessage: () => Promise.resolve(), onOversize: () => {}, onClose: () => {} },
+  );
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(new Uint8Array([0x20, 6, 0, 0, 3, 0x21, 0, 2])); // Receive Maximum 2
+  await open;
+  const sent = [1, 2, 3].map((n) => conn.publish("pub/a", `r${n}`, 1));
+  await until(() => broker.written.length === 3, "two publishes");
+  assert(sent[2].written, "the third waits, and says so");
+  assertEquals(broker.written.length, 3, "CONNECT and two PUBLISHes: the third held");
+  broker.send(encodeAck("puback", sent[0].id!));
+  await sent[0].acked;
+  await sent[2].written;
+  assertEquals(broker.written.length, 4, "a PUBACK lets the third go");
+  const second = sent[1].acked.catch((error) => error.message);
+  conn.close(new Error("gone"));
+  assertEquals(await second, "gone");
+  await assertRejects(() => sent[2].acked, /gone/);
+});
+
+Deno.test("MQTT 5: a PUBACK from 0x80 refuses that publish, with the broker's reason", async () => {
+  const broker = new FakeBroker();
+  const conn = new MqttConnection(
+    broker.stream,
+    { clock: new ManualClock(), keepaliveS: 10, maxPacketBytes: 1024, version: 5 },
+    { onMessage: () => Promise.resolve(), onOversize: () => {}, onClose: () => {} },
+  );
+  const open = conn.handshake(CONNECT, 1000);
+  broker.send(new Uint8Array([0x20, 3, 0, 0, 0]));
+  await open;
+  const refused = conn.publish("pub/a", "r", 1);
+  const ok = conn.publish("pub/a", "s", 1);
+  broker.send(new Uint8Array([0x40, 3, 0, refused.id!, 0x87]), encodeAck("puback", ok.id!));
+  const error = await refused.acked.catch((e) => e);
+  assert(error instanceof PublishRefused, String(error));
+  assertEquals([error.reason, error.message], [
+    0x87,
+    "publish refused by the broker: not authorized",
+  ]);
+  await ok.acked;
+  assert(conn.open, "a refusal is not a lost connection");
 });

@@ -111,3 +111,36 @@ Deno.test("REST: with every URL down the result waits in the outbox", async () =
   assert((await Deno.readTextFile(`${dir.path}/outbox.jsonl`)).includes('"j1"'));
   await replies.close();
 });
+
+Deno.test("a reply the broker refuses with a reason (not its size) is kept whole, said once", async () => {
+  await using dir = await tempDir();
+  const refusal = Object.assign(new Error("publish refused by the broker: not authorized"), {
+    reason: 0x87,
+  });
+  let attempts = 0;
+  const sizes: number[] = [];
+  const transport: ReplyTransport = {
+    ready: () => true,
+    deliver: (_kind, r) => {
+      attempts++;
+      sizes.push(JSON.stringify(r).length);
+      return { acked: Promise.reject(refusal), written: undefined };
+    },
+  };
+  const counters = new Counters();
+  const { log, lines } = memoryLogger();
+  const replies = new OutboxReplyChannel(transport, new Outbox(`${dir.path}/outbox.jsonl`), {
+    log,
+    counters,
+    clock: systemClock,
+    retryMaxS: 1,
+  });
+  await replies.open();
+  replies.send("result", { id: "j", event_type: "PROCESSED", meta: { msg: "x".repeat(2000) } });
+  await until(() => attempts >= 3, "tried again", 10_000);
+  assertEquals(replies.waiting, 1, "kept in the outbox");
+  assertEquals(new Set(sizes).size, 1, "never cut");
+  assertEquals(lines.filter((l) => l.includes("reply refused by the broker, kept")).length, 1);
+  assertEquals(counters.get("replies-cut"), 0);
+  await replies.close();
+});

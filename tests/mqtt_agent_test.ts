@@ -420,3 +420,29 @@ Deno.test("MQTT auto: 3.1.1 with a broker that refuses level 5", async () => {
     await agent.status;
   }
 });
+
+Deno.test("mqtt_backup_hosts: a broker that cannot be reached is followed by the next in turn", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker(); // on 127.0.0.1 only: 127.0.0.2 refuses
+  await using watch = await subscribe(broker.port, [`pub/${TAIL}`]);
+  const agent = await startAgent(
+    dir.path,
+    broker.port,
+    { mqtt_host: "127.0.0.2", mqtt_backup_hosts: ["127.0.0.1"], health_url: "127.0.0.1" },
+    `127.0.0.2:${broker.port},127.0.0.1:${broker.port}`,
+  );
+  try {
+    const connected = await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    assertMatch(connected, new RegExp(`broker=127\\.0\\.0\\.1:${broker.port}`));
+    assertMatch(
+      agent.lines.find((l) => /cannot connect to broker/.test(l)) ?? "",
+      new RegExp(`broker=127\\.0\\.0\\.2:${broker.port}`),
+    );
+    await publish(broker.port, `sub/${TAIL}`, job("via-backup", "echo backup"));
+    const reply = payloadOf(await watch.waitFor(/^pub\/\S+ .*"via-backup"/, 30_000));
+    assertEquals((reply.meta as { msg: string }).msg, "backup\n");
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});

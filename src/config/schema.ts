@@ -103,6 +103,7 @@ export const PROTECTED_KEYS = [
 /** Keys that make the MQTT session: the broker, its credentials, the device's topics. */
 export const SESSION_KEYS = [
   "mqtt_host",
+  "mqtt_backup_hosts",
   "port",
   "tls",
   "cacrt",

@@ -78,6 +78,7 @@ export class MqttCapability implements Capability {
     const session = new MqttSession(
       {
         host: config.mqtt_host!,
+        backupHosts: config.mqtt_backup_hosts,
         port: config.port,
         tls,
         username: config.username,

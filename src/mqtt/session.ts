@@ -33,6 +33,8 @@ export interface SessionTls {
 
 export interface SessionOptions {
   host: string;
+  /** Brokers tried in turn after `host` when a connect fails (same port, TLS, credentials). */
+  backupHosts?: string[];
   port: number;
   /** Absent for plain TCP. */
   tls?: SessionTls;
@@ -122,6 +124,8 @@ export class MqttSession {
   /** One line per outage: the first failure is logged, the retries only at debug. */
   #failureLogged = false;
   #stop = new AbortController();
+  /** Which of `host` and `backupHosts` the next connect goes to. */
+  #hostIndex = 0;
   /** The protocol spoken: `auto` settles on 4 once a broker refuses 5. */
   #version: 4 | 5;
   /** MQTT 5: why the broker last refused a publish, for `mqtt-info`. */
@@ -145,6 +149,16 @@ export class MqttSession {
   ) {
     ctx.counters.declare(...MQTT_COUNTERS);
     this.#version = options.version === 4 || options.version === undefined ? 4 : 5;
+  }
+
+  /** The broker connected to, or tried next: `host:port`. */
+  get broker(): string {
+    return `${this.#host()}:${this.options.port}`;
+  }
+
+  #host(): string {
+    const hosts = [this.options.host, ...this.options.backupHosts ?? []];
+    return hosts[this.#hostIndex % hosts.length];
   }
 
   /** MQTT 5: the largest packet the broker takes, when it said (its CONNACK). */
@@ -218,7 +232,7 @@ export class MqttSession {
   /** The broker, the client id and the state of the connection, for `mqtt-info`. */
   info(): Record<string, unknown> {
     return {
-      broker: `${this.options.host}:${this.options.port}`,
+      broker: this.broker,
       "mqtt-version": this.#version === 5 ? "5" : "3.1.1",
       tls: this.options.tls !== undefined,
       "client-id": this.options.clientId,
@@ -306,7 +320,7 @@ export class MqttSession {
     this.#connectedSince = ctx.clock.now();
     ctx.counters.inc("mqtt-connects");
     ctx.log.info("connected to broker", {
-      broker: `${options.host}:${options.port}`,
+      broker: this.broker,
       "client-id": options.clientId,
       subscribed: options.subscriptions.map((s) => redactTopic(s.topic)).join(","),
       ...(resumed ? { session: "resumed" } : {}),
@@ -321,7 +335,8 @@ export class MqttSession {
    * `Deno.connectTls`, whose socket keeps Nagle (and takes no signal: a late one is closed).
    */
   async #openSocket(): Promise<ByteStream> {
-    const { host, port, tls, connectTimeoutMs } = this.options;
+    const { port, tls, connectTimeoutMs } = this.options;
+    const host = this.#host();
     const timeoutMs = connectTimeoutMs ?? 15_000;
     if (tls?.ca) {
       // Deno's caCerts would add to its root store: the pin goes through node:tls.
@@ -380,7 +395,9 @@ export class MqttSession {
     this.#connection = undefined;
     const { options, ctx } = this;
     if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
-    this.#noteError(reason);
+    const fellBack = this.#noteError(reason);
+    // A broker that could not be reached: the next one in turn (a lost session retries its own).
+    const next = this.#connectedSince === undefined && !fellBack;
     if (this.#connectedSince !== undefined) {
       this.#connectedSince = undefined;
       this.#attempt = AFTER_LOSS_ATTEMPT;
@@ -389,14 +406,16 @@ export class MqttSession {
     } else if (!this.#failureLogged) {
       this.#failureLogged = true;
       ctx.log.warn("cannot connect to broker, retrying", {
-        broker: `${options.host}:${options.port}`,
+        broker: this.broker,
         error: this.#lastError,
       });
     }
+    if (next) this.#hostIndex++;
     this.#scheduleReconnect();
   }
 
-  #noteError(error: Error): void {
+  /** Notes why; true when `auto` fell back to 3.1.1 (the same broker is tried again). */
+  #noteError(error: Error): boolean {
     this.#lastError = error.message;
     // `auto`: a broker that does not speak 5 refuses the protocol level (3.1.1's code 1,
     // MQTT 5's 0x84); the session speaks 3.1.1 to it from now on, and retries at once.
@@ -407,19 +426,20 @@ export class MqttSession {
       this.#version = 4;
       this.#attempt = 0;
       this.ctx.log.info("the broker does not speak MQTT 5: using 3.1.1");
-      return;
+      return true;
     }
     if (error instanceof ConnackRefused && REFUSED_CREDENTIALS.has(error.code)) {
       this.#lastError = "broker refused credentials";
       if (!this.#failureLogged) {
         this.#failureLogged = true;
         this.ctx.log.error("broker refused credentials", {
-          broker: `${this.options.host}:${this.options.port}`,
+          broker: this.broker,
           username: this.options.username,
           reason: error.message,
         });
       }
     }
+    return false;
   }
 
   #scheduleReconnect(): void {

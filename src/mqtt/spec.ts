@@ -22,7 +22,9 @@ export const mqttSpec: CapabilitySpec<MqttDeps, "mqtt"> = {
     if (mqttOff(config)) return { flags: needs({}) };
     return {
       flags: needs({
-        net: [hostPort(config.mqtt_host!, config.port)],
+        net: [config.mqtt_host!, ...config.mqtt_backup_hosts ?? []].map((h) =>
+          hostPort(h, config.port)
+        ),
         read: [config.cacrt, config.client_cert, config.client_key],
       }),
     };

@@ -23,6 +23,15 @@ export const MQTT_KEYS = {
     owners: ["mqtt", "health"],
     socketman: true,
   }),
+  mqtt_backup_hosts: key(
+    z.array(host).check(z.minLength(1), z.maxLength(8)),
+    `a list of 1 to 8 of ${HOST}`,
+    {
+      what: "brokers tried in turn when the one before cannot be reached (the same port, TLS " +
+        "and credentials); a lost session retries its own broker first",
+      owners: ["mqtt"],
+    },
+  ),
   port: key(int(1, 65535), intAllowed(1, 65535), {
     what: "the broker's port",
     owners: ["mqtt", "health"],

@@ -254,16 +254,22 @@ Deno.test("QoS 2: the same PUBLISH again before its PUBREL is acknowledged, not 
   await until(() => messages.length === 2, "a new message under the id");
 });
 
-Deno.test("MQTT 5: no more unacknowledged publishes than the broker's Receive Maximum", async () => {
-  const broker = new FakeBroker();
+/** An MQTT 5 connection past its handshake, the broker's CONNACK body as given. */
+async function connectedV5(broker: FakeBroker, connack: number[]): Promise<MqttConnection> {
   const conn = new MqttConnection(
     broker.stream,
     { clock: new ManualClock(), keepaliveS: 10, maxPacketBytes: 1024, version: 5 },
     { onMessage: () => Promise.resolve(), onOversize: () => {}, onClose: () => {} },
   );
   const open = conn.handshake(CONNECT, 1000);
-  broker.send(new Uint8Array([0x20, 6, 0, 0, 3, 0x21, 0, 2])); // Receive Maximum 2
+  broker.send(new Uint8Array([0x20, connack.length, ...connack]));
   await open;
+  return conn;
+}
+
+Deno.test("MQTT 5: no more unacknowledged publishes than the broker's Receive Maximum", async () => {
+  const broker = new FakeBroker();
+  const conn = await connectedV5(broker, [0, 0, 3, 0x21, 0, 2]); // Receive Maximum 2
   const sent = [1, 2, 3].map((n) => conn.publish("pub/a", `r${n}`, 1));
   await until(() => broker.written.length === 3, "two publishes");
   assert(sent[2].written, "the third waits, and says so");
@@ -280,14 +286,7 @@ Deno.test("MQTT 5: no more unacknowledged publishes than the broker's Receive Ma
 
 Deno.test("MQTT 5: a PUBACK from 0x80 refuses that publish, with the broker's reason", async () => {
   const broker = new FakeBroker();
-  const conn = new MqttConnection(
-    broker.stream,
-    { clock: new ManualClock(), keepaliveS: 10, maxPacketBytes: 1024, version: 5 },
-    { onMessage: () => Promise.resolve(), onOversize: () => {}, onClose: () => {} },
-  );
-  const open = conn.handshake(CONNECT, 1000);
-  broker.send(new Uint8Array([0x20, 3, 0, 0, 0]));
-  await open;
+  const conn = await connectedV5(broker, [0, 0, 0]);
   const refused = conn.publish("pub/a", "r", 1);
   const ok = conn.publish("pub/a", "s", 1);
   broker.send(new Uint8Array([0x40, 3, 0, refused.id!, 0x87]), encodeAck("puback", ok.id!));

@@ -393,7 +393,7 @@ export class MqttSession {
   #onLost(connection: MqttConnection | undefined, reason: Error): void {
     if (connection && this.#connection !== connection) return; // an old one, or stopped
     this.#connection = undefined;
-    const { options, ctx } = this;
+    const { ctx } = this;
     if (this.#stop.signal.aborted) return; // our own stop: nothing to report or retry
     const fellBack = this.#noteError(reason);
     // A broker that could not be reached: the next one in turn (a lost session retries its own).

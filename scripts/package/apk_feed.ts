@@ -3,6 +3,8 @@
  * each OpenWRT arch name of a target, `feed/<arch>/ledge-<version>.apk` beside a signed
  * `feed/<arch>/packages.adb`, as apk fetches them (openwrt-apk.md §1.8, §2(b)).
  */
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
 import type { Bytes } from "./apk/adb.ts";
 import { apkIndex, apkPackage, type TreeEntry } from "./apk/build.ts";
 import { checkPackage } from "./apk/check.ts";
@@ -76,8 +78,7 @@ export async function apkTree(staged: Staged): Promise<TreeEntry[]> {
   const statics: string[] = [];
   for (const [conffile, source] of CONFFILES) {
     const content = (tree.find((e) => e.path === source.slice(1)) as { content: Bytes }).content;
-    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", content));
-    statics.push(`${conffile} ${Array.from(sum, (b) => b.toString(16).padStart(2, "0")).join("")}`);
+    statics.push(`${conffile} ${bytesToHex(sha256(content))}`);
   }
   // What OpenWRT's build adds to every package: sysupgrade reads .conffiles_static for what
   // to keep (with -u, when changed from the sum) and .list for what is installed.
@@ -159,8 +160,6 @@ export async function writeApkFeeds(
   return files;
 }
 
-const hex = (bytes: Bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-
 /**
  * A package and its index read back before they are published: every entry of the tree in
  * the package with its kind, mode, size and sha256 (and nothing else), the scripts, arch,
@@ -198,7 +197,7 @@ export async function checkFeed(
     }
     if (entry.kind === "file") {
       installed += entry.content.length;
-      const sum = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", entry.content)));
+      const sum = bytesToHex(sha256(entry.content));
       if (got!.size !== entry.content.length || got!.sha256 !== sum) {
         fail(`/${entry.path} content differs`);
       }
@@ -217,7 +216,9 @@ export async function checkFeed(
   const feed = await readAdb(index);
   if (!(await verifies(feed, publicKey))) fail("packages.adb not signed by the feed's key");
   const [entry] = decode(feed).packages as Decoded[];
-  if (hex(entry.hashes as Bytes) !== checked.adbSha256 || entry["file-size"] !== apk.length) {
+  if (
+    bytesToHex(entry.hashes as Bytes) !== checked.adbSha256 || entry["file-size"] !== apk.length
+  ) {
     fail("packages.adb's hash or size does not match the file");
   }
 }

@@ -1,4 +1,4 @@
-import { assertEquals } from "../../tests/support/assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { until } from "../../tests/support/poll.ts";
 import { makeCerts } from "../../tests/support/certs.ts";
 import { tempDir } from "../../tests/support/process.ts";
@@ -36,15 +36,18 @@ Deno.test("a session stopped while connecting does not connect after all", async
 });
 
 /** Reads the next whole packet's first byte from a broker-side socket. */
-async function nextPacket(conn: Deno.Conn): Promise<number | "closed"> {
-  const head = new Uint8Array(1);
-  if ((await conn.read(head).catch(() => null)) === null) return "closed";
-  let length = 0;
-  for (let factor = 1, byte = 0x80; byte & 0x80; factor *= 128) {
+async function nextWhole(conn: Deno.Conn): Promise<{ first: number; body: Uint8Array } | "closed"> {
+  const byte = async () => {
     const b = new Uint8Array(1);
-    if ((await conn.read(b).catch(() => null)) === null) return "closed";
-    byte = b[0];
-    length += (byte & 0x7f) * factor;
+    return (await conn.read(b).catch(() => null)) === null ? undefined : b[0];
+  };
+  const first = await byte();
+  if (first === undefined) return "closed";
+  let length = 0;
+  for (let factor = 1, b: number | undefined = 0x80; b! & 0x80; factor *= 128) {
+    b = await byte();
+    if (b === undefined) return "closed";
+    length += (b & 0x7f) * factor;
   }
   const body = new Uint8Array(length);
   for (let got = 0; got < length;) {
@@ -52,7 +55,24 @@ async function nextPacket(conn: Deno.Conn): Promise<number | "closed"> {
     if (n === null) return "closed";
     got += n;
   }
-  return head[0];
+  return { first, body };
+}
+
+/** The first byte of the next packet, or "closed". */
+async function nextPacket(conn: Deno.Conn): Promise<number | "closed"> {
+  const packet = await nextWhole(conn);
+  return packet === "closed" ? packet : packet.first;
+}
+
+/** Accepts the session's connection and lets it subscribe; resolves once it is connected. */
+async function acceptSubscribed(listener: Deno.Listener, connected: string[]): Promise<Deno.Conn> {
+  const conn = await listener.accept();
+  assertEquals(await nextPacket(conn), 0x10);
+  await conn.write(CONNACK_ACCEPTED);
+  assertEquals(await nextPacket(conn), 0x82);
+  await conn.write(new Uint8Array([0x90, 3, 0, 1, 1])); // SUBACK, QoS 1
+  await until(() => connected.length >= 1, "connected");
+  return conn;
 }
 
 /** A session to a test's broker on `port`; `connected` gets a line at each connect. */
@@ -105,12 +125,7 @@ Deno.test("a resumed session is not subscribed again: a retained job is not sent
   const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected);
   await session.start();
   try {
-    const first = await listener.accept();
-    assertEquals(await nextPacket(first), 0x10);
-    await first.write(CONNACK_ACCEPTED);
-    assertEquals(await nextPacket(first), 0x82);
-    await first.write(new Uint8Array([0x90, 3, 0, 1, 1])); // SUBACK, QoS 1
-    await until(() => connected.length === 1, "connected");
+    const first = await acceptSubscribed(listener, connected);
     first.close(); // the link drops; the broker keeps the session
     using second = await listener.accept();
     assertEquals(await nextPacket(second), 0x10);
@@ -124,38 +139,16 @@ Deno.test("a resumed session is not subscribed again: a retained job is not sent
   }
 });
 
-/** The first byte and the body of the next packet from a broker-side socket. */
-async function nextWhole(conn: Deno.Conn): Promise<{ first: number; body: Uint8Array }> {
-  const byte = async () => {
-    const b = new Uint8Array(1);
-    if ((await conn.read(b)) === null) throw new Error("closed");
-    return b[0];
-  };
-  const first = await byte();
-  let length = 0;
-  for (let factor = 1, b = 0x80; b & 0x80; factor *= 128) {
-    b = await byte();
-    length += (b & 0x7f) * factor;
-  }
-  const body = new Uint8Array(length);
-  for (let got = 0; got < length;) got += (await conn.read(body.subarray(got)))!;
-  return { first, body };
-}
-
 Deno.test("a reply lost unacknowledged is sent again under its packet id, with DUP", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connected: string[] = [];
   const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected);
   await session.start();
   try {
-    const first = await listener.accept();
-    await nextWhole(first);
-    await first.write(CONNACK_ACCEPTED);
-    await nextWhole(first);
-    await first.write(new Uint8Array([0x90, 3, 0, 1, 1]));
-    await until(() => connected.length === 1, "connected");
+    const first = await acceptSubscribed(listener, connected);
     const lost = session.publish("pub/t/k/AA", "reply", 1, false, "result:j1").acked;
     const sent = await nextWhole(first);
+    assert(sent !== "closed");
     assertEquals(sent.first, 0x32, "QoS 1, no DUP");
     const id = (sent.body[2 + 10] << 8) | sent.body[2 + 11]; // after the topic "pub/t/k/AA"
     first.close(); // no PUBACK: the link drops
@@ -166,6 +159,7 @@ Deno.test("a reply lost unacknowledged is sent again under its packet id, with D
     await until(() => connected.length === 2, "connected again");
     const again = session.publish("pub/t/k/AA", "reply", 1, false, "result:j1").acked;
     const resent = await nextWhole(second);
+    assert(resent !== "closed");
     assertEquals(resent.first, 0x3a, "QoS 1 with DUP");
     assertEquals((resent.body[2 + 10] << 8) | resent.body[2 + 11], id, "the same packet id");
     await second.write(new Uint8Array([0x40, 2, id >> 8, id & 0xff]));

@@ -26,7 +26,9 @@ export const REPLY_TOO_LARGE = "reply too large for the broker: its output was c
  * ```
  */
 export function boundReply(reply: JobReply, maxBytes: number): JobReply {
-  if (sizeOf(reply) <= maxBytes) return reply;
+  // Every reply passes here: a UTF-16 unit is at most 3 UTF-8 bytes, so most need no encoding.
+  const json = JSON.stringify(reply);
+  if (json.length * 3 <= maxBytes || encoder.encode(json).length <= maxBytes) return reply;
   const meta = (reply.meta ?? {}) as Record<string, unknown>;
   const msg = typeof meta.msg === "string" ? meta.msg : "";
   const stderr = typeof reply.stderr === "string" ? reply.stderr : "";

@@ -2,11 +2,10 @@
  * A package or index as `apk adbdump` prints it (no trusted keys), so that what the reader
  * decodes can be compared with apk's own reading of the same file, text for text.
  */
-import { type Bytes, SCHEMA } from "./adb.ts";
+import { bytesToHex } from "@noble/hashes/utils";
+import { SCHEMA } from "./adb.ts";
 import { type AdbFile, decode, type Decoded, type DecodedValue } from "./read.ts";
 import { DEPENDENCY, INDEX, type Kind, PACKAGE, type Schema } from "./schema.ts";
-
-const hex = (bytes: Bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The dump of `file`, ending in a newline. */
 export function adbdump(file: AdbFile): string {
@@ -17,7 +16,7 @@ export function adbdump(file: AdbFile): string {
   object(lines, decode(file), file.schema === SCHEMA.index ? INDEX : PACKAGE, 0);
   for (const sig of file.signatures) {
     // apk shows the key id and the signature's start: 54 bytes in all.
-    const shown = hex(new Uint8Array([...sig.keyId, ...sig.signature])).slice(0, 108);
+    const shown = bytesToHex(new Uint8Array([...sig.keyId, ...sig.signature])).slice(0, 108);
     const alg = sig.hashAlg.toString(16).padStart(2, "0");
     lines.push(`# sig v00 h${alg} ${shown}..: UNTRUSTED signature`);
   }
@@ -69,6 +68,6 @@ function scalar(value: DecodedValue, kind: Kind): string {
     return dep.version === undefined ? String(dep.name) : `${dep.name}=${dep.version}`;
   }
   if (kind === "oct") return `0${(value as number).toString(8)}`;
-  if (value instanceof Uint8Array) return hex(value);
+  if (value instanceof Uint8Array) return bytesToHex(value);
   return String(value);
 }

@@ -4,6 +4,7 @@
  * tree gives the same bytes as apk's own tool. Facts and `file:line` citations:
  * openwrt-apk.md §1 (apk-tools v3.0.2, src/adb.c and src/adb.h).
  */
+import { bytesToHex } from "@noble/hashes/utils";
 import { deflateRawSync } from "node:zlib";
 
 /** Bytes on an ArrayBuffer (what files, encoders and WebCrypto give and take). */
@@ -36,7 +37,6 @@ export const valueType = (v: Value) => v >>> 28;
 export const valueOffset = (v: Value) => v & 0x0fffffff;
 const value = (type: number, offset: number): Value => ((type << 28) | offset) >>> 0;
 
-const hex = (bytes: Bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const utf8 = new TextEncoder();
 
 /**
@@ -127,7 +127,7 @@ export class AdbWriter {
 
   /** Appends `item`, or returns where the same bytes already are at an aligned offset. */
   #data(item: Bytes, align: number): number {
-    const key = hex(item);
+    const key = bytesToHex(item);
     const at = this.#written.get(key);
     if (at !== undefined && at % align === 0) return at;
     const offset = this.#append(item, align);

@@ -5,6 +5,7 @@
  * compressed. Owners are always root:root; packages are not signed (OpenWRT trusts feed
  * packages through the signed index), so a build without a key is reproducible.
  */
+import { sha256 } from "@noble/hashes/sha2";
 import {
   adbFile,
   AdbWriter,
@@ -87,12 +88,16 @@ const byteOrder = (a: string, b: string) => {
   return x.length - y.length;
 };
 
-const sha256 = async (data: Bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", data));
 const parentOf = (path: string) => path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
 const baseOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 /** The uncompressed or `ADBd` bytes of a package. */
-export async function apkPackage(input: PackageInput): Promise<Bytes> {
+export function apkPackage(input: PackageInput): Promise<Bytes> {
+  // A refusal is a rejection, as the index writer's.
+  return Promise.try(() => packageBytes(input));
+}
+
+function packageBytes(input: PackageInput): Bytes {
   const { info } = input;
   if (!NAME.test(info.name)) throw new Error(`package name '${info.name}' not allowed by apk`);
   const bad = versionError(info.version);
@@ -133,7 +138,7 @@ export async function apkPackage(input: PackageInput): Promise<Bytes> {
       let size = 0;
       let mode = 0o777;
       if (entry.kind === "file") {
-        fields.hash = w.blob(await sha256(entry.content));
+        fields.hash = w.blob(sha256(entry.content));
         size = entry.content.length;
         mode = entry.mode;
         installedSize += size;
@@ -180,7 +185,7 @@ export async function apkPackage(input: PackageInput): Promise<Bytes> {
   }
   w.root(w.object(slots(PACKAGE, root)));
   // The package's unique id: the first 20 bytes of sha256 over the payload with zeros there.
-  w.patchBlob(hashes, (await sha256(w.payload())).subarray(0, 20));
+  w.patchBlob(hashes, Uint8Array.from(sha256(w.payload()).subarray(0, 20)));
 
   const blocks: Block[] = [{ type: BLOCK.adb, payload: w.payload() }];
   for (const d of data) blocks.push(dataBlock(d.path, d.file, d.content));
@@ -237,7 +242,7 @@ export async function apkIndex(input: IndexInput): Promise<Bytes> {
   for (const { info, adb, size } of infos) {
     const fields = copy(w, info, PKGINFO);
     fields["file-size"] = w.int(size);
-    fields.hashes = w.blob(await sha256(adb));
+    fields.hashes = w.blob(sha256(adb));
     packages.push(w.object(slots(PKGINFO, fields)));
   }
   const root: Record<string, Value> = {};

@@ -4,6 +4,8 @@
  * of the size and sha256 its entry gives (extract_v3.c:106-223); a hash for every regular
  * file; installed-size the sum of the regular files. Returns the package as a listing.
  */
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex } from "@noble/hashes/utils";
 import type { Bytes } from "./adb.ts";
 import { decode, type Decoded, readAdb } from "./read.ts";
 import type { ScriptName } from "./schema.ts";
@@ -28,10 +30,6 @@ export interface CheckedPackage {
   /** The sha256 of the ADB block, hex: what an index lists. */
   adbSha256: string;
 }
-
-const hex = (bytes: Bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-const sha256 = async (data: Bytes) =>
-  hex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
 
 /** Reads and checks a package; throws naming the first fault. */
 export async function checkPackage(bytes: Bytes): Promise<CheckedPackage> {
@@ -65,7 +63,8 @@ export async function checkPackage(bytes: Bytes): Promise<CheckedPackage> {
       }
       if (!f.hash) throw new Error(`${path}: a regular file without a hash`);
       installed += size;
-      entries.push({ ...base, kind: "file", sha256: hex(f.hash as Bytes) });
+      const sum = bytesToHex(f.hash as Bytes);
+      entries.push({ ...base, kind: "file", sha256: sum });
       if (size === 0) return;
       const block = data.shift();
       if (!block || block.path !== p + 1 || block.file !== i + 1) {
@@ -76,15 +75,12 @@ export async function checkPackage(bytes: Bytes): Promise<CheckedPackage> {
       if (block.content.length !== size) {
         throw new Error(`${path}: ${block.content.length} bytes, entry says ${size}`);
       }
+      if (bytesToHex(sha256(block.content)) !== sum) {
+        throw new Error(`${path}: sha256 differs from its entry`);
+      }
     });
   });
   if (data.length > 0) throw new Error(`${data.length} DATA blocks for no file`);
-  for (const [i, block] of file.data.entries()) {
-    const entry = entries.filter((e) => e.kind === "file" && e.size)[i];
-    if (await sha256(block.content) !== entry.sha256) {
-      throw new Error(`${entry.path}: sha256 differs from its entry`);
-    }
-  }
   if (info["installed-size"] !== Math.max(installed, 1)) {
     throw new Error(`installed-size ${info["installed-size"]}, files hold ${installed}`);
   }
@@ -92,7 +88,7 @@ export async function checkPackage(bytes: Bytes): Promise<CheckedPackage> {
     info,
     entries,
     scripts: (pkg.scripts ?? {}) as Partial<Record<ScriptName, string>>,
-    adbSha256: await sha256(file.adb),
+    adbSha256: bytesToHex(sha256(file.adb)),
   };
 }
 

@@ -5,6 +5,7 @@
  * Keys are PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`, what
  * `openssl ecparam -genkey` and OpenWRT's build make) for signing, SPKI to verify.
  */
+import { concatBytes } from "../../../src/io/mod.ts";
 import { BLOCK, type Block, type Bytes } from "./adb.ts";
 import type { AdbFile, Signature } from "./read.ts";
 
@@ -45,16 +46,9 @@ function derLength(n: number): number[] {
 }
 
 const der = (tag: number, ...parts: Bytes[]) => {
-  const body = concat(parts);
-  return concat([Uint8Array.of(tag, ...derLength(body.length)), body]);
+  const body = concatBytes(parts);
+  return concatBytes([Uint8Array.of(tag, ...derLength(body.length)), body]);
 };
-
-function concat(parts: readonly Bytes[]): Bytes {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) out.set(part, (at += part.length) - part.length);
-  return out;
-}
 
 /** id-ecPublicKey with prime256v1: the algorithm of a P-256 PKCS#8 key. */
 const P256_ALGORITHM = Uint8Array.from([
@@ -134,7 +128,7 @@ async function message(schema: number, hashAlg: number, keyId: Bytes, adb: Bytes
   new DataView(head.buffer).setUint32(0, schema, true);
   head[5] = hashAlg;
   head.set(keyId, 6);
-  return concat([head, new Uint8Array(await crypto.subtle.digest(digest, adb))]);
+  return concatBytes([head, new Uint8Array(await crypto.subtle.digest(digest, adb))]);
 }
 
 /** The SIG block for an ADB payload of `schema`. */
@@ -143,7 +137,7 @@ export async function signatureBlock(key: SigningKey, schema: number, adb: Bytes
   const raw = new Uint8Array(await crypto.subtle.sign(SHA512, key.private, msg));
   return {
     type: BLOCK.sig,
-    payload: concat([msg.subarray(4, 22), derSignature(raw)]),
+    payload: concatBytes([msg.subarray(4, 22), derSignature(raw)]),
   };
 }
 
@@ -166,7 +160,7 @@ export function derSignature(raw: Bytes): Bytes {
     let start = 0;
     while (start < bytes.length - 1 && bytes[start] === 0) start++;
     const trimmed = bytes.subarray(start);
-    return der(0x02, trimmed[0] & 0x80 ? concat([Uint8Array.of(0), trimmed]) : trimmed);
+    return der(0x02, trimmed[0] & 0x80 ? concatBytes([Uint8Array.of(0), trimmed]) : trimmed);
   };
   const half = raw.length / 2;
   return der(0x30, integer(raw.subarray(0, half)), integer(raw.subarray(half)));

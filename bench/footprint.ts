@@ -14,6 +14,7 @@
  *   trim that follows it; flat within 2 MB after a warm-up.
  *
  *   deno task bench footprint, or deno run -A bench/footprint.ts [LEAK=10000] [RUNS=3]
+ *   [MQTT=3.1.1|5]
  */
 import { bundle, DENO } from "../scripts/bundle.ts";
 import { controlRequest } from "../src/control/client.ts";
@@ -33,6 +34,8 @@ import { type BenchRow, printTable } from "./run.ts";
 
 const LEAK = Number(Deno.args[0] ?? 10_000);
 const RUNS = Number(Deno.args[1] ?? 3);
+/** The protocol the agent speaks to mosquitto: `mqtt_version`. */
+const MQTT = Deno.args[2] ?? "3.1.1";
 const COLLECTIONS = 200;
 const JOBS = 50;
 /** Jobs in flight at once: inside the job pool's default queue (32), so none is BUSY. */
@@ -131,6 +134,7 @@ async function afterOwnTrim(running: RunningAgent): Promise<Memory> {
   return await settledMemory(running.agent.child.pid);
 }
 
+console.log(`MQTT ${MQTT}`);
 const bytes = await bundle();
 const bare: Memory[] = [];
 const idle: Memory[] = [];
@@ -156,7 +160,7 @@ for (let run = 0; run < RUNS; run++) {
       await load(running, replies, LEAK / 5, LEAK / 5);
       leakTrend.push(await afterOwnTrim(running));
     }
-  });
+  }, { mqtt_version: MQTT });
 }
 
 const mb = (kb: number) => Number((kb / 1024).toFixed(1));

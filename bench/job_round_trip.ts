@@ -82,7 +82,7 @@ const measured = await withAgent(async ({ brokerPort }) => {
     echo: async () => {
       const key = `e${n++}`;
       const arrived = arrival(key);
-      await Promise.all([client.publish(`echo/${DEVICE}`, key, 1), arrived]);
+      await Promise.all([client.publish(`echo/${DEVICE}`, key).acked, arrived]);
     },
     spawn: async () => {
       await denoExec.run({ argv: ["/bin/sh", "-c", COMMAND], timeoutMs: 10_000, outputMax: 51200 });
@@ -101,7 +101,7 @@ const measured = await withAgent(async ({ brokerPort }) => {
         timestamp: Math.floor(Date.now() / 1000),
         meta: { msg: COMMAND, type: "command" },
       });
-      await client.publish(`sub/${DEVICE}`, payload, 1);
+      await client.publish(`sub/${DEVICE}`, payload).acked;
       toDelivered.push(await delivered);
       await processed;
     },

@@ -6,6 +6,7 @@ import { assert, assertEquals, assertMatch } from "./support/assert.ts";
 import { makeCerts } from "./support/certs.ts";
 import { publish, startBroker, subscribe } from "./support/mosquitto.ts";
 import { until } from "./support/poll.ts";
+import { ask } from "./support/control.ts";
 import { type LedgeProcess, spawnLedge, tempDir } from "./support/process.ts";
 import { signJob } from "../src/signing/mod.ts";
 
@@ -37,13 +38,18 @@ async function startAgent(
       ...extra,
     }),
   );
-  const reads = [config, state, ...["cacrt", "client_cert", "client_key"].map((k) => extra[k])]
-    .filter(Boolean);
-  return spawnLedge(["run", `--config=${config}`, "-S", `${dir}/ctl.sock`], {
+  const socket = `${dir}/ctl.sock`;
+  const reads = [
+    config,
+    state,
+    socket,
+    ...["cacrt", "client_cert", "client_key"].map((k) => extra[k]),
+  ].filter(Boolean);
+  return spawnLedge(["run", `--config=${config}`, "-S", socket], {
     flags: [
       `--allow-read=${reads.join(",")}`,
-      `--allow-write=${state}`,
-      `--allow-net=${net}`,
+      `--allow-write=${state},${socket}`,
+      `--allow-net=${net},unix:${socket}`,
       "--allow-run=/bin/sh",
       "--allow-sys=uid",
       ...(env.DENO_CERT ? [`--allow-read=${env.DENO_CERT}`] : []),
@@ -441,6 +447,170 @@ Deno.test("mqtt_backup_hosts: a broker that cannot be reached is followed by the
     await publish(broker.port, `sub/${TAIL}`, job("via-backup", "echo backup"));
     const reply = payloadOf(await watch.waitFor(/^pub\/\S+ .*"via-backup"/, 30_000));
     assertEquals((reply.meta as { msg: string }).msg, "backup\n");
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+/** `mosquitto_sub` MQTT 5 lines: `topic|expiry|user properties|correlation|payload`. */
+const V5_FORMAT = ["-V", "5", "-F", "%t|%E|%P|%D|%p"];
+
+function fieldsOf(line: string) {
+  const [topic, expiry, user, correlation, ...rest] = line.split("|");
+  return { topic, expiry, user, correlation, reply: JSON.parse(rest.join("|")) };
+}
+
+Deno.test("MQTT 5 request/response with mosquitto_rr: the result on its response topic with the correlation data; user properties on every reply; reply_expiry_s", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker();
+  await using watch = await subscribe(
+    broker.port,
+    [`delivery/${TAIL}`, `pub/${TAIL}`, "answers/#"],
+    V5_FORMAT,
+  );
+  const agent = await startAgent(dir.path, broker.port, {
+    mqtt_version: "5",
+    reply_expiry_s: 600,
+  });
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    // The real request/response client: it sends the response topic and waits there.
+    const rr = await new Deno.Command("mosquitto_rr", {
+      args: [
+        ...["-h", "127.0.0.1", "-p", String(broker.port), "-q", "1", "-W", "30"],
+        ...["-t", `sub/${TAIL}`, "-e", "answers/rr-1", "-m", job("rr-1", "echo answered")],
+        ...["-D", "publish", "correlation-data", "corr-7"],
+        ...["-D", "publish", "user-property", "trace", "t-42"],
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(rr.stdout);
+    assert(rr.success, new TextDecoder().decode(rr.stderr));
+    const answer = JSON.parse(out);
+    assertEquals([answer.id, answer.event_type, answer.meta.msg], [
+      "rr-1",
+      "PROCESSED",
+      "answered\n",
+    ]);
+
+    const answered = fieldsOf(await watch.waitFor(/^answers\/rr-1\|/));
+    assertEquals([answered.correlation, answered.user], ["corr-7", "trace:t-42"]);
+    assertEquals(answered.reply.id, "rr-1");
+    for (const kind of ["delivery", "pub"]) {
+      const reply = fieldsOf(await watch.waitFor(new RegExp(`^${kind}/\\S+\\|.*"rr-1"`)));
+      assertEquals(reply.user, "trace:t-42", kind);
+      // The broker passes on what is left of the expiry: within a minute of 600 s.
+      assert(Number(reply.expiry) > 540 && Number(reply.expiry) <= 600, reply.expiry);
+    }
+    // Only the result goes to the response topic, not the DELIVERED acknowledgement.
+    assertEquals(watch.messages.filter((m) => m.startsWith("answers/")).length, 1);
+
+    // A response topic that cannot be one: REJECTED on pub/..., and it did not run.
+    await publish(broker.port, `sub/${TAIL}`, job("bad-rt", "echo no"), [
+      ...["-V", "mqttv5", "-D", "publish", "response-topic", "answers/+"],
+    ]);
+    const bad = fieldsOf(await watch.waitFor(/^pub\/\S+\|.*"bad-rt"/));
+    assertEquals([bad.reply.event_type, bad.reply.reason], [
+      "REJECTED",
+      "invalid response topic: a wildcard or NUL in it",
+    ]);
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("MQTT 5 message expiry: a job that expired at the broker never comes, one that expired in the queue is EXPIRED", async () => {
+  await using dir = await tempDir();
+  await using broker = await startBroker();
+  await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`]);
+  const runs = `${dir.path}/runs`;
+  const go = `${dir.path}/go`;
+  const v5 = (seconds?: number) => [
+    ...["-V", "mqttv5"],
+    ...(seconds === undefined ? [] : ["-D", "publish", "message-expiry-interval", `${seconds}`]),
+  ];
+  const config = { mqtt_version: "5", job_concurrency: 1 };
+  let agent = await startAgent(dir.path, broker.port, config);
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    // Expired in the queue: it waits behind a job that holds the only slot.
+    const hold = `until [ -e ${go} ]; do sleep 0.05; done; echo held`;
+    await publish(broker.port, `sub/${TAIL}`, job("hold", hold), v5());
+    await watch.waitFor(/^delivery\/\S+ .*"hold"/);
+    const queuedAt = performance.now();
+    await publish(broker.port, `sub/${TAIL}`, job("queued", `echo q >> ${runs}`), v5(1));
+    await publish(broker.port, `sub/${TAIL}`, job("kept", `echo k >> ${runs}`), v5(600));
+    await watch.waitFor(/^delivery\/\S+ .*"kept"/);
+    // What is waited for is time itself: the message's one second of life.
+    await until(() => performance.now() - queuedAt > 1500, "the queued job's expiry");
+    await Deno.writeTextFile(go, "");
+    const queued = payloadOf(await watch.waitFor(/^pub\/\S+ .*"queued"/));
+    assertEquals([queued.event_type, queued.reason], ["EXPIRED", "expired before it could start"]);
+    await watch.waitFor(/^pub\/\S+ .*"kept".*PROCESSED/);
+
+    // Expired at the broker while the box was away: the persistent session drops it.
+    agent.kill();
+    await agent.status;
+    const sentAt = performance.now();
+    await publish(broker.port, `sub/${TAIL}`, job("stale", `echo s >> ${runs}`), v5(1));
+    await publish(broker.port, `sub/${TAIL}`, job("fresh", `echo f >> ${runs}`), v5(600));
+    await until(() => performance.now() - sentAt > 1500, "the stale job's expiry");
+    agent = await startAgent(dir.path, broker.port, config);
+    await watch.waitFor(/^pub\/\S+ .*"fresh".*PROCESSED/);
+    assertEquals(await Deno.readTextFile(runs), "k\nf\n");
+    assertEquals(watch.messages.filter((m) => m.includes('"stale"')), []);
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
+Deno.test("MQTT 5 with a mosquitto ACL: a reply the broker does not authorize is kept, said, shown in mqtt-info, holds none behind it, and goes once allowed", async () => {
+  await using dir = await tempDir();
+  const acl = (pub: boolean) =>
+    [
+      "user admin",
+      "topic readwrite #",
+      "user device",
+      "topic read sub/#",
+      "topic write delivery/#",
+      "topic write status/#",
+      ...(pub ? ["topic write pub/#"] : []),
+    ].join("\n") + "\n";
+  await using broker = await startBroker({
+    users: { admin: "admin-pw", device: "device-pw" },
+    acl: acl(false),
+  });
+  const admin = ["-u", "admin", "-P", "admin-pw"];
+  await using watch = await subscribe(broker.port, [`delivery/${TAIL}`, `pub/${TAIL}`], [], admin);
+  const agent = await startAgent(dir.path, broker.port, {
+    mqtt_version: "5",
+    username: "device",
+    password: "device-pw",
+  });
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    await publish(broker.port, `sub/${TAIL}`, job("denied", "echo kept"), admin);
+    const said = await agent.waitFor(/reply refused by the broker, kept/);
+    assertMatch(said, /id=denied.*not authorized/);
+    const info = await ask(`${dir.path}/ctl.sock`, { command: "mqtt-info" });
+    const mqtt = info["mqtt-info"] as Record<string, unknown>;
+    assertEquals(mqtt["last-refusal"], "publish refused by the broker: not authorized");
+    assertEquals(mqtt["replies-waiting"], 1);
+    // The refused reply does not hold the ones behind it (this DELIVERED is authorized).
+    await publish(broker.port, `sub/${TAIL}`, job("next", "echo next"), admin);
+    await watch.waitFor(/^delivery\/\S+ .*"next"/);
+
+    // Allowed now: the kept reply goes at its next try, whole.
+    await Deno.writeTextFile(`${broker.dir}/acl`, acl(true));
+    broker.reload();
+    const kept = payloadOf(await watch.waitFor(/^pub\/\S+ .*"denied"/, 30_000));
+    assertEquals([kept.event_type, (kept.meta as { msg: string }).msg], ["PROCESSED", "kept\n"]);
+    await watch.waitFor(/^pub\/\S+ .*"next"/, 30_000);
+    assertEquals(agent.lines.filter((l) => l.includes("refused by the broker, kept")).length, 2);
   } finally {
     agent.kill();
     await agent.status;

@@ -129,7 +129,7 @@ export const CAPABILITIES: readonly Wired[] = [
   })),
   wire(jobsSpec, (live, ctx): JobsDeps => ({
     replies: {
-      send: (kind, reply) => live.get("replies")?.channel.send(kind, reply),
+      send: (kind, reply, route) => live.get("replies")?.channel.send(kind, reply, route),
     },
     types: [
       commandJobs(() => ctx.config.jobs.allow),
@@ -155,8 +155,9 @@ export const CAPABILITIES: readonly Wired[] = [
     mqttUp: () => live.get("mqtt")?.connected ?? false,
   })),
   wire(mqttSpec, (live, ctx): MqttDeps => ({
-    onJob: (payload) =>
-      live.get("jobs")?.receive(payload) ?? Promise.reject(new Error("no jobs capability")),
+    onJob: (payload, envelope) =>
+      live.get("jobs")?.receive(payload, envelope) ??
+        Promise.reject(new Error("no jobs capability")),
     onConnect: () => {
       live.get("replies")?.channel.drain();
       live.get("desired")?.onConnect();

@@ -13,6 +13,7 @@ import {
   type Refusal,
   refusalReply,
   type ReplyChannel,
+  type ReplyRoute,
 } from "../replies/mod.ts";
 import type { JobHistory, JobRecord, JobState } from "./history.ts";
 import { COUNTER_OF } from "./outcome.ts";
@@ -45,9 +46,12 @@ export class JobAnswers {
     );
   }
 
-  /** Sends DELIVERED; what it returns resolves once it is on the wire (see ReplyChannel). */
-  delivered(id: string): Promise<void> | undefined {
-    return this.#replies.send("delivery", deliveredReply(id, this.context()));
+  /**
+   * Sends DELIVERED; what it returns resolves once it is on the wire (see ReplyChannel).
+   * `route`, here and below: what the job's message asked of its replies (MQTT 5).
+   */
+  delivered(id: string, route?: ReplyRoute): Promise<void> | undefined {
+    return this.#replies.send("delivery", deliveredReply(id, this.context()), route);
   }
 
   /**
@@ -62,7 +66,7 @@ export class JobAnswers {
   }
 
   /** Answers a job that does not run (when its id is known), counts and logs it. */
-  refuse(id: string | undefined, refusal: Refusal, reason?: string): void {
+  refuse(id: string | undefined, refusal: Refusal, reason?: string, route?: ReplyRoute): void {
     this.#ctx.counters.inc(COUNTER_OF[refusal]);
     // One line per kind of refusal a period, however many payloads of that kind come.
     const kind = `${refusal.toLowerCase()}${reason ? `: ${reason.split(":")[0]}` : ""}`;
@@ -76,18 +80,18 @@ export class JobAnswers {
       received: Math.floor(this.#ctx.io.clock.now() / 1000),
       ...(reason ? { reason } : {}),
     });
-    this.#replies.send("result", refusalReply(id, refusal, this.context(), reason));
+    this.#replies.send("result", refusalReply(id, refusal, this.context(), reason), route);
   }
 
   /** Answers an accepted job whose id never reached the disk: it did not run. */
-  unjournaled(record: JobRecord): void {
+  unjournaled(record: JobRecord, route?: ReplyRoute): void {
     const reply = refusalReply(record.id, "REJECTED", this.context(), "journal unavailable");
-    this.settle(record, reply);
+    this.settle(record, reply, route);
   }
 
   /** Sends the final answer of an accepted job, then records and keeps it. */
-  settle(record: JobRecord, reply: JobReply): void {
-    this.#replies.send("result", reply);
+  settle(record: JobRecord, reply: JobReply, route?: ReplyRoute): void {
+    this.#replies.send("result", reply, route);
     this.keep(record, reply);
   }
 

@@ -13,7 +13,7 @@
  */
 import type { Capability, CapabilityContext, StopReason } from "../capability.ts";
 import type { ExecResult } from "../io/mod.ts";
-import type { ReplyChannel } from "../replies/mod.ts";
+import type { JobEnvelope, ReplyChannel, ReplyRoute } from "../replies/mod.ts";
 import { checkSignature, type RawJob } from "../signing/mod.ts";
 import { decide } from "./admission.ts";
 import { JobAnswers } from "./answers.ts";
@@ -110,12 +110,12 @@ export class JobsCapability implements Capability {
   }
 
   /**
-   * Takes one job payload as it came off the wire; the answer goes out through the reply
-   * channel. Never throws; resolves (never rejects) once the job is refused or its id is
-   * on disk, so the broker is acknowledged only then: a crash before that gets the job
-   * re-delivered, not lost.
+   * Takes one job payload as it came off the wire, with what its message said beside it
+   * (MQTT 5); the answer goes out through the reply channel. Never throws; resolves (never
+   * rejects) once the job is refused or its id is on disk, so the broker is acknowledged
+   * only then: a crash before that gets the job re-delivered, not lost.
    */
-  receive(payload: Uint8Array): Promise<void> {
+  receive(payload: Uint8Array, envelope: JobEnvelope = {}): Promise<void> {
     this.#ctx.counters.inc("jobs-received");
     const parsed = parseJob(payload);
     if (!parsed.ok) {
@@ -123,7 +123,11 @@ export class JobsCapability implements Capability {
       else this.#answers.refuse(parsed.id, "REJECTED", parsed.reason);
       return Promise.resolve();
     }
-    const admit = () => this.#admit(parsed.job, parsed.raw);
+    if (envelope.refused) {
+      this.#answers.refuse(parsed.job.id, "REJECTED", envelope.refused);
+      return Promise.resolve();
+    }
+    const admit = () => this.#admit(parsed.job, parsed.raw, envelope);
     // With none before it (the usual case) admitted within this call: its journal sync then
     // starts before whatever the caller does next.
     const admitted = (this.#admitting++ === 0 ? admit() : this.#intake.then(admit))
@@ -178,7 +182,7 @@ export class JobsCapability implements Capability {
     return this.#deps.types.some((type) => !type.pooled && type.cancel?.(id));
   }
 
-  async #admit(job: Job, raw: RawJob): Promise<void> {
+  async #admit(job: Job, raw: RawJob, { route, startBy }: JobEnvelope): Promise<void> {
     const config = this.#ctx.config;
     const now = this.#ctx.io.clock.now();
     const type = this.#typeOf(job);
@@ -198,8 +202,10 @@ export class JobsCapability implements Capability {
       journal: this.#journal,
       poolRoom: this.#pool.hasRoom(),
     });
-    if (!decision.ok) return this.#answers.refuse(job.id, decision.refusal, decision.reason);
-    const accepted = this.#accept(job, this.#journal!, now);
+    if (!decision.ok) {
+      return this.#answers.refuse(job.id, decision.refusal, decision.reason, route);
+    }
+    const accepted = this.#accept(job, this.#journal!, now, route, startBy);
     if (type.pooled) this.#submit(type, decision.plan, job, accepted);
     else this.#hand(type, decision.plan, job, accepted);
     await accepted.journaled;
@@ -218,7 +224,13 @@ export class JobsCapability implements Capability {
    * before that gets the job re-delivered (DELIVERED twice, the job run once); waiting for
    * the disk would put its sync (milliseconds on flash) before every acknowledgement.
    */
-  #accept(job: Job, journal: JobJournal, now: number): Accepted {
+  #accept(
+    job: Job,
+    journal: JobJournal,
+    now: number,
+    route?: ReplyRoute,
+    startBy?: number,
+  ): Accepted {
     const journaled = journal.append(job.id).then(
       () => true,
       (error) => {
@@ -234,7 +246,13 @@ export class JobsCapability implements Capability {
       received: Math.floor(now / 1000),
     };
     this.#history?.remember(record);
-    return { record, journaled, delivered: this.#answers.delivered(job.id) };
+    const { clock } = this.#ctx.io;
+    // Not started past the job's own `expires`, nor past its message's expiry (MQTT 5): a
+    // job that waited in the queue that long is answered EXPIRED.
+    const lapsed = () =>
+      (job.expires !== undefined && job.expires * 1000 < clock.now()) ||
+      (startBy !== undefined && clock.monotonic() > startBy);
+    return { record, journaled, delivered: this.#answers.delivered(job.id, route), route, lapsed };
   }
 
   /** Runs a pooled job: started once its DELIVERED is on the wire, its id gating its program. */
@@ -272,7 +290,7 @@ export class JobsCapability implements Capability {
       delivered: Promise.resolve(delivered),
       note: (reason) => void (record.reason = reason),
       settled: (reply) => this.#answers.keep(record, reply),
-      unjournaled: () => this.#answers.unjournaled(record),
+      unjournaled: () => this.#answers.unjournaled(record, accepted.route),
     });
   }
 

@@ -13,6 +13,7 @@ import {
 } from "../../tests/support/jobs.ts";
 import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "../signing/mod.ts";
+import { ManualClock } from "../../tests/support/clock.ts";
 
 const SECRET = "a-job-secret-of-some-length";
 
@@ -138,6 +139,57 @@ Deno.test("an expired job is answered EXPIRED and can be sent again fresh", asyn
   jobs.service.receive(payload(job("e", "true", { expires: past + 3600 })));
   await jobs.service.idle();
   assertEquals(jobs.replies.results().map((r) => r.event_type), ["EXPIRED", "PROCESSED"]);
+  assertEquals(exec.requests.length, 1);
+});
+
+Deno.test("a job whose message expiry (MQTT 5) or expires passes while it is queued is EXPIRED, not run", async () => {
+  await using dir = await tempDir();
+  const clock = new ManualClock();
+  const release = Promise.withResolvers<ExecResult>();
+  const exec = new FakeExec((r) => r.argv[2] === "hold" ? release.promise : okResult("ran"));
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path, job_concurrency: 1 }), {
+    exec,
+    clock,
+  });
+  const route = { responseTopic: "answers/1", userProperties: [["trace", "t-1"]] };
+  jobs.service.receive(payload(job("hold", "hold")));
+  jobs.service.receive(
+    payload(job("late", "late")),
+    { route: route as never, startBy: clock.monotonic() + 1000 },
+  );
+  const expires = Math.floor(clock.now() / 1000) + 1;
+  jobs.service.receive(payload(job("past", "past", { expires })));
+  jobs.service.receive(payload(job("plain", "plain")), { startBy: clock.monotonic() + 5000 });
+  await until(() => exec.requests.length === 1, "the first job to start");
+  await clock.advance(2000);
+  release.resolve(okResult("held"));
+  await jobs.service.idle();
+  assertEquals(exec.calls.map((c) => c.split(" ").at(-1)), ["hold", "plain"]);
+  assertEquals(jobs.replies.results().map((r) => [r.id, r.event_type, r.reason]), [
+    ["hold", "PROCESSED", undefined],
+    ["late", "EXPIRED", "expired before it could start"],
+    ["past", "EXPIRED", "expired before it could start"],
+    ["plain", "PROCESSED", undefined],
+  ]);
+  // Its DELIVERED and its answer go where its message asked.
+  assertEquals(jobs.replies.sent.filter((s) => s.reply.id === "late").map((s) => s.route), [
+    route,
+    route,
+  ]);
+  assertEquals(jobs.counters.get("jobs-expired"), 2);
+});
+
+Deno.test("a job whose message's properties are refused (MQTT 5) is REJECTED, says why, and runs later when fixed", async () => {
+  await using dir = await tempDir();
+  const exec = new FakeExec();
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), { exec });
+  jobs.service.receive(payload(job("r", "true")), { refused: "invalid response topic: empty" });
+  jobs.service.receive(payload(job("r", "true")));
+  await jobs.service.idle();
+  assertEquals(jobs.replies.results().map((r) => [r.event_type, r.reason]), [
+    ["REJECTED", "invalid response topic: empty"],
+    ["PROCESSED", undefined],
+  ]);
   assertEquals(exec.requests.length, 1);
 });
 

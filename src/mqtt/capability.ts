@@ -6,7 +6,18 @@
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
 import { settlesWithin } from "../io/mod.ts";
-import type { JobReply, ReplyKind, ReplyTransport, Sent } from "../replies/mod.ts";
+import { LogThrottle } from "../log/mod.ts";
+import type {
+  JobEnvelope,
+  JobReply,
+  ReplyKind,
+  ReplyRoute,
+  ReplyTransport,
+  Sent,
+} from "../replies/mod.ts";
+import { PublishRefused } from "./connection.ts";
+import type { SentProperties } from "./properties.ts";
+import { envelopeOf } from "./request.ts";
 import { MqttSession, type SessionTls } from "./session.ts";
 import {
   clientIdFor,
@@ -18,14 +29,19 @@ import {
 } from "./topics.ts";
 
 const STOP_PUBLISH_MS = 1000;
+/** A reply's fixed header, packet id and properties' length and expiry, beside the rest. */
+const REPLY_OVERHEAD_BYTES = 24;
+/** One log line a period for results a job's response topic refuses. */
+const REFUSED_ANSWER_LOG_MS = 60_000;
 
 /** What the session hands on: job payloads, and the news that it is connected. */
 export interface MqttDeps {
   /**
-   * Where job payloads go. The broker's copy is acknowledged once the returned promise
-   * settles (the job journaled), so a crash before that gets the job re-delivered.
+   * Where job payloads go, with what their message said beside them (MQTT 5). The broker's
+   * copy is acknowledged once the returned promise settles (the job journaled), so a crash
+   * before that gets the job re-delivered.
    */
-  onJob(payload: Uint8Array): Promise<void>;
+  onJob(payload: Uint8Array, envelope: JobEnvelope): Promise<void>;
   /** After each connect: replies waiting in the outbox (and a state report) can go. */
   onConnect(): void;
   /** A desired state from `config/...`; undefined when desired state is off. */
@@ -47,6 +63,9 @@ export class MqttCapability implements Capability {
   #clientId = "";
   /** Aborted on stop: ends the ping loop. */
   #stopping = new AbortController();
+  /** Results a job's response topic refused: one line a period. */
+  readonly #refusedAnswers: LogThrottle;
+  readonly #log;
 
   /** Connects nothing yet: `start()` does. */
   constructor(ctx: CapabilityContext, deps: MqttDeps) {
@@ -54,13 +73,16 @@ export class MqttCapability implements Capability {
     this.#deps = deps;
     this.replyTransport = {
       ready: () => this.connected,
-      deliver: (kind, reply) => this.#publishReply(kind, reply),
-      // MQTT 5: the broker's packet limit, less a reply's topic and header.
-      maxBytes: () => {
-        const limit = this.#session?.brokerMaxPacket;
-        return limit === undefined ? undefined : limit - 16 - (this.#topics?.pub.length ?? 0);
-      },
+      deliver: (kind, reply, route) => this.#publishReply(kind, reply, route),
+      maxBytes: (route) => this.#maxReplyBytes(route),
     };
+    this.#log = ctx.log.child("mqtt");
+    ctx.counters.declare("mqtt-answers-refused");
+    this.#refusedAnswers = new LogThrottle(
+      ctx.io.clock,
+      REFUSED_ANSWER_LOG_MS,
+      (_, suppressed) => this.#log.warn(`${suppressed} more results refused on response topics`),
+    );
     this.#registerCommands();
   }
 
@@ -103,15 +125,17 @@ export class MqttCapability implements Capability {
           this.#publishStatus(this.#presence(true));
           this.#deps.onConnect();
         },
-        onMessage: (topic, payload) => {
-          if (topic === topics.sub) return this.#deps.onJob(payload);
+        onMessage: (topic, payload, properties) => {
+          if (topic === topics.sub) {
+            return this.#deps.onJob(payload, envelopeOf(properties, io.clock.monotonic()));
+          }
           if (topic === topics.config && this.#deps.onDesired) {
             return this.#deps.onDesired(payload);
           }
           log.debug("message on an unexpected topic ignored", { topic: redactTopic(topic) });
         },
       },
-      { log: log.child("mqtt"), counters: this.#ctx.counters, clock: io.clock },
+      { log: this.#log, counters: this.#ctx.counters, clock: io.clock },
     );
     this.#session = session;
     await session.start();
@@ -121,6 +145,7 @@ export class MqttCapability implements Capability {
 
   async stop(): Promise<void> {
     this.#stopping.abort();
+    this.#refusedAnswers.close();
     const session = this.#session;
     this.#session = undefined;
     if (session?.connected && this.#topics) {
@@ -135,7 +160,7 @@ export class MqttCapability implements Capability {
   async publishState(report: string): Promise<void> {
     const session = this.#session;
     if (!session || !this.#topics) throw new Error("mqtt not started");
-    await session.publish(this.#topics.state, report, 1, true).acked;
+    await session.publish(this.#topics.state, report, { retain: true }).acked;
   }
 
   /** Whether the session is up: evidence of being online for the health checks. */
@@ -159,20 +184,70 @@ export class MqttCapability implements Capability {
     );
   }
 
-  #publishReply(kind: ReplyKind, reply: JobReply): Sent {
+  /**
+   * A reply on `delivery/...` or `pub/...`; a result also on the job's response topic, with
+   * its correlation data (MQTT 5 request/response). The response topic is the back end's
+   * extra: one the broker refuses (an ACL) is said and counted, and does not hold the reply.
+   */
+  #publishReply(kind: ReplyKind, reply: JobReply, route?: ReplyRoute): Sent {
     const session = this.#session;
     const topics = this.#topics;
     if (!session || !topics) {
       return { acked: Promise.reject(new Error("mqtt not started")), written: undefined };
     }
     const topic = kind === "delivery" ? topics.delivery : topics.pub;
+    const payload = JSON.stringify(reply);
+    const expiry = this.#ctx.config.reply_expiry_s;
+    const properties: SentProperties = {
+      ...(expiry > 0 ? { messageExpiry: expiry } : {}),
+      ...(route?.userProperties ? { userProperties: route.userProperties } : {}),
+    };
     // Keyed: a reply sent again after a lost connection keeps its packet id, with DUP.
-    return session.publish(topic, JSON.stringify(reply), 1, false, `${kind}:${reply.id}`);
+    const sent = session.publish(topic, payload, { key: `${kind}:${reply.id}`, properties });
+    if (kind !== "result" || !route?.responseTopic) return sent;
+    const answer = session.publish(route.responseTopic, payload, {
+      key: `response:${reply.id}`,
+      properties: {
+        ...properties,
+        ...(route.correlation ? { correlationData: Uint8Array.fromBase64(route.correlation) } : {}),
+      },
+    });
+    const answered = answer.acked.catch((error) => {
+      if (!(error instanceof PublishRefused)) throw error;
+      this.#ctx.counters.inc("mqtt-answers-refused");
+      this.#refusedAnswers.note(
+        "refused",
+        () =>
+          this.#log.warn("result refused on its response topic", {
+            id: reply.id,
+            topic: route.responseTopic,
+            error: error.message,
+          }),
+      );
+    });
+    const written = [sent.written, answer.written].filter((w) => w !== undefined);
+    return {
+      acked: Promise.all([sent.acked, answered]).then(() => {}),
+      written: written.length > 0 ? Promise.all(written).then(() => {}) : undefined,
+    };
+  }
+
+  /** MQTT 5: the broker's packet limit, less a reply's topics, header and properties. */
+  #maxReplyBytes(route?: ReplyRoute): number | undefined {
+    const limit = this.#session?.brokerMaxPacket;
+    if (limit === undefined) return undefined;
+    const encoder = new TextEncoder();
+    const routeBytes = route ? encoder.encode(JSON.stringify(route)).length : 0;
+    const topic = Math.max(
+      this.#topics?.pub.length ?? 0,
+      encoder.encode(route?.responseTopic ?? "").length,
+    );
+    return limit - REPLY_OVERHEAD_BYTES - topic - routeBytes;
   }
 
   #publishStatus(message: string): void {
     if (!this.#session || !this.#topics) return;
-    this.#session.publish(this.#topics.status, message, 1).acked.catch((error) =>
+    this.#session.publish(this.#topics.status, message).acked.catch((error) =>
       this.#ctx.log.debug("status message not sent", { error })
     );
   }

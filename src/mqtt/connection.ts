@@ -21,7 +21,7 @@ import {
   ProtocolError,
   type Version,
 } from "./packet.ts";
-import { type Properties, REASONS } from "./properties.ts";
+import { type Properties, REASONS, type SentProperties } from "./properties.ts";
 
 /** MQTT 5: the broker refused a publish (PUBACK reason code from 0x80). */
 export class PublishRefused extends Error {
@@ -56,8 +56,11 @@ const CONNACK_REASONS: Record<number, string> = {
 
 /** What a connection tells its session. */
 export interface ConnectionDeps {
-  /** A message: acknowledged to the broker once the returned promise resolves; never rejects. */
-  onMessage(topic: string, payload: Uint8Array): Promise<void>;
+  /**
+   * A message (with MQTT 5's properties, empty with 3.1.1): acknowledged to the broker once
+   * the returned promise resolves; never rejects.
+   */
+  onMessage(topic: string, payload: Uint8Array, properties: Properties): Promise<void>;
   /** A message too large to take: acknowledged (it cannot be taken later either). */
   onOversize(packet: Oversize): void;
   /** Closed: by `close()`, a failure, or the broker. Called once. */
@@ -89,6 +92,16 @@ export interface Published {
   acked: Promise<void>;
   /** Undefined when it was handed to the socket within the call; else when it is. */
   written: Promise<void> | undefined;
+}
+
+/** How a message is published. */
+export interface SendOptions {
+  qos: 0 | 1;
+  retain?: boolean;
+  /** The packet id of an unacknowledged send of the same message: sent again under it, DUP. */
+  resend?: number;
+  /** MQTT 5: its properties (ignored with 3.1.1). */
+  properties?: SentProperties;
 }
 
 export class MqttConnection {
@@ -175,15 +188,13 @@ export class MqttConnection {
   publish(
     topic: string,
     payload: string,
-    qos: 0 | 1,
-    retain = false,
-    resend?: number,
+    { qos, retain, resend, properties }: SendOptions,
   ): Published & { id?: number } {
     const queued = this.#unwritten > 0;
     const version = this.#options.version;
     if (qos === 0) {
       const write = this.#write(
-        encodePublish(topic, payload, 0, undefined, retain, false, version),
+        encodePublish(topic, payload, 0, undefined, { retain, version, properties }),
       );
       return { acked: write, written: queued ? write.catch(() => {}) : undefined };
     }
@@ -192,7 +203,12 @@ export class MqttConnection {
       ? resend
       : this.#takeId();
     const ack = this.#expect(`puback:${id}`);
-    const packet = encodePublish(topic, payload, 1, id, retain, id === resend, version);
+    const packet = encodePublish(topic, payload, 1, id, {
+      retain,
+      dup: id === resend,
+      version,
+      properties,
+    });
     // MQTT 5: no more unacknowledged than the broker's Receive Maximum (MQTT-4.9.0-2); the
     // rest wait for a PUBACK. (3.1.1 sets no limit.)
     let counted = false;
@@ -363,7 +379,7 @@ export class MqttConnection {
         if (this.#awaitingRelease.has(packet.id!)) return this.#acknowledge(2, packet.id);
         this.#awaitingRelease.add(packet.id!);
       }
-      await this.#deps.onMessage(packet.topic, packet.payload);
+      await this.#deps.onMessage(packet.topic, packet.payload, packet.properties ?? {});
       this.#acknowledge(packet.qos, packet.id);
     });
   }

@@ -107,8 +107,8 @@ Deno.test("a silent broker times the handshake out", async () => {
 Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones waiting", async () => {
   const broker = new FakeBroker();
   const { conn } = await connected(broker);
-  const first = conn.publish("pub/a", "one", 1).acked;
-  const second = conn.publish("pub/a", "two", 1).acked;
+  const first = conn.publish("pub/a", "one", { qos: 1 }).acked;
+  const second = conn.publish("pub/a", "two", { qos: 1 }).acked;
   await until(() => broker.written.length === 3, "both publishes written");
   const ids = broker.written.slice(1).map((p) => (p[p.length - 5] << 8) | p[p.length - 4]);
   assertEquals(ids, [1, 2]);
@@ -116,16 +116,16 @@ Deno.test("a QoS 1 publish resolves on its PUBACK; a close rejects the ones wait
   await first;
   conn.close(new Error("link lost"));
   await assertRejects(() => second, /link lost/);
-  await assertRejects(() => conn.publish("pub/a", "three", 1).acked, /link lost/);
+  await assertRejects(() => conn.publish("pub/a", "three", { qos: 1 }).acked, /link lost/);
 });
 
 Deno.test("an idle connection writes at once; one still writing queues in order", async () => {
   const broker = new FakeBroker();
   const { conn } = await connected(broker);
-  const one = conn.publish("pub/a", "one", 0);
+  const one = conn.publish("pub/a", "one", { qos: 0 });
   // In the same turn: what the caller does next (a log line) does not go first.
   assertEquals([broker.written.length, one.written], [2, undefined], "not written at once");
-  const two = conn.publish("pub/a", "two", 0);
+  const two = conn.publish("pub/a", "two", { qos: 0 });
   assertEquals(broker.written.length, 2, "written past the one before");
   assert(two.written, "a publish behind another says so");
   await two.written;
@@ -270,7 +270,7 @@ async function connectedV5(broker: FakeBroker, connack: number[]): Promise<MqttC
 Deno.test("MQTT 5: no more unacknowledged publishes than the broker's Receive Maximum", async () => {
   const broker = new FakeBroker();
   const conn = await connectedV5(broker, [0, 0, 3, 0x21, 0, 2]); // Receive Maximum 2
-  const sent = [1, 2, 3].map((n) => conn.publish("pub/a", `r${n}`, 1));
+  const sent = [1, 2, 3].map((n) => conn.publish("pub/a", `r${n}`, { qos: 1 }));
   await until(() => broker.written.length === 3, "two publishes");
   assert(sent[2].written, "the third waits, and says so");
   assertEquals(broker.written.length, 3, "CONNECT and two PUBLISHes: the third held");
@@ -287,8 +287,8 @@ Deno.test("MQTT 5: no more unacknowledged publishes than the broker's Receive Ma
 Deno.test("MQTT 5: a PUBACK from 0x80 refuses that publish, with the broker's reason", async () => {
   const broker = new FakeBroker();
   const conn = await connectedV5(broker, [0, 0, 0]);
-  const refused = conn.publish("pub/a", "r", 1);
-  const ok = conn.publish("pub/a", "s", 1);
+  const refused = conn.publish("pub/a", "r", { qos: 1 });
+  const ok = conn.publish("pub/a", "s", { qos: 1 });
   broker.send(new Uint8Array([0x40, 3, 0, refused.id!, 0x87]), encodeAck("puback", ok.id!));
   const error = await refused.acked.catch((e) => e);
   assert(error instanceof PublishRefused, String(error));

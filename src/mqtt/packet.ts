@@ -1,6 +1,7 @@
 /**
  * MQTT 3.1.1 and 5 packets, as a client writes and reads them: pure encoding and a
- * streaming decoder, no I/O; MQTT 5's properties are in properties.ts. Only what one agent's session uses is here: CONNECT with a will,
+ * streaming decoder, no I/O; MQTT 5's properties are in properties.ts. Only what one
+ * agent's session uses is here: CONNECT with a will,
  * SUBSCRIBE to one filter, PUBLISH at QoS 0–2 both ways, their acknowledgements, PINGREQ
  * and DISCONNECT. A packet that breaks the protocol is a `ProtocolError`: the session drops
  * the connection and connects again.
@@ -11,6 +12,7 @@ import {
   type Properties,
   PropertyError,
   readProperties,
+  type SentProperties,
   varint,
 } from "./properties.ts";
 
@@ -134,18 +136,24 @@ export function encodeConnect(options: ConnectOptions): Uint8Array {
   ]);
 }
 
-/**
- * PUBLISH; `id` is needed above QoS 0; `retain`: the broker keeps it for later subscribers;
- * `dup`: a re-send of an unacknowledged one, under its first id (MQTT-3.3.1-1).
- */
+/** How a PUBLISH is sent, beyond its topic, payload and QoS. */
+export interface PublishFlags {
+  /** The broker keeps it for later subscribers. */
+  retain?: boolean;
+  /** A re-send of an unacknowledged one, under its first id (MQTT-3.3.1-1). */
+  dup?: boolean;
+  version?: Version;
+  /** MQTT 5: its properties (none when absent). */
+  properties?: SentProperties;
+}
+
+/** PUBLISH; `id` is needed above QoS 0. */
 export function encodePublish(
   topic: string,
   payload: string | Uint8Array,
   qos: 0 | 1 | 2,
   id?: number,
-  retain = false,
-  dup = false,
-  version: Version = 4,
+  { retain = false, dup = false, version = 4, properties = {} }: PublishFlags = {},
 ): Uint8Array {
   if (qos > 0 && id === undefined) throw new RangeError("a QoS 1 or 2 publish needs an id");
   const body = typeof payload === "string" ? encoder.encode(payload) : payload;
@@ -153,7 +161,7 @@ export function encodePublish(
   return packet((TYPE.publish << 4) | flags, [
     field(topic),
     ...(qos > 0 ? [u16(id!)] : []),
-    ...(version === 5 ? [new Uint8Array([0])] : []),
+    ...(version === 5 ? [encodeProperties(properties)] : []),
     body,
   ]);
 }

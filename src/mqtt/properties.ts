@@ -166,22 +166,41 @@ function u32(value: number): Uint8Array {
   return new Uint8Array([value >>> 24, (value >> 16) & 0xff, (value >> 8) & 0xff, value & 0xff]);
 }
 
-/** The properties ledge sends: on CONNECT, and a reply's expiry on PUBLISH. */
-export function encodeProperties(values: {
+const encoder = new TextEncoder();
+
+/** A string or binary property value: two length bytes, then the bytes. */
+function lengthPrefixed(value: string | Uint8Array): Uint8Array {
+  const bytes = typeof value === "string" ? encoder.encode(value) : value;
+  return concatBytes([new Uint8Array([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+}
+
+/** What ledge sends: on CONNECT, and a reply's expiry, correlation and user properties. */
+export interface SentProperties {
+  messageExpiry?: number;
+  correlationData?: Uint8Array;
   sessionExpiry?: number;
   receiveMaximum?: number;
   maximumPacketSize?: number;
-  messageExpiry?: number;
-}): Uint8Array {
+  userProperties?: readonly (readonly [string, string])[];
+}
+
+/** The properties, their length first. */
+export function encodeProperties(values: SentProperties): Uint8Array {
   const parts: Uint8Array[] = [];
   if (values.messageExpiry !== undefined) {
     parts.push(new Uint8Array([0x02]), u32(values.messageExpiry));
+  }
+  if (values.correlationData !== undefined) {
+    parts.push(new Uint8Array([0x09]), lengthPrefixed(values.correlationData));
   }
   if (values.sessionExpiry !== undefined) {
     parts.push(new Uint8Array([0x11]), u32(values.sessionExpiry));
   }
   if (values.receiveMaximum !== undefined) {
     parts.push(new Uint8Array([0x21, values.receiveMaximum >> 8, values.receiveMaximum & 0xff]));
+  }
+  for (const [name, value] of values.userProperties ?? []) {
+    parts.push(new Uint8Array([0x26]), lengthPrefixed(name), lengthPrefixed(value));
   }
   if (values.maximumPacketSize !== undefined) {
     parts.push(new Uint8Array([0x27]), u32(values.maximumPacketSize));

@@ -15,6 +15,7 @@ import {
   PublishRefused,
 } from "./connection.ts";
 import { connectPinned } from "./pinned_tls.ts";
+import type { Properties, SentProperties } from "./properties.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
 import { redactTopic } from "./topics.ts";
@@ -59,8 +60,25 @@ export interface SessionOptions {
 export interface SessionDeps {
   /** After each successful connect and subscribe. */
   onConnect(): void;
-  /** The broker's copy is acknowledged when the returned promise settles (at most 10 s). */
-  onMessage(topic: string, payload: Uint8Array): void | Promise<void>;
+  /**
+   * The broker's copy is acknowledged when the returned promise settles (at most 10 s).
+   * `properties` are MQTT 5's (empty with 3.1.1).
+   */
+  onMessage(topic: string, payload: Uint8Array, properties: Properties): void | Promise<void>;
+}
+
+/** How the session publishes a message. */
+export interface SessionSend {
+  /** 1 by default. */
+  qos?: 0 | 1;
+  retain?: boolean;
+  /**
+   * Names a message its sender may send again (a reply): a send lost unacknowledged with
+   * its connection is sent again under its packet id, with DUP.
+   */
+  key?: string;
+  /** MQTT 5: its properties (ignored with 3.1.1). */
+  properties?: SentProperties;
 }
 
 export const MQTT_COUNTERS = [
@@ -185,9 +203,7 @@ export class MqttSession {
   publish(
     topic: string,
     payload: string,
-    qos: 0 | 1 = 1,
-    retain = false,
-    key?: string,
+    { qos = 1, retain = false, key, properties }: SessionSend = {},
   ): Published {
     const connection = this.#connection;
     if (!connection || !this.connected) {
@@ -197,7 +213,7 @@ export class MqttSession {
     // `key` names a message its sender may send again (a reply): if an earlier send of it
     // was lost unacknowledged, this is that send again.
     const resend = key === undefined ? undefined : this.#unacked.get(key);
-    const published = connection.publish(topic, payload, qos, retain, resend);
+    const published = connection.publish(topic, payload, { qos, retain, resend, properties });
     if (key !== undefined && published.id !== undefined) this.#unacked.set(key, published.id);
     const written = published.written;
     return {
@@ -261,7 +277,7 @@ export class MqttSession {
         reservedIds: () => this.#unacked.values(),
         version: this.#version,
       }, {
-        onMessage: (topic, payload) => this.#onMessage(topic, payload),
+        onMessage: (topic, payload, properties) => this.#onMessage(topic, payload, properties),
         onOversize: ({ topic, bytes }) => {
           ctx.counters.inc("mqtt-messages-oversize");
           ctx.log.warn("message too large, dropped", { topic: redactTopic(topic), bytes });
@@ -377,11 +393,11 @@ export class MqttSession {
    * A message, acknowledged to the broker once its handler is done: after the handler has
    * taken it (a job journaled), so a crash in between gets it re-delivered, not lost.
    */
-  #onMessage(topic: string, payload: Uint8Array): Promise<void> {
+  #onMessage(topic: string, payload: Uint8Array, properties: Properties): Promise<void> {
     const { ctx } = this;
     ctx.counters.inc("mqtt-messages-in");
     // The handler at once (a job's journal write starts in it), the stuck-handler timer after.
-    const handled = Promise.try(() => this.deps.onMessage(topic, payload))
+    const handled = Promise.try(() => this.deps.onMessage(topic, payload, properties))
       .catch((error) => {
         // Whatever a message does to its handler, the session goes on.
         ctx.log.error("message handler failed", { topic: redactTopic(topic), error });

@@ -132,7 +132,7 @@ Deno.test("a resumed session is not subscribed again: a retained job is not sent
     await second.write(new Uint8Array([0x20, 2, 1, 0])); // session present
     // The first packet after a resumed CONNACK is ours to publish, not a SUBSCRIBE.
     await until(() => connected.length === 2, "connected again");
-    await session.publish("pub/t/k/AA", "after", 0).acked;
+    await session.publish("pub/t/k/AA", "after", { qos: 0 }).acked;
     assertEquals(await nextPacket(second), 0x30, "the publish, no SUBSCRIBE before it");
   } finally {
     await session.stop();
@@ -146,7 +146,7 @@ Deno.test("a reply lost unacknowledged is sent again under its packet id, with D
   await session.start();
   try {
     const first = await acceptSubscribed(listener, connected);
-    const lost = session.publish("pub/t/k/AA", "reply", 1, false, "result:j1").acked;
+    const lost = session.publish("pub/t/k/AA", "reply", { key: "result:j1" }).acked;
     const sent = await nextWhole(first);
     assert(sent !== "closed");
     assertEquals(sent.first, 0x32, "QoS 1, no DUP");
@@ -157,7 +157,7 @@ Deno.test("a reply lost unacknowledged is sent again under its packet id, with D
     await nextWhole(second);
     await second.write(new Uint8Array([0x20, 2, 1, 0])); // the session is still there
     await until(() => connected.length === 2, "connected again");
-    const again = session.publish("pub/t/k/AA", "reply", 1, false, "result:j1").acked;
+    const again = session.publish("pub/t/k/AA", "reply", { key: "result:j1" }).acked;
     const resent = await nextWhole(second);
     assert(resent !== "closed");
     assertEquals(resent.first, 0x3a, "QoS 1 with DUP");

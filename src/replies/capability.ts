@@ -33,10 +33,10 @@ export class RepliesCapability implements Capability {
     this.via = rest ? "rest" : "mqtt";
     const session: ReplyTransport = {
       ready: () => mqtt()?.ready() ?? false,
-      deliver: (kind, reply) =>
-        mqtt()?.deliver(kind, reply) ??
+      deliver: (kind, reply, route) =>
+        mqtt()?.deliver(kind, reply, route) ??
           { acked: Promise.reject(new Error("no MQTT session")), written: undefined },
-      maxBytes: () => mqtt()?.maxBytes?.(),
+      maxBytes: (route) => mqtt()?.maxBytes?.(route),
     };
     // In REST mode only results go to the API: acknowledgements stay on delivery/...
     const transport: ReplyTransport = rest
@@ -71,6 +71,7 @@ export class RepliesCapability implements Capability {
 function byKind(delivery: ReplyTransport, result: ReplyTransport): ReplyTransport {
   return {
     ready: () => delivery.ready() || result.ready(),
-    deliver: (kind, reply) => (kind === "delivery" ? delivery : result).deliver(kind, reply),
+    deliver: (kind, reply, route) =>
+      (kind === "delivery" ? delivery : result).deliver(kind, reply, route),
   };
 }

@@ -9,6 +9,7 @@ import type { Counters } from "../counters.ts";
 import type { Clock } from "../io/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { Outbox, OutboxEntry } from "./outbox.ts";
+import type { ReplyRoute } from "./route.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
 import { boundReply, MIN_REPLY_BYTES } from "./bound.ts";
 
@@ -19,9 +20,10 @@ export interface ReplyChannel {
    * what resolves once the reply is handed to the socket (or waits in the outbox), and
    * undefined when it already is (the usual case): a job's program starts after its
    * DELIVERED is on the wire, since the spawn blocks the event loop that writes it, and
-   * without a turn of that loop when nothing waits.
+   * without a turn of that loop when nothing waits. `route`: MQTT 5 request/response and
+   * trace ids, as the job's message asked.
    */
-  send(kind: ReplyKind, reply: JobReply): Promise<void> | undefined;
+  send(kind: ReplyKind, reply: JobReply, route?: ReplyRoute): Promise<void> | undefined;
 }
 
 /** A reply handed to a transport. */
@@ -37,9 +39,9 @@ export interface ReplyTransport {
   /** Whether a send can succeed now (MQTT connected; REST always tries). */
   ready(): boolean;
   /** Hands the reply over. */
-  deliver(kind: ReplyKind, reply: JobReply): Sent;
+  deliver(kind: ReplyKind, reply: JobReply, route?: ReplyRoute): Sent;
   /** The largest reply it takes as JSON, when it knows (an MQTT 5 broker's packet limit). */
-  maxBytes?(): number | undefined;
+  maxBytes?(route?: ReplyRoute): number | undefined;
 }
 
 export interface ReplyChannelOptions {
@@ -75,8 +77,11 @@ export class OutboxReplyChannel implements ReplyChannel {
   #appending = 0;
   #retry: AbortController | undefined;
   #closed = false;
-  /** By reply (`kind:id`): sends lost with it unacknowledged, and the limit it is cut to. */
-  #refusals = new Map<string, { lost: number; limit: number }>();
+  /**
+   * By reply (`kind:id`): sends lost with it unacknowledged (or refused), the limit it is
+   * cut to, and until when (monotonic ms) a refused one is parked.
+   */
+  #refusals = new Map<string, { lost: number; limit: number; until?: number }>();
 
   /** Declares its counters; `open()` loads the outbox. */
   constructor(
@@ -107,12 +112,12 @@ export class OutboxReplyChannel implements ReplyChannel {
   }
 
   /** Sends now when nothing waits and the transport is ready; else appends to the outbox. */
-  send(kind: ReplyKind, reply: JobReply): Promise<void> | undefined {
-    const entry = { kind, reply };
+  send(kind: ReplyKind, reply: JobReply, route?: ReplyRoute): Promise<void> | undefined {
+    const entry: OutboxEntry = route ? { kind, reply, route } : { kind, reply };
     const direct = this.#opened !== undefined && this.waiting === 0 && this.#failures === 0 &&
       this.transport.ready();
     if (!direct) return void this.#enqueue(entry);
-    const sent = this.transport.deliver(kind, this.#bounded(entry));
+    const sent = this.transport.deliver(kind, this.#bounded(entry), route);
     sent.acked.then(
       () => this.options.counters.inc("replies-sent"),
       () => this.#enqueue(entry),
@@ -120,29 +125,37 @@ export class OutboxReplyChannel implements ReplyChannel {
     return sent.written;
   }
 
-  /** Sends what waits, in order; called on reconnect and after a failed attempt. */
+  /**
+   * Sends what waits, in order; called on reconnect and after a failed attempt. A reply
+   * the broker refuses for a reason (an ACL's "not authorized") stays in the outbox and is
+   * tried again after a backoff of its own, without holding the replies behind it.
+   */
   drain(): void {
     if (this.#closed) return;
     this.#retry?.abort();
     this.#run(async () => {
-      let sent = 0;
+      const sent = new Set<OutboxEntry>();
       try {
-        while (sent < this.outbox.size && this.transport.ready() && !this.#closed) {
-          const entry = this.outbox.at(sent)!;
-          await this.transport.deliver(entry.kind, this.#bounded(entry)).acked.catch((error) => {
-            this.#lost(entry, error);
+        for (let i = 0; i < this.outbox.size && this.transport.ready() && !this.#closed; i++) {
+          const entry = this.outbox.at(i)!;
+          if (this.#parked(entry)) continue;
+          const { acked } = this.transport.deliver(entry.kind, this.#bounded(entry), entry.route);
+          const refused = await acked.then(() => false, (error) => {
+            if (this.#lost(entry, error) === "parked") return true;
             throw error;
           });
+          if (refused) continue;
           this.#refusals.delete(keyOf(entry));
-          sent++;
+          sent.add(entry);
           this.options.counters.inc("replies-sent");
         }
         this.#failures = 0;
+        this.#retryParked();
       } catch (error) {
         this.options.log.debug("outbox: send failed, will retry", { error });
         this.#scheduleRetry();
       } finally {
-        await this.outbox.shift(sent);
+        await this.outbox.remove(sent);
       }
     });
   }
@@ -156,13 +169,13 @@ export class OutboxReplyChannel implements ReplyChannel {
   }
 
   /** The reply as sent: within `max_reply`, and within what the broker seemed to refuse. */
-  #bounded({ kind, reply }: OutboxEntry): JobReply {
+  #bounded(entry: OutboxEntry): JobReply {
     const limit = Math.min(
       this.options.maxReplyBytes?.() ?? Infinity,
-      this.transport.maxBytes?.() ?? Infinity,
-      this.#refusals.get(keyOf({ kind, reply }))?.limit ?? Infinity,
+      this.transport.maxBytes?.(entry.route) ?? Infinity,
+      this.#refusals.get(keyOf(entry))?.limit ?? Infinity,
     );
-    return limit === Infinity ? reply : boundReply(reply, limit);
+    return limit === Infinity ? entry.reply : boundReply(entry.reply, limit);
   }
 
   /**
@@ -170,22 +183,30 @@ export class OutboxReplyChannel implements ReplyChannel {
    * same reply, the broker is taken to refuse its size (MQTT 3.1.1 says nothing): it is cut
    * to half, said once, so that it no longer holds every reply behind it at every
    * reconnect. An MQTT 5 broker says why: "packet too large" cuts at once; another refusal
-   * ("not authorized") keeps the reply as it is, said once, and it is tried again later.
+   * ("not authorized") keeps the reply as it is, said once, and parks it: it is tried again
+   * after a backoff, and the replies behind it go on.
    */
-  #lost(entry: OutboxEntry, error: unknown): void {
+  #lost(entry: OutboxEntry, error: unknown): "parked" | "lost" {
     const key = keyOf(entry);
     const sent = new TextEncoder().encode(JSON.stringify(this.#bounded(entry))).length;
     const refusal = this.#refusals.get(key) ?? { lost: 0, limit: Infinity };
+    this.#refusals.set(key, refusal);
     const reason = (error as { reason?: unknown })?.reason;
     if (typeof reason === "number" && reason !== PACKET_TOO_LARGE) {
-      if (refusal.lost++ === 0) {
+      if (refusal.lost === 0) {
         this.options.log.warn("reply refused by the broker, kept", {
           id: entry.reply.id,
           error: error instanceof Error ? error.message : String(error),
         });
       }
-      this.#refusals.set(key, refusal);
-      return;
+      const { clock, random = Math.random, retryMaxS } = this.options;
+      const delay = fullJitterDelay(
+        refusal.lost++,
+        { baseMs: 1000, maxMs: retryMaxS * 1000 },
+        random,
+      );
+      refusal.until = clock.monotonic() + delay;
+      return "parked";
     }
     if (reason === PACKET_TOO_LARGE) refusal.lost = REFUSALS_BEFORE_CUT - 1;
     if (++refusal.lost >= REFUSALS_BEFORE_CUT && sent > MIN_REPLY_BYTES) {
@@ -200,7 +221,21 @@ export class OutboxReplyChannel implements ReplyChannel {
       refusal.lost = 0;
       this.options.counters.inc("replies-cut");
     }
-    this.#refusals.set(key, refusal);
+    return "lost";
+  }
+
+  /** Whether a refused reply waits out its backoff. */
+  #parked(entry: OutboxEntry): boolean {
+    const until = this.#refusals.get(keyOf(entry))?.until;
+    return until !== undefined && this.options.clock.monotonic() < until;
+  }
+
+  /** After a pass: the next one when the first parked reply's backoff ends. */
+  #retryParked(): void {
+    const now = this.options.clock.monotonic();
+    const ends = [...this.#refusals.values()].map((r) => r.until ?? Infinity)
+      .filter((until) => until > now);
+    if (ends.length > 0) this.#scheduleRetry(Math.min(...ends) - now);
   }
 
   #enqueue(entry: OutboxEntry): void {
@@ -218,14 +253,12 @@ export class OutboxReplyChannel implements ReplyChannel {
     if (this.#failures === 0) this.drain();
   }
 
-  #scheduleRetry(): void {
+  /** The next pass after `delayMs`, or after a backoff on the failures so far. */
+  #scheduleRetry(delayMs?: number): void {
     if (this.#closed) return;
     const { clock, random = Math.random, retryMaxS } = this.options;
-    const delay = fullJitterDelay(
-      this.#failures++,
-      { baseMs: 1000, maxMs: retryMaxS * 1000 },
-      random,
-    );
+    const delay = delayMs ??
+      fullJitterDelay(this.#failures++, { baseMs: 1000, maxMs: retryMaxS * 1000 }, random);
     const retry = this.#retry = new AbortController();
     clock.sleep(delay, retry.signal).then(() => this.drain(), () => {});
   }

@@ -112,16 +112,21 @@ Deno.test("REST: with every URL down the result waits in the outbox", async () =
   await replies.close();
 });
 
-Deno.test("a reply the broker refuses with a reason (not its size) is kept whole, said once", async () => {
+Deno.test("a reply the broker refuses with a reason (not its size) is kept whole, said once, and holds none behind it", async () => {
   await using dir = await tempDir();
   const refusal = Object.assign(new Error("publish refused by the broker: not authorized"), {
     reason: 0x87,
   });
   let attempts = 0;
   const sizes: number[] = [];
+  const delivered: string[] = [];
   const transport: ReplyTransport = {
     ready: () => true,
     deliver: (_kind, r) => {
+      if (r.id !== "j") {
+        delivered.push(r.id);
+        return { acked: Promise.resolve(), written: undefined };
+      }
       attempts++;
       sizes.push(JSON.stringify(r).length);
       return { acked: Promise.reject(refusal), written: undefined };
@@ -137,8 +142,18 @@ Deno.test("a reply the broker refuses with a reason (not its size) is kept whole
   });
   await replies.open();
   replies.send("result", { id: "j", event_type: "PROCESSED", meta: { msg: "x".repeat(2000) } });
+  await until(() => attempts >= 1, "tried");
+  replies.send("result", { id: "k", event_type: "PROCESSED" });
+  replies.send("result", { id: "l", event_type: "PROCESSED" });
+  await until(() => delivered.length === 2, "the replies behind it sent");
+  assertEquals(delivered, ["k", "l"]);
   await until(() => attempts >= 3, "tried again", 10_000);
   assertEquals(replies.waiting, 1, "kept in the outbox");
+  assertEquals(
+    (await Deno.readTextFile(`${dir.path}/outbox.jsonl`)).trim().split("\n").length,
+    1,
+    "only the refused one on disk",
+  );
   assertEquals(new Set(sizes).size, 1, "never cut");
   assertEquals(lines.filter((l) => l.includes("reply refused by the broker, kept")).length, 1);
   assertEquals(counters.get("replies-cut"), 0);

@@ -22,3 +22,4 @@ export {
   type ReplyKind,
   resultReply,
 } from "./wire.ts";
+export type { JobEnvelope, ReplyRoute } from "./route.ts";

@@ -5,11 +5,14 @@
  */
 import * as z from "zod/mini";
 import { type Fs, JsonLinesFile } from "../io/mod.ts";
+import type { ReplyRoute } from "./route.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
 
 export interface OutboxEntry {
   kind: ReplyKind;
   reply: JobReply;
+  /** MQTT 5: where else it goes, and what it carries (the job's message said). */
+  route?: ReplyRoute;
 }
 
 export interface OutboxLimits {
@@ -22,6 +25,11 @@ export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = { maxEntries: 1000, maxBytes:
 const entrySchema = z.object({
   kind: z.enum(["delivery", "result"]),
   reply: z.looseObject({ id: z.string(), event_type: z.string() }),
+  route: z.optional(z.object({
+    responseTopic: z.optional(z.string()),
+    correlation: z.optional(z.string()),
+    userProperties: z.optional(z.array(z.tuple([z.string(), z.string()]))),
+  })),
 });
 
 /** The entries of an outbox file's lines; foreign lines are skipped. */
@@ -88,10 +96,14 @@ export class Outbox {
     return dropped;
   }
 
-  /** Forgets the first `count` entries (they were sent). */
-  async shift(count: number): Promise<void> {
-    if (count <= 0) return;
-    this.#forget(count);
+  /** Forgets these entries (they were sent), with one rewrite. */
+  async remove(sent: ReadonlySet<OutboxEntry>): Promise<void> {
+    if (sent.size === 0) return;
+    const kept = this.#entries.map((entry, i) => [entry, this.#sizes[i]] as const)
+      .filter(([entry]) => !sent.has(entry));
+    this.#entries = kept.map(([entry]) => entry);
+    this.#sizes = kept.map(([, size]) => size);
+    this.#bytes = this.#sizes.reduce((sum, size) => sum + size, 0);
     await this.#rewrite();
   }
 

@@ -5,20 +5,24 @@ import { Outbox } from "./outbox.ts";
 
 const reply = (id: string) => ({ kind: "result" as const, reply: { id, event_type: "PROCESSED" } });
 
-Deno.test("the outbox keeps order across a restart and forgets what was sent", async () => {
+Deno.test("the outbox keeps order and routes across a restart and forgets what was sent", async () => {
   await using dir = await tempDir();
   const path = `${dir.path}/state/outbox.jsonl`; // the state dir is made on first load
   const first = new Outbox(path);
   await first.load();
+  const route = { responseTopic: "answers/1", correlation: "AQL6", userProperties: [["t", "1"]] };
   for (const id of ["a", "b", "c"]) await first.append(reply(id));
+  await first.append({ ...reply("d"), route: route as never });
   const second = new Outbox(path);
   await second.load();
-  assertEquals(second.size, 3);
+  assertEquals(second.size, 4);
   assertEquals(second.at(0)?.reply.id, "a");
-  await second.shift(2);
+  // Sent out of order: a reply parked by a refusal stays behind the ones that went.
+  await second.remove(new Set([second.at(0)!, second.at(2)!]));
   const third = new Outbox(path);
   await third.load();
-  assertEquals([third.size, third.at(0)?.reply.id], [1, "c"]);
+  assertEquals([third.size, third.at(0)?.reply.id, third.at(1)?.reply.id], [2, "b", "d"]);
+  assertEquals(third.at(1), { ...reply("d"), route });
 });
 
 Deno.test("the outbox is bounded: the oldest replies are dropped first", async () => {

@@ -83,7 +83,7 @@ Deno.test(`jobs: ${JOBS} jobs through mosquitto, none lost, none twice, memory f
         timestamp: Math.floor(Date.now() / 1000),
         meta: { msg: `echo ${n} >> ${state}/runs; echo ${n}` },
       };
-      await backEnd.publish(`sub/${tail}`, JSON.stringify(job), 1);
+      await backEnd.publish(`sub/${tail}`, JSON.stringify(job)).acked;
     }
     await until(() => answered >= JOBS, "every result", 60_000);
     await until(() => deliveries.every((d) => d > 0), "every DELIVERED");

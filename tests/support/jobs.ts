@@ -10,6 +10,7 @@ import {
 } from "../../src/jobs/mod.ts";
 import type { ReplyChannel } from "../../src/replies/channel.ts";
 import type { JobReply, ReplyKind } from "../../src/replies/wire.ts";
+import type { ReplyRoute } from "../../src/replies/route.ts";
 import { testConfig, type TestContext, testContext } from "./context.ts";
 import { okResult } from "./fakes.ts";
 
@@ -21,11 +22,11 @@ export function jobsConfig(extra: Record<string, unknown>): Config {
 
 /** Keeps every reply, in order; `flushed` waits only while a test holds it. */
 export class RecordingReplies implements ReplyChannel {
-  sent: { kind: ReplyKind; reply: JobReply }[] = [];
+  sent: { kind: ReplyKind; reply: JobReply; route?: ReplyRoute }[] = [];
   /** What `send` returns: undefined (on the wire within the call), or what a test holds. */
   hold: Promise<void> | undefined;
-  send(kind: ReplyKind, reply: JobReply): Promise<void> | undefined {
-    this.sent.push({ kind, reply });
+  send(kind: ReplyKind, reply: JobReply, route?: ReplyRoute): Promise<void> | undefined {
+    this.sent.push({ kind, reply, ...(route ? { route } : {}) });
     return this.hold;
   }
   results(): JobReply[] {

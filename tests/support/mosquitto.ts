@@ -20,6 +20,8 @@ export interface BrokerOptions {
   port?: number;
   /** Another address to listen on beside 127.0.0.1 (a veth's, for an agent in a namespace). */
   alsoOn?: string;
+  /** An ACL file's text: at `<dir>/acl`, read again at `reload()`. */
+  acl?: string;
   /**
    * Keep sessions and queued messages across a kill: saved on every change, so even a
    * SIGKILL loses nothing (a persistent subscriber then survives a broker restart).
@@ -34,6 +36,8 @@ export interface Broker extends AsyncDisposable {
   kill(): Promise<void>;
   /** Starts it again on the same port. */
   restart(): Promise<void>;
+  /** Has it read its password and ACL files again (SIGHUP). */
+  reload(): void;
   /** What the broker logged. */
   log(): string;
 }
@@ -90,6 +94,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   } else {
     lines.push("allow_anonymous true");
   }
+  if (options.acl !== undefined) {
+    await Deno.writeTextFile(`${dir}/acl`, options.acl);
+    lines.push(`acl_file ${dir}/acl`);
+  }
   await Deno.writeTextFile(`${dir}/mosquitto.conf`, lines.join("\n") + "\n");
   let child: Deno.ChildProcess | undefined;
   let logText = "";
@@ -131,6 +139,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     dir,
     kill,
     restart: start,
+    reload: () => child?.kill("SIGHUP"),
     log: () => logText,
     [Symbol.asyncDispose]: async () => {
       await kill();

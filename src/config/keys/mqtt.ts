@@ -107,6 +107,12 @@ export const MQTT_KEYS = {
     owners: ["mqtt"],
     default: 7 * 86400,
   }),
+  reply_expiry_s: key(int(0, 0xffffffff), intAllowed(0, 0xffffffff, " (seconds)"), {
+    what: "MQTT 5: how long the broker keeps a reply for a back end that is away (0: for as " +
+      "long as its session lives); counted from when the broker takes it",
+    owners: ["mqtt"],
+    default: 0,
+  }),
   qos: key(z.union([z.literal(0), z.literal(1), z.literal(2)]), "0, 1 or 2", {
     what: "the job subscription's QoS; above 0 the session is persistent",
     owners: ["mqtt"],

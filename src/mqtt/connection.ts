@@ -21,7 +21,7 @@ import {
   ProtocolError,
   type Version,
 } from "./packet.ts";
-import { type Properties, REASONS, type SentProperties } from "./properties.ts";
+import { type Properties, reasonOf, REASONS, type SentProperties } from "./properties.ts";
 
 /** MQTT 5: the broker refused a publish (PUBACK reason code from 0x80). */
 export class PublishRefused extends Error {
@@ -340,12 +340,12 @@ export class MqttConnection {
         if ((packet.reason ?? 0) >= 0x80) {
           const waiting = this.#waiting.get(`puback:${packet.id}`);
           this.#waiting.delete(`puback:${packet.id}`);
-          const why = REASONS[packet.reason!] ?? `reason 0x${packet.reason!.toString(16)}`;
+          const why = reasonOf(packet.reason!);
           return void waiting?.reject(new PublishRefused(packet.reason!, why));
         }
         return this.#answered(`puback:${packet.id}`, packet);
       case "disconnect": {
-        const why = REASONS[packet.reason] ?? `reason 0x${packet.reason.toString(16)}`;
+        const why = reasonOf(packet.reason);
         const said = packet.properties?.reasonString;
         return void this.close(
           new Error(`the broker disconnected: ${why}${said ? ` (${said})` : ""}`),

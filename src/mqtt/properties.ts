@@ -239,3 +239,8 @@ export const REASONS: Record<number, string> = {
   0x9d: "server moved",
   0x9f: "connection rate exceeded",
 };
+
+/** A reason code in words: `reasonOf(0x87)` is "not authorized". */
+export function reasonOf(code: number): string {
+  return REASONS[code] ?? `reason 0x${code.toString(16)}`;
+}

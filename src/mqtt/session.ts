@@ -15,7 +15,7 @@ import {
   PublishRefused,
 } from "./connection.ts";
 import { connectPinned } from "./pinned_tls.ts";
-import type { Properties, SentProperties } from "./properties.ts";
+import { type Properties, reasonOf, type SentProperties } from "./properties.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
 import { redactTopic } from "./topics.ts";
@@ -315,9 +315,11 @@ export class MqttSession {
         if (granted === TIMED_OUT) {
           throw connection.close(new Error(`no SUBACK within ${timeoutMs} ms`));
         }
-        if (granted === 128) {
+        // 0x80 and up refuse it (3.1.1: 0x80 alone; 5 says why, an ACL's "not authorized").
+        if (granted >= 0x80) {
+          const why = this.#version === 5 ? ` (${reasonOf(granted)})` : "";
           throw connection.close(
-            new Error(`subscription refused by broker: ${redactTopic(topic)}`),
+            new Error(`subscription refused by broker: ${redactTopic(topic)}${why}`),
           );
         }
       }

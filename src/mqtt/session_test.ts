@@ -119,6 +119,31 @@ Deno.test("a broker that never answers SUBSCRIBE: timed out, closed, said why, t
   }
 });
 
+Deno.test("MQTT 5: a SUBACK that refuses the subscription says why, and the session tries again", async () => {
+  // mosquitto 2.0 grants every subscription and filters on delivery: a scripted broker.
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const connected: string[] = [];
+  const { session } = sessionOn((listener.addr as Deno.NetAddr).port, connected, { version: 5 });
+  await session.start();
+  try {
+    using first = await listener.accept();
+    assertEquals(await nextPacket(first), 0x10);
+    await first.write(new Uint8Array([0x20, 3, 0, 0, 0])); // CONNACK, no properties
+    assertEquals(await nextPacket(first), 0x82, "SUBSCRIBE");
+    await first.write(new Uint8Array([0x90, 4, 0, 1, 0, 0x87])); // SUBACK: not authorized
+    assertEquals(await nextPacket(first), "closed");
+    assertEquals(
+      session.info()["last-error"],
+      "subscription refused by broker: sub/t/***/AA (not authorized)",
+    );
+    using second = await listener.accept();
+    assertEquals(await nextPacket(second), 0x10, "a new CONNECT after the backoff");
+    assertEquals(connected, []);
+  } finally {
+    await session.stop();
+  }
+});
+
 Deno.test("a resumed session is not subscribed again: a retained job is not sent again", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connected: string[] = [];

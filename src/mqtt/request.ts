@@ -23,6 +23,8 @@ function topicFault(topic: string): string | undefined {
   // deno-lint-ignore no-control-regex
   if (/[+#\u0000]/.test(topic)) return "a wildcard or NUL in it";
   if (topic.startsWith("$")) return "a broker topic ($...)";
+  // A result there would be a job, or a desired state, for a box (this one or another).
+  if (/^(sub|config)\//.test(topic)) return "a topic boxes take orders from (sub/, config/)";
   return undefined;
 }
 

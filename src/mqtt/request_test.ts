@@ -31,6 +31,14 @@ Deno.test("envelopeOf: what cannot be answered or carried is refused, and says w
     [{ responseTopic: "a\u0000b" }, "invalid response topic: a wildcard or NUL in it"],
     [{ responseTopic: "$SYS/broker" }, "invalid response topic: a broker topic ($...)"],
     [
+      { responseTopic: "sub/acme/key/AA-BB-CC-00-11-23" },
+      "invalid response topic: a topic boxes take orders from (sub/, config/)",
+    ],
+    [
+      { responseTopic: "config/acme/key/AA-BB-CC-00-11-23" },
+      "invalid response topic: a topic boxes take orders from (sub/, config/)",
+    ],
+    [
       { responseTopic: "é".repeat(MAX_ROUTE_FIELD_BYTES / 2 + 1) },
       `invalid response topic: over ${MAX_ROUTE_FIELD_BYTES} bytes`,
     ],

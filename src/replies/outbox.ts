@@ -27,7 +27,7 @@ const entrySchema = z.object({
   reply: z.looseObject({ id: z.string(), event_type: z.string() }),
   route: z.optional(z.object({
     responseTopic: z.optional(z.string()),
-    correlation: z.optional(z.string()),
+    correlation: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/))),
     userProperties: z.optional(z.array(z.tuple([z.string(), z.string()]))),
   })),
 });

@@ -46,13 +46,15 @@ Deno.test("a torn last line and foreign lines are skipped, not fatal", async () 
   const text = [
     JSON.stringify(reply("a")),
     '{"kind":"result","reply":{"id":1}}',
+    // A route whose correlation data would not decode when sent.
+    JSON.stringify({ ...reply("c"), route: { correlation: "not base64!" } }),
     "not json",
     JSON.stringify(reply("b")),
     '{"kind":"res',
   ].join("\n");
   await Deno.writeTextFile(`${dir.path}/o`, text);
   const outbox = new Outbox(`${dir.path}/o`);
-  assertEquals(await outbox.load(), { skipped: 3 });
+  assertEquals(await outbox.load(), { skipped: 4 });
   assertEquals([outbox.at(0)?.reply.id, outbox.at(1)?.reply.id, outbox.size], ["a", "b", 2]);
   const rewritten = await new JsonLinesFile(`${dir.path}/o`).read();
   assertEquals(rewritten.skipped, 0, "the unreadable lines are gone from the file");

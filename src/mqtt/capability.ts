@@ -18,7 +18,8 @@ import type {
 import { PublishRefused } from "./connection.ts";
 import type { SentProperties } from "./properties.ts";
 import { envelopeOf } from "./request.ts";
-import { MqttSession, type SessionTls } from "./session.ts";
+import { MqttSession } from "./session.ts";
+import type { SessionTls } from "./socket.ts";
 import {
   clientIdFor,
   type JobTopics,

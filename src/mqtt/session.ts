@@ -7,30 +7,12 @@
  */
 import { fullJitterDelay } from "../backoff.ts";
 import { type Clock, deadline, settlesWithin, TIMED_OUT } from "../io/mod.ts";
-import {
-  type ByteStream,
-  ConnackRefused,
-  MqttConnection,
-  type Published,
-  PublishRefused,
-} from "./connection.ts";
-import { connectPinned } from "./pinned_tls.ts";
+import { ConnackRefused, MqttConnection, type Published, PublishRefused } from "./connection.ts";
 import { type Properties, reasonOf, type SentProperties } from "./properties.ts";
 import type { Counters } from "../counters.ts";
 import type { Logger } from "../log/mod.ts";
+import { openSocket, type SessionTls } from "./socket.ts";
 import { redactTopic } from "./topics.ts";
-
-export interface SessionTls {
-  /**
-   * CA PEM, the only one the broker's certificate may chain to (a pin); absent means Deno's
-   * root store (the OS's with DENO_TLS_CA_STORE=system). Verification is never turned off.
-   */
-  ca?: string;
-  cert?: string;
-  key?: string;
-  /** ALPN protocols offered (AWS IoT takes MQTT on 443 with `x-amzn-mqtt-ca`). */
-  alpn?: string[];
-}
 
 export interface SessionOptions {
   host: string;
@@ -268,7 +250,14 @@ export class MqttSession {
     let connection: MqttConnection | undefined;
     let resumed = false;
     try {
-      const stream = await this.#openSocket();
+      const stream = await openSocket({
+        host: this.#host(),
+        port: options.port,
+        tls: options.tls,
+        timeoutMs: options.connectTimeoutMs ?? 15_000,
+        signal: this.#stop.signal,
+        clock: ctx.clock,
+      });
       connection = new MqttConnection(stream, {
         clock: ctx.clock,
         keepaliveS: options.keepaliveS,
@@ -344,51 +333,6 @@ export class MqttSession {
       ...(resumed ? { session: "resumed" } : {}),
     });
     this.deps.onConnect();
-  }
-
-  /**
-   * A TCP or TLS socket to the broker, within the connect timeout. TCP_NODELAY: one small
-   * publish must not wait for Nagle and a delayed ACK (~40 ms on loopback). Deno offers it
-   * on TCP sockets only, so TLS is started over one; but a client certificate needs
-   * `Deno.connectTls`, whose socket keeps Nagle (and takes no signal: a late one is closed).
-   */
-  async #openSocket(): Promise<ByteStream> {
-    const { port, tls, connectTimeoutMs } = this.options;
-    const host = this.#host();
-    const timeoutMs = connectTimeoutMs ?? 15_000;
-    if (tls?.ca) {
-      // Deno's caCerts would add to its root store: the pin goes through node:tls.
-      const { ca, cert, key, alpn } = tls;
-      return await connectPinned({
-        host,
-        port,
-        ca,
-        cert,
-        key,
-        alpn,
-        timeoutMs,
-        signal: this.#stop.signal,
-      });
-    }
-    if (tls?.cert && tls.key) {
-      const connecting = Deno.connectTls({
-        hostname: host,
-        port,
-        cert: tls.cert,
-        key: tls.key,
-        alpnProtocols: tls.alpn,
-      });
-      const conn = await deadline(this.ctx.clock, timeoutMs, connecting, this.#stop.signal);
-      if (conn !== TIMED_OUT) return conn;
-      connecting.then((late) => late.close(), () => {});
-      throw new Error(`no connection to ${host}:${port} within ${timeoutMs} ms`);
-    }
-    const signal = AbortSignal.any([this.#stop.signal, AbortSignal.timeout(timeoutMs)]);
-    const tcp = await Deno.connect({ hostname: host, port, signal });
-    tcp.setNoDelay(true);
-    if (!tls) return tcp;
-    // The handshake itself runs on the first write, within the CONNACK's timeout.
-    return await Deno.startTls(tcp, { hostname: host, alpnProtocols: tls.alpn });
   }
 
   /**

@@ -611,6 +611,17 @@ Deno.test("MQTT 5 with a mosquitto ACL: a reply the broker does not authorize is
     assertEquals([kept.event_type, (kept.meta as { msg: string }).msg], ["PROCESSED", "kept\n"]);
     await watch.waitFor(/^pub\/\S+ .*"next"/, 30_000);
     assertEquals(agent.lines.filter((l) => l.includes("refused by the broker, kept")).length, 2);
+
+    // A response topic the ACL refuses: said, and the reply on pub/... goes all the same.
+    await publish(broker.port, `sub/${TAIL}`, job("rr", "echo rr"), [
+      ...admin,
+      ...["-V", "mqttv5", "-D", "publish", "response-topic", "answers/rr"],
+    ]);
+    await watch.waitFor(/^pub\/\S+ .*"rr"/, 30_000);
+    assertMatch(
+      await agent.waitFor(/result refused on its response topic/),
+      /id=rr .*not authorized/,
+    );
   } finally {
     agent.kill();
     await agent.status;

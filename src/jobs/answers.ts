@@ -114,7 +114,7 @@ export class JobAnswers {
     return { app: this.#ctx.config.app, now: this.#ctx.io.clock.now() };
   }
 
-  /** Says the count of the refusals not logged yet. */
+  /** Ends the refusal log's periods (at stop), without their counts. */
   close(): void {
     this.#refusals.close();
   }

@@ -6,17 +6,8 @@
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Config } from "../config/mod.ts";
 import { settlesWithin } from "../io/mod.ts";
-import { LogThrottle } from "../log/mod.ts";
-import type {
-  JobEnvelope,
-  JobReply,
-  ReplyKind,
-  ReplyRoute,
-  ReplyTransport,
-  Sent,
-} from "../replies/mod.ts";
-import { PublishRefused } from "./connection.ts";
-import type { SentProperties } from "./properties.ts";
+import type { JobEnvelope, ReplyTransport } from "../replies/mod.ts";
+import { MqttReplies } from "./replies.ts";
 import { envelopeOf } from "./request.ts";
 import { MqttSession } from "./session.ts";
 import type { SessionTls } from "./socket.ts";
@@ -30,10 +21,6 @@ import {
 } from "./topics.ts";
 
 const STOP_PUBLISH_MS = 1000;
-/** A reply's fixed header, packet id and properties' length and expiry, beside the rest. */
-const REPLY_OVERHEAD_BYTES = 24;
-/** One log line a period for results a job's response topic refuses. */
-const REFUSED_ANSWER_LOG_MS = 60_000;
 
 /** What the session hands on: job payloads, and the news that it is connected. */
 export interface MqttDeps {
@@ -64,26 +51,24 @@ export class MqttCapability implements Capability {
   #clientId = "";
   /** Aborted on stop: ends the ping loop. */
   #stopping = new AbortController();
-  /** Results a job's response topic refused: one line a period. */
-  readonly #refusedAnswers: LogThrottle;
+  readonly #replies: MqttReplies;
   readonly #log;
 
   /** Connects nothing yet: `start()` does. */
   constructor(ctx: CapabilityContext, deps: MqttDeps) {
     this.#ctx = ctx;
     this.#deps = deps;
-    this.replyTransport = {
-      ready: () => this.connected,
-      deliver: (kind, reply, route) => this.#publishReply(kind, reply, route),
-      maxBytes: (route) => this.#maxReplyBytes(route),
-    };
     this.#log = ctx.log.child("mqtt");
-    ctx.counters.declare("mqtt-answers-refused");
-    this.#refusedAnswers = new LogThrottle(
-      ctx.io.clock,
-      REFUSED_ANSWER_LOG_MS,
-      (_, suppressed) => this.#log.warn(`${suppressed} more results refused on response topics`),
+    this.#replies = new MqttReplies(
+      () => this.#session && this.#topics && { session: this.#session, topics: this.#topics },
+      {
+        expiryS: () => ctx.config.reply_expiry_s,
+        log: this.#log,
+        counters: ctx.counters,
+        clock: ctx.io.clock,
+      },
     );
+    this.replyTransport = this.#replies;
     this.#registerCommands();
   }
 
@@ -146,7 +131,7 @@ export class MqttCapability implements Capability {
 
   async stop(): Promise<void> {
     this.#stopping.abort();
-    this.#refusedAnswers.close();
+    this.#replies.close();
     const session = this.#session;
     this.#session = undefined;
     if (session?.connected && this.#topics) {
@@ -183,67 +168,6 @@ export class MqttCapability implements Capability {
     return JSON.stringify(
       presenceEvent(this.#ctx.config.app, this.#clientId, online, this.#nowS()),
     );
-  }
-
-  /**
-   * A reply on `delivery/...` or `pub/...`; a result also on the job's response topic, with
-   * its correlation data (MQTT 5 request/response). The response topic is the back end's
-   * extra: one the broker refuses (an ACL) is said and counted, and does not hold the reply.
-   */
-  #publishReply(kind: ReplyKind, reply: JobReply, route?: ReplyRoute): Sent {
-    const session = this.#session;
-    const topics = this.#topics;
-    if (!session || !topics) {
-      return { acked: Promise.reject(new Error("mqtt not started")), written: undefined };
-    }
-    const topic = kind === "delivery" ? topics.delivery : topics.pub;
-    const payload = JSON.stringify(reply);
-    const expiry = this.#ctx.config.reply_expiry_s;
-    const properties: SentProperties = {
-      ...(expiry > 0 ? { messageExpiry: expiry } : {}),
-      ...(route?.userProperties ? { userProperties: route.userProperties } : {}),
-    };
-    // Keyed: a reply sent again after a lost connection keeps its packet id, with DUP.
-    const sent = session.publish(topic, payload, { key: `${kind}:${reply.id}`, properties });
-    if (kind !== "result" || !route?.responseTopic) return sent;
-    const answer = session.publish(route.responseTopic, payload, {
-      key: `response:${reply.id}`,
-      properties: {
-        ...properties,
-        ...(route.correlation ? { correlationData: Uint8Array.fromBase64(route.correlation) } : {}),
-      },
-    });
-    const answered = answer.acked.catch((error) => {
-      if (!(error instanceof PublishRefused)) throw error;
-      this.#ctx.counters.inc("mqtt-answers-refused");
-      this.#refusedAnswers.note(
-        "refused",
-        () =>
-          this.#log.warn("result refused on its response topic", {
-            id: reply.id,
-            topic: route.responseTopic,
-            error: error.message,
-          }),
-      );
-    });
-    const written = [sent.written, answer.written].filter((w) => w !== undefined);
-    return {
-      acked: Promise.all([sent.acked, answered]).then(() => {}),
-      written: written.length > 0 ? Promise.all(written).then(() => {}) : undefined,
-    };
-  }
-
-  /** MQTT 5: the broker's packet limit, less a reply's topics, header and properties. */
-  #maxReplyBytes(route?: ReplyRoute): number | undefined {
-    const limit = this.#session?.brokerMaxPacket;
-    if (limit === undefined) return undefined;
-    const encoder = new TextEncoder();
-    const routeBytes = route ? encoder.encode(JSON.stringify(route)).length : 0;
-    const topic = Math.max(
-      this.#topics?.pub.length ?? 0,
-      encoder.encode(route?.responseTopic ?? "").length,
-    );
-    return limit - REPLY_OVERHEAD_BYTES - topic - routeBytes;
   }
 
   #publishStatus(message: string): void {

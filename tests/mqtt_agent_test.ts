@@ -250,31 +250,38 @@ Deno.test("mTLS: accepted with a client certificate, refused without, and the CA
   }
 });
 
-Deno.test("wrong credentials: one clear log line, then backoff rather than a tight loop", async () => {
-  await using dir = await tempDir();
-  const password = "right-horse-battery";
-  await using broker = await startBroker({ users: { device: password } });
-  const agent = await startAgent(dir.path, broker.port, {
-    username: "device",
-    password: "wrong-horse-battery",
-    reconnect_max: 1,
+for (const version of ["3.1.1", "5"]) {
+  Deno.test(`wrong credentials (MQTT ${version}): one clear log line, then backoff rather than a tight loop`, async () => {
+    await using dir = await tempDir();
+    const password = "right-horse-battery";
+    await using broker = await startBroker({ users: { device: password } });
+    const agent = await startAgent(dir.path, broker.port, {
+      username: "device",
+      password: "wrong-horse-battery",
+      reconnect_max: 1,
+      mqtt_version: version,
+    });
+    const started = performance.now();
+    try {
+      const refusals = () => broker.log().match(/not authori[sz]ed/g)?.length ?? 0;
+      await until(() => refusals() >= 4, "four refused attempts", 30_000);
+      const elapsed = performance.now() - started;
+      // With reconnect_max 1 the mean wait is ~0.5 s; a tight loop would be hundreds a second.
+      assert(refusals() <= elapsed / 100 + 2, `${refusals()} attempts in ${elapsed} ms`);
+      const lines = agent.lines.filter((l) => /broker refused credentials/.test(l));
+      assertEquals(lines.length, 1, agent.lines.join("\n"));
+      assertMatch(lines[0], /^ERROR mqtt broker refused credentials .*username=device/);
+      // MQTT 5's reason code says which refusal it was.
+      if (version === "5") {
+        assertMatch(lines[0], /reason="connection refused by the broker: not authorized"/);
+      }
+      assert(agent.lines.every((l) => !l.includes("wrong-horse")), agent.lines.join("\n"));
+    } finally {
+      agent.kill();
+      await agent.status;
+    }
   });
-  const started = performance.now();
-  try {
-    const refusals = () => broker.log().match(/not authori[sz]ed/g)?.length ?? 0;
-    await until(() => refusals() >= 4, "four refused attempts", 30_000);
-    const elapsed = performance.now() - started;
-    // With reconnect_max 1 the mean wait is ~0.5 s; a tight loop would be hundreds a second.
-    assert(refusals() <= elapsed / 100 + 2, `${refusals()} attempts in ${elapsed} ms`);
-    const lines = agent.lines.filter((l) => /broker refused credentials/.test(l));
-    assertEquals(lines.length, 1, agent.lines.join("\n"));
-    assertMatch(lines[0], /^ERROR mqtt broker refused credentials .*username=device/);
-    assert(agent.lines.every((l) => !l.includes("wrong-horse")), agent.lines.join("\n"));
-  } finally {
-    agent.kill();
-    await agent.status;
-  }
-});
+}
 
 Deno.test("a reply over the broker's packet limit is cut down once refused; the replies behind it go out", async () => {
   await using dir = await tempDir();

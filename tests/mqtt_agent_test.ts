@@ -308,6 +308,28 @@ Deno.test("a reply over the broker's packet limit is cut down once refused; the 
   }
 });
 
+Deno.test("MQTT 5: a reply is cut to the broker's Maximum Packet Size before it is sent; no connection lost", async () => {
+  await using dir = await tempDir();
+  // mosquitto tells an MQTT 5 client its limit in the CONNACK.
+  await using broker = await startBroker({ listener: ["max_packet_size 2048"] });
+  await using watch = await subscribe(broker.port, [`pub/${TAIL}`], ["-V", "5"]);
+  const agent = await startAgent(dir.path, broker.port, { mqtt_version: "5" });
+  try {
+    await agent.waitFor(/INFO mqtt connected to broker/, 30_000);
+    await publish(broker.port, `sub/${TAIL}`, job("big", "head -c 5000 /dev/zero | tr '\\0' x"));
+    await publish(broker.port, `sub/${TAIL}`, job("after", "echo after"));
+    const big = payloadOf(await watch.waitFor(/^pub\/\S+ .*"id":"big"/, 30_000));
+    assertEquals([big.event_type, big.truncated], ["PROCESSED", true]);
+    assert(new TextEncoder().encode(JSON.stringify(big)).length <= 2048);
+    await watch.waitFor(/^pub\/\S+ .*"id":"after"/, 30_000);
+    const lost = agent.lines.filter((l) => /disconnected from broker|reply refused/.test(l));
+    assertEquals(lost, []);
+  } finally {
+    agent.kill();
+    await agent.status;
+  }
+});
+
 Deno.test("cacrt is a pin: a broker certificate from another CA the runtime trusts is refused", async () => {
   await using dir = await tempDir();
   await using certsDir = await tempDir();

@@ -120,7 +120,11 @@ export class OutboxReplyChannel implements ReplyChannel {
     const sent = this.transport.deliver(kind, this.#bounded(entry), route);
     sent.acked.then(
       () => this.options.counters.inc("replies-sent"),
-      () => this.#enqueue(entry),
+      (error) => {
+        // Refused or lost with its connection: counted as a drain's send would be.
+        this.#lost(entry, error);
+        this.#enqueue(entry);
+      },
     );
     return sent.written;
   }

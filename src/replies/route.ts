@@ -16,6 +16,7 @@ export interface ReplyRoute {
 
 /** A job's message, as its transport saw it. */
 export interface JobEnvelope {
+  /** Where else its replies go, and what they carry. */
   route?: ReplyRoute;
   /** Its Message Expiry, as a monotonic deadline in ms: the job does not start after it. */
   startBy?: number;

@@ -123,7 +123,7 @@ export const CAPABILITIES: readonly Wired[] = [
     transport: () => live.get("mqtt")?.replyTransport,
   })),
   wire(upgradeSpec, (live): UpgradeDeps => ({
-    send: (reply) => live.get("replies")?.channel.send("result", reply),
+    send: (reply, route) => live.get("replies")?.channel.send("result", reply, route),
     beforeFlash: async () => await live.get("spool")?.spool?.commit(),
     online: () => online(live),
   })),

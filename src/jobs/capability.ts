@@ -291,6 +291,7 @@ export class JobsCapability implements Capability {
       note: (reason) => void (record.reason = reason),
       settled: (reply) => this.#answers.keep(record, reply),
       unjournaled: () => this.#answers.unjournaled(record, accepted.route),
+      route: accepted.route,
     });
   }
 

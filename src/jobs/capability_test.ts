@@ -14,6 +14,7 @@ import {
 import { JOURNAL_FILE } from "./journal.ts";
 import { signJob } from "../signing/mod.ts";
 import { ManualClock } from "../../tests/support/clock.ts";
+import type { OwnJobType } from "./job_type.ts";
 
 const SECRET = "a-job-secret-of-some-length";
 
@@ -177,6 +178,24 @@ Deno.test("a job whose message expiry (MQTT 5) or expires passes while it is que
     route,
   ]);
   assertEquals(jobs.counters.get("jobs-expired"), 2);
+});
+
+Deno.test("a job its type runs on its own (an upgrade) gets its message's route, for the answers it sends itself", async () => {
+  await using dir = await tempDir();
+  const started: unknown[] = [];
+  const own: OwnJobType = {
+    type: "sysupgrade",
+    pooled: false,
+    admit: () => ({ ok: true, value: "plan" }),
+    start: (_plan, job, run) => started.push([job.id, run.route]),
+  };
+  await using jobs = await startJobs(jobsConfig({ state_dir: dir.path }), {}, { types: [own] });
+  const route = { responseTopic: "answers/fw", correlation: "AQL6" };
+  await jobs.service.receive(payload({ ...job("fw", ""), meta: { msg: "", type: "sysupgrade" } }), {
+    route,
+  });
+  assertEquals(started, [["fw", route]]);
+  assertEquals(jobs.replies.sent.map((s) => [s.reply.event_type, s.route]), [["DELIVERED", route]]);
 });
 
 Deno.test("a job whose message's properties are refused (MQTT 5) is REJECTED, says why, and runs later when fixed", async () => {

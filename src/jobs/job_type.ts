@@ -5,7 +5,7 @@
  * registered with a server. Admission is decided before anything is journaled.
  */
 import type { ExecResult } from "../io/mod.ts";
-import type { JobReply } from "../replies/mod.ts";
+import type { JobReply, ReplyRoute } from "../replies/mod.ts";
 import type { Result } from "../result.ts";
 import type { RawJob } from "../signing/mod.ts";
 import type { JobRecord } from "./history.ts";
@@ -58,6 +58,8 @@ export interface OwnRun {
   settled(reply: JobReply): void;
   /** Answers REJECTED `journal unavailable`: its id never reached the disk. */
   unjournaled(): void;
+  /** MQTT 5: where else its replies go, and what they carry. */
+  route?: ReplyRoute;
 }
 
 /** A type whose jobs run on their own, outside the pool (an upgrade waits for its window). */

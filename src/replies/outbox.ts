@@ -5,7 +5,7 @@
  */
 import * as z from "zod/mini";
 import { type Fs, JsonLinesFile } from "../io/mod.ts";
-import type { ReplyRoute } from "./route.ts";
+import { type ReplyRoute, routeSchema } from "./route.ts";
 import type { JobReply, ReplyKind } from "./wire.ts";
 
 export interface OutboxEntry {
@@ -25,11 +25,7 @@ export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = { maxEntries: 1000, maxBytes:
 const entrySchema = z.object({
   kind: z.enum(["delivery", "result"]),
   reply: z.looseObject({ id: z.string(), event_type: z.string() }),
-  route: z.optional(z.object({
-    responseTopic: z.optional(z.string()),
-    correlation: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]*={0,2}$/))),
-    userProperties: z.optional(z.array(z.tuple([z.string(), z.string()]))),
-  })),
+  route: z.optional(routeSchema),
 });
 
 /** The entries of an outbox file's lines; foreign lines are skipped. */

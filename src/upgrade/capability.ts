@@ -13,6 +13,7 @@
  */
 import type { Capability, CapabilityContext } from "../capability.ts";
 import type { Logger } from "../log/mod.ts";
+import type { ReplyRoute } from "../replies/mod.ts";
 import { judgeFlash } from "./after_reboot.ts";
 import type { UpgradeBox } from "./box.ts";
 import { hostAllowed } from "./download.ts";
@@ -143,7 +144,7 @@ export class UpgradeCapability implements Capability {
    * `run` (once its DELIVERED is out) resolves when it is answered, or when the box is
    * about to reboot (the answer then comes from the agent after it).
    */
-  claim(id: string): UpgradeClaim {
+  claim(id: string, route?: ReplyRoute): UpgradeClaim {
     this.#claimed = id;
     const release = () => void (this.#claimed = undefined);
     return {
@@ -156,7 +157,7 @@ export class UpgradeCapability implements Capability {
           system: this.#system,
           beforeFlash: () => this.#deps.beforeFlash(),
         });
-        const work = run.run(id, request, watcher, this.#stop.signal).finally(() => {
+        const work = run.run(id, request, watcher, this.#stop.signal, route).finally(() => {
           this.#running = undefined;
           release();
         });

@@ -6,7 +6,7 @@ import { imageSha256, startImageServer } from "../../tests/support/image_server.
 import { until } from "../../tests/support/poll.ts";
 import { tempDir } from "../../tests/support/process.ts";
 import { type Clock, denoNet, type ExecRequest, systemClock } from "../io/mod.ts";
-import type { JobReply } from "../replies/mod.ts";
+import type { JobReply, ReplyRoute } from "../replies/mod.ts";
 import { saveUpgrade, upgradeJournalPath, type UpgradeRecord } from "./record.ts";
 import { parseUpgradeRequest, type UpgradeRequest } from "./request.ts";
 import { MEMORY_RESERVE } from "./flow.ts";
@@ -29,6 +29,8 @@ interface Box extends AsyncDisposable {
   origin: string;
   server: ReturnType<typeof startImageServer>;
   replies: JobReply[];
+  /** Each reply's route, by event. */
+  routes: [string, ReplyRoute | undefined][];
   /**
    * A fresh agent's upgrade capability on the same disk: after a reboot (a new boot id), or
    * a respawn in the same boot.
@@ -51,6 +53,7 @@ async function box(): Promise<Box> {
   const server = startImageServer({ "/fw.bin": IMAGE });
   await Deno.writeTextFile(`${dir.path}/openwrt_release`, OLD);
   const replies: JobReply[] = [];
+  const routes: [string, ReplyRoute | undefined][] = [];
   const exec = new FakeExec();
   const services: UpgradeCapability[] = [];
   let boots = 0;
@@ -70,6 +73,7 @@ async function box(): Promise<Box> {
     origin,
     server,
     replies,
+    routes,
     exec,
     async boot(options = {}) {
       const ctx = testContext(config, {
@@ -80,7 +84,11 @@ async function box(): Promise<Box> {
       if (!options.respawn) boots++;
       const boot = `boot-${boots}`;
       const deps = {
-        send: (reply: JobReply) => void replies.push(reply),
+        send: (reply: JobReply, route?: ReplyRoute) => {
+          replies.push(reply);
+          routes.push([reply.event_type, route]);
+          return undefined;
+        },
         beforeFlash: () => Promise.resolve(),
         online: () => Promise.resolve(true),
       };
@@ -111,9 +119,17 @@ async function box(): Promise<Box> {
   };
 }
 
-async function upgrade(service: UpgradeCapability, id: string, request: UpgradeRequest) {
+async function upgrade(
+  service: UpgradeCapability,
+  id: string,
+  request: UpgradeRequest,
+  route?: ReplyRoute,
+) {
   const settled: JobReply[] = [];
-  await service.claim(id).run(request, { note: () => {}, settled: (r) => settled.push(r) });
+  await service.claim(id, route).run(request, {
+    note: () => {},
+    settled: (r) => settled.push(r),
+  });
   return settled;
 }
 
@@ -153,6 +169,22 @@ Deno.test("upgrade: download, verify, test, flash; the agent after the reboot sa
   const count = b.replies.length;
   await (await b.boot()).stop();
   assertEquals(b.replies.length, count);
+});
+
+Deno.test("upgrade with an MQTT 5 route: its answer after the reboot goes to the response topic; progress carries the user properties", async () => {
+  await using b = await box();
+  const route = { responseTopic: "answers/u1", correlation: "AQL6", userProperties: [["t", "1"]] };
+  const first = await b.boot({ memory: 512 * MiB });
+  await upgrade(first, "u1", b.request(), route as ReplyRoute);
+  await first.stop();
+  await Deno.writeTextFile(`${b.dir}/openwrt_release`, NEW);
+  await assertSettles(await b.boot());
+  const progress = { userProperties: [["t", "1"]] };
+  assertEquals(b.routes.filter(([event]) => event !== "DOWNLOADING"), [
+    ["VERIFIED", progress],
+    ["FLASHING", progress],
+    ["PROCESSED", route],
+  ]);
 });
 
 /** Waits for the service's final answer to be sent, then stops it (its journal written). */

@@ -8,7 +8,7 @@
 import type { CapabilityContext } from "../capability.ts";
 import { privateDir, saidBy } from "../io/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { JobReply } from "../replies/mod.ts";
+import type { JobReply, ReplyRoute } from "../replies/mod.ts";
 import type { UpgradeBox } from "./box.ts";
 import { shownUrl } from "./download.ts";
 import { fetchImage } from "./fetch_image.ts";
@@ -65,10 +65,12 @@ export class UpgradeRun {
     request: UpgradeRequest,
     watcher: UpgradeWatcher,
     stopping: AbortSignal,
+    route?: ReplyRoute,
   ): Promise<void> {
     const { journal, system, log } = this.#parts;
     const record = journal.begin({
       id,
+      ...(route ? { route } : {}),
       image: shownUrl(request.url),
       sha256: request.sha256,
       keep: request.keep,

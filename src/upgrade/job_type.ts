@@ -36,7 +36,7 @@ export function upgradeJobs(deps: UpgradeJobsDeps): OwnJobType<UpgradeRequest> {
     },
     start: (request, job, run) => {
       // Claimed now, before the next payload is admitted: a second upgrade is refused.
-      const claim = deps.upgrade()!.claim(job.id);
+      const claim = deps.upgrade()!.claim(job.id, run.route);
       run.journaled.then(async (journaled) => {
         if (!journaled) {
           claim.release();

@@ -4,7 +4,7 @@
  */
 import type { CapabilityContext } from "../capability.ts";
 import type { Logger } from "../log/mod.ts";
-import type { JobReply } from "../replies/mod.ts";
+import { type JobReply, progressRoute, type ReplyRoute } from "../replies/mod.ts";
 import {
   loadUpgrade,
   saveUpgrade,
@@ -22,10 +22,10 @@ export const UPGRADE_COUNTERS = [
 ] as const;
 
 /**
- * Sends a reply on `pub/...`: what it returns resolves once the reply is on the wire
- * (undefined when it went within the call).
+ * Sends a reply on `pub/...` (and where `route` says): what it returns resolves once the
+ * reply is on the wire (undefined when it went within the call).
  */
-export type SendReply = (reply: JobReply) => Promise<void> | undefined;
+export type SendReply = (reply: JobReply, route?: ReplyRoute) => Promise<void> | undefined;
 
 /** The journal of the upgrade in progress, or of the last one. */
 export class UpgradeJournal {
@@ -71,8 +71,9 @@ export class UpgradeJournal {
 
   /** Sends a step's event; resolves once it is on the wire. */
   send(event: string, msg: string, extra: Record<string, unknown> = {}): Promise<void> {
-    const reply = upgradeReply(this.#record!.id, event, this.#replyCtx(), msg, extra);
-    return this.#send(reply) ?? Promise.resolve();
+    const record = this.#record!;
+    const reply = upgradeReply(record.id, event, this.#replyCtx(), msg, extra);
+    return this.#send(reply, progressRoute(record.route)) ?? Promise.resolve();
   }
 
   /** Decides the final answer: saved first, then sent, then marked sent. */
@@ -107,7 +108,7 @@ export class UpgradeJournal {
       ...(after ? { after } : {}),
       ...(event_type === "PROCESSED" ? {} : { reason }),
     });
-    this.#send(reply);
+    this.#send(reply, record.route);
     return reply;
   }
 

@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import { type Fs, readJsonFile, writeFileAtomic } from "../io/mod.ts";
+import { type ReplyRoute, routeSchema } from "../replies/mod.ts";
 
 /** Where an upgrade stands; `done` once its final answer is decided. */
 export type UpgradeStep =
@@ -44,6 +45,7 @@ const recordSchema: z.ZodMiniType<UpgradeRecord> = z.object({
     after: z.optional(z.string()),
   })),
   sent: z.optional(z.boolean()),
+  route: z.optional(routeSchema),
 });
 
 /** One upgrade as the journal holds it. */
@@ -80,6 +82,8 @@ export interface UpgradeRecord {
   result?: UpgradeResult;
   /** Whether the final answer went to the reply channel. */
   sent?: boolean;
+  /** MQTT 5: where else its replies go (the job's response topic), and what they carry. */
+  route?: ReplyRoute;
 }
 
 /** An upgrade's final answer. */

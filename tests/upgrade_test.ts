@@ -54,6 +54,12 @@ interface UpgradeBox extends AsyncDisposable {
   start(): Promise<LedgeProcess>;
   /** Sends a `sysupgrade` job for one of IMAGES. */
   send(id: string, path: string, meta?: Record<string, unknown>): Promise<void>;
+  /**
+   * Sends a job refused at once (no command) and waits for its answer: by then every job
+   * before it is acknowledged to the broker (a job is acknowledged after its handler, in
+   * order), so a kill does not make the broker deliver one of them again.
+   */
+  settle(id: string): Promise<void>;
   /** The first reply (seen or future) for `id` with this event. */
   reply(id: string, event: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Every reply for `id`, in order. */
@@ -102,6 +108,13 @@ async function upgradeBox(): Promise<UpgradeBox> {
   };
   const pending = stack.move();
   const parse = (line: string) => JSON.parse(line.slice(line.indexOf(" ") + 1));
+  const reply = async (id: string, event: string, timeoutMs = 60_000) =>
+    parse(
+      await replies.waitFor(
+        new RegExp(`^\\S+ \\{"id":"${id}".*"event_type":"${event}"`),
+        timeoutMs,
+      ),
+    );
   return {
     dir,
     server,
@@ -131,13 +144,11 @@ async function upgradeBox(): Promise<UpgradeBox> {
           },
         }),
       ),
-    reply: async (id, event, timeoutMs = 60_000) =>
-      parse(
-        await replies.waitFor(
-          new RegExp(`^\\S+ \\{"id":"${id}".*"event_type":"${event}"`),
-          timeoutMs,
-        ),
-      ),
+    async settle(id) {
+      await publish(broker.port, JOBS, JSON.stringify({ id, meta: {} }));
+      await reply(id, "REJECTED");
+    },
+    reply,
     events: (id) =>
       replies.messages.filter((m) => m.includes(`{"id":"${id}"`)).map((m) => parse(m).event_type),
     calls: async () =>
@@ -308,6 +319,9 @@ Deno.test("sysupgrade: a window not open yet waits (job-info says until when); r
   const second = await box.reply("fw-second", "REJECTED");
   assertEquals(second.reason, "an upgrade is in progress: job fw-later (waiting)");
 
+  // A refused job is not remembered: killed before the broker has its acknowledgement, the
+  // broker would deliver fw-second again and the next agent would take it.
+  await box.settle("settled");
   agent.kill("SIGKILL");
   await agent.status;
   agent = await box.start();

@@ -22,4 +22,4 @@ export {
   type ReplyKind,
   resultReply,
 } from "./wire.ts";
-export { type JobEnvelope, progressRoute, type ReplyRoute, routeSchema } from "./route.ts";
+export { type JobEnvelope, progressRoute, type ReplyRoute } from "./route.ts";

@@ -5,7 +5,9 @@
  */
 import * as z from "zod/mini";
 import { type Fs, readJsonFile, writeFileAtomic } from "../io/mod.ts";
-import { type ReplyRoute, routeSchema } from "../replies/mod.ts";
+import type { ReplyRoute } from "../replies/mod.ts";
+// The schema alone, from its module: zod's types stay out of the replies' public API.
+import { routeSchema } from "../replies/route.ts";
 
 /** Where an upgrade stands; `done` once its final answer is decided. */
 export type UpgradeStep =

@@ -29,6 +29,11 @@ export type AdmissionDecision =
   | { ok: true; plan: unknown }
   | { ok: false; refusal: Refusal; reason?: string };
 
+/** Whether the job's own `expires` (unix seconds) is past at `nowMs`. */
+export function pastExpires(job: Job, nowMs: number): boolean {
+  return job.expires !== undefined && job.expires * 1000 < nowMs;
+}
+
 /**
  * The decision for `job` of type `type`.
  *
@@ -50,9 +55,7 @@ export function decide(
   const refuse = (refusal: Refusal, reason?: string) => ({ ok: false as const, refusal, reason });
   if (state.stopping) return refuse("BUSY", "stopping");
   if (state.badSignature) return refuse("REJECTED", state.badSignature);
-  if (job.expires !== undefined && job.expires * 1000 < state.now) {
-    return refuse("EXPIRED", "expired");
-  }
+  if (pastExpires(job, state.now)) return refuse("EXPIRED", "expired");
   if (!state.journal) return refuse("BUSY", "not started");
   if (state.journal.has(job.id)) return refuse("DUPLICATE");
   const admitted = type.admit(job, raw);

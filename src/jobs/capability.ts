@@ -13,9 +13,9 @@
  */
 import type { Capability, CapabilityContext, StopReason } from "../capability.ts";
 import type { ExecResult } from "../io/mod.ts";
-import type { JobEnvelope, ReplyChannel, ReplyRoute } from "../replies/mod.ts";
+import type { JobEnvelope, ReplyChannel } from "../replies/mod.ts";
 import { checkSignature, type RawJob } from "../signing/mod.ts";
-import { decide } from "./admission.ts";
+import { decide, pastExpires } from "./admission.ts";
 import { JobAnswers } from "./answers.ts";
 import { COMMAND_TYPE } from "./command.ts";
 import { registerJobCommands } from "./commands.ts";
@@ -205,7 +205,7 @@ export class JobsCapability implements Capability {
     if (!decision.ok) {
       return this.#answers.refuse(job.id, decision.refusal, decision.reason, route);
     }
-    const accepted = this.#accept(job, this.#journal!, now, route, startBy);
+    const accepted = this.#accept(job, this.#journal!, now, { route, startBy });
     if (type.pooled) this.#submit(type, decision.plan, job, accepted);
     else this.#hand(type, decision.plan, job, accepted);
     await accepted.journaled;
@@ -224,13 +224,7 @@ export class JobsCapability implements Capability {
    * before that gets the job re-delivered (DELIVERED twice, the job run once); waiting for
    * the disk would put its sync (milliseconds on flash) before every acknowledgement.
    */
-  #accept(
-    job: Job,
-    journal: JobJournal,
-    now: number,
-    route?: ReplyRoute,
-    startBy?: number,
-  ): Accepted {
+  #accept(job: Job, journal: JobJournal, now: number, { route, startBy }: JobEnvelope): Accepted {
     const journaled = journal.append(job.id).then(
       () => true,
       (error) => {
@@ -250,8 +244,7 @@ export class JobsCapability implements Capability {
     // Not started past the job's own `expires`, nor past its message's expiry (MQTT 5): a
     // job that waited in the queue that long is answered EXPIRED.
     const lapsed = () =>
-      (job.expires !== undefined && job.expires * 1000 < clock.now()) ||
-      (startBy !== undefined && clock.monotonic() > startBy);
+      pastExpires(job, clock.now()) || (startBy !== undefined && clock.monotonic() > startBy);
     return { record, journaled, delivered: this.#answers.delivered(job.id, route), route, lapsed };
   }
 

@@ -9,6 +9,7 @@
 import { concatBytes } from "../io/mod.ts";
 import {
   encodeProperties,
+  field,
   type Properties,
   PropertyError,
   readProperties,
@@ -65,13 +66,6 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 /** The largest remaining length the 4-byte varint can say (256 MiB). */
 const MAX_REMAINING = 268_435_455;
-
-/** A UTF-8 string or binary field: two length bytes, then the bytes. */
-function field(value: string | Uint8Array): Uint8Array {
-  const bytes = typeof value === "string" ? encoder.encode(value) : value;
-  if (bytes.length > 0xffff) throw new RangeError("an MQTT string is at most 65 535 bytes");
-  return concatBytes([u16(bytes.length), bytes]);
-}
 
 function u16(value: number): Uint8Array {
   return new Uint8Array([value >> 8, value & 0xff]);
@@ -178,14 +172,11 @@ export function encodeSubscribe(
   qos: 0 | 1 | 2,
   version: Version = 4,
 ): Uint8Array {
-  if (version === 4) {
-    return packet((TYPE.subscribe << 4) | 0x02, [u16(id), field(filter), new Uint8Array([qos])]);
-  }
   return packet((TYPE.subscribe << 4) | 0x02, [
     u16(id),
-    new Uint8Array([0]),
+    ...(version === 5 ? [encodeProperties({})] : []),
     field(filter),
-    new Uint8Array([qos | 0x10]),
+    new Uint8Array([version === 5 ? qos | 0x10 : qos]),
   ]);
 }
 

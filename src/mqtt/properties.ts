@@ -100,14 +100,17 @@ export function readProperties(
   const need = (n: number) => {
     if (i + n > end) throw new PropertyError("a property runs past the properties");
   };
-  const text = () => {
+  /** A length-prefixed value (a string's bytes, or binary data). */
+  const bytes = () => {
     need(2);
     const n = (data[i] << 8) | data[i + 1];
     need(2 + n);
-    const bytes = data.subarray(i + 2, i + 2 + n);
     i += 2 + n;
+    return data.subarray(i - n, i);
+  };
+  const text = () => {
     try {
-      return decoder.decode(bytes);
+      return decoder.decode(bytes());
     } catch {
       throw new PropertyError("a property string is not UTF-8");
     }
@@ -143,14 +146,9 @@ export function readProperties(
       case "string":
         value = text();
         break;
-      case "binary": {
-        need(2);
-        const n = (data[i] << 8) | data[i + 1];
-        need(2 + n);
-        value = data.slice(i + 2, i + 2 + n);
-        i += 2 + n;
+      case "binary":
+        value = bytes().slice();
         break;
-      }
       case "pair":
         value = [text(), text()];
         break;
@@ -168,9 +166,10 @@ function u32(value: number): Uint8Array {
 
 const encoder = new TextEncoder();
 
-/** A string or binary property value: two length bytes, then the bytes. */
-function lengthPrefixed(value: string | Uint8Array): Uint8Array {
+/** A UTF-8 string or binary field (packets' and properties'): two length bytes, then the bytes. */
+export function field(value: string | Uint8Array): Uint8Array {
   const bytes = typeof value === "string" ? encoder.encode(value) : value;
+  if (bytes.length > 0xffff) throw new RangeError("an MQTT string is at most 65 535 bytes");
   return concatBytes([new Uint8Array([bytes.length >> 8, bytes.length & 0xff]), bytes]);
 }
 
@@ -191,7 +190,7 @@ export function encodeProperties(values: SentProperties): Uint8Array {
     parts.push(new Uint8Array([0x02]), u32(values.messageExpiry));
   }
   if (values.correlationData !== undefined) {
-    parts.push(new Uint8Array([0x09]), lengthPrefixed(values.correlationData));
+    parts.push(new Uint8Array([0x09]), field(values.correlationData));
   }
   if (values.sessionExpiry !== undefined) {
     parts.push(new Uint8Array([0x11]), u32(values.sessionExpiry));
@@ -200,7 +199,7 @@ export function encodeProperties(values: SentProperties): Uint8Array {
     parts.push(new Uint8Array([0x21, values.receiveMaximum >> 8, values.receiveMaximum & 0xff]));
   }
   for (const [name, value] of values.userProperties ?? []) {
-    parts.push(new Uint8Array([0x26]), lengthPrefixed(name), lengthPrefixed(value));
+    parts.push(new Uint8Array([0x26]), field(name), field(value));
   }
   if (values.maximumPacketSize !== undefined) {
     parts.push(new Uint8Array([0x27]), u32(values.maximumPacketSize));

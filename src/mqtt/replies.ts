@@ -9,7 +9,9 @@ import type { JobReply, ReplyKind, ReplyRoute, ReplyTransport, Sent } from "../r
 import { PublishRefused } from "./connection.ts";
 import type { SentProperties } from "./properties.ts";
 import type { MqttSession } from "./session.ts";
-import type { JobTopics } from "./topics.ts";
+import { type JobTopics, redactTopic } from "./topics.ts";
+
+const encoder = new TextEncoder();
 
 /** A reply's fixed header, packet id, and its properties' length and expiry. */
 const REPLY_OVERHEAD_BYTES = 24;
@@ -83,7 +85,8 @@ export class MqttReplies implements ReplyTransport {
         () =>
           this.deps.log.warn("result refused on its response topic", {
             id: reply.id,
-            topic: route.responseTopic,
+            // A back end may put the fleet's key in it, as in ours.
+            topic: redactTopic(route.responseTopic!),
             error: error.message,
           }),
       );
@@ -100,7 +103,6 @@ export class MqttReplies implements ReplyTransport {
     const live = this.live();
     const limit = live?.session.brokerMaxPacket;
     if (limit === undefined) return undefined;
-    const encoder = new TextEncoder();
     const routeBytes = route ? encoder.encode(JSON.stringify(route)).length : 0;
     const topic = Math.max(
       encoder.encode(live!.topics.pub).length,

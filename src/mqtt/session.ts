@@ -247,6 +247,7 @@ export class MqttSession {
   async #connect(): Promise<void> {
     if (this.#stop.signal.aborted) return;
     const { options, ctx } = this;
+    const timeoutMs = options.connectTimeoutMs ?? 15_000;
     let connection: MqttConnection | undefined;
     let resumed = false;
     try {
@@ -254,7 +255,7 @@ export class MqttSession {
         host: this.#host(),
         port: options.port,
         tls: options.tls,
-        timeoutMs: options.connectTimeoutMs ?? 15_000,
+        timeoutMs,
         signal: this.#stop.signal,
         clock: ctx.clock,
       });
@@ -275,7 +276,6 @@ export class MqttSession {
       });
       if (this.#stop.signal.aborted) return void connection.close(new Error("session stopped"));
       this.#connection = connection;
-      const timeoutMs = options.connectTimeoutMs ?? 15_000;
       const { sessionPresent, properties } = await connection.handshake({
         clientId: options.clientId,
         clean: options.clean,

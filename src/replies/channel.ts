@@ -66,6 +66,7 @@ const PACKET_TOO_LARGE = 0x95;
 export const REPLY_COUNTERS = ["replies-sent", "replies-queued", "replies-dropped", "replies-cut"];
 
 const keyOf = ({ kind, reply }: OutboxEntry) => `${kind}:${reply.id}`;
+const encoder = new TextEncoder();
 
 /** Sends replies straight through while the transport is ready, else through the on-disk outbox, in order. */
 export class OutboxReplyChannel implements ReplyChannel {
@@ -192,7 +193,6 @@ export class OutboxReplyChannel implements ReplyChannel {
    */
   #lost(entry: OutboxEntry, error: unknown): "parked" | "lost" {
     const key = keyOf(entry);
-    const sent = new TextEncoder().encode(JSON.stringify(this.#bounded(entry))).length;
     const refusal = this.#refusals.get(key) ?? { lost: 0, limit: Infinity };
     this.#refusals.set(key, refusal);
     const reason = (error as { reason?: unknown })?.reason;
@@ -203,17 +203,14 @@ export class OutboxReplyChannel implements ReplyChannel {
           error: error instanceof Error ? error.message : String(error),
         });
       }
-      const { clock, random = Math.random, retryMaxS } = this.options;
-      const delay = fullJitterDelay(
-        refusal.lost++,
-        { baseMs: 1000, maxMs: retryMaxS * 1000 },
-        random,
-      );
-      refusal.until = clock.monotonic() + delay;
+      refusal.until = this.options.clock.monotonic() + this.#backoffMs(refusal.lost++);
       return "parked";
     }
     if (reason === PACKET_TOO_LARGE) refusal.lost = REFUSALS_BEFORE_CUT - 1;
-    if (++refusal.lost >= REFUSALS_BEFORE_CUT && sent > MIN_REPLY_BYTES) {
+    if (++refusal.lost < REFUSALS_BEFORE_CUT) return "lost";
+    // The size it was sent at: only here, where it may be cut.
+    const sent = encoder.encode(JSON.stringify(this.#bounded(entry))).length;
+    if (sent > MIN_REPLY_BYTES) {
       if (refusal.limit === Infinity) {
         this.options.log.warn("reply refused by the broker, sent cut down", {
           id: entry.reply.id,
@@ -260,11 +257,15 @@ export class OutboxReplyChannel implements ReplyChannel {
   /** The next pass after `delayMs`, or after a backoff on the failures so far. */
   #scheduleRetry(delayMs?: number): void {
     if (this.#closed) return;
-    const { clock, random = Math.random, retryMaxS } = this.options;
-    const delay = delayMs ??
-      fullJitterDelay(this.#failures++, { baseMs: 1000, maxMs: retryMaxS * 1000 }, random);
+    const delay = delayMs ?? this.#backoffMs(this.#failures++);
     const retry = this.#retry = new AbortController();
-    clock.sleep(delay, retry.signal).then(() => this.drain(), () => {});
+    this.options.clock.sleep(delay, retry.signal).then(() => this.drain(), () => {});
+  }
+
+  /** A full-jitter wait before try `attempt` (0 first), from 1 s up to `retryMaxS`. */
+  #backoffMs(attempt: number): number {
+    const { random = Math.random, retryMaxS } = this.options;
+    return fullJitterDelay(attempt, { baseMs: 1000, maxMs: retryMaxS * 1000 }, random);
   }
 
   /** Queues `work` on the chain; its failure is logged, never thrown at the caller. */

@@ -50,7 +50,7 @@ interface UpgradeBox extends AsyncDisposable {
   dir: string;
   server: ReturnType<typeof startImageServer>;
   replies: Subscriber;
-  /** Starts the agent (again) and waits for it to be up. */
+  /** Starts the agent (again) and waits for it to be up and subscribed. */
   start(): Promise<LedgeProcess>;
   /** Sends a `sysupgrade` job for one of IMAGES. */
   send(id: string, path: string, meta?: Record<string, unknown>): Promise<void>;
@@ -126,6 +126,8 @@ async function upgradeBox(): Promise<UpgradeBox> {
         env: { DENO_CERT: certs.ca, PATH: `${dir}/bin:${Deno.env.get("PATH")}` },
       });
       await agent.waitFor(/"message":"agent started"/, 60_000);
+      // Subscribed: a job published before the first subscription would reach nobody.
+      await agent.waitFor(/"message":"connected to broker"/, 60_000);
       return agent;
     },
     send: (id, path, meta = {}) =>
